@@ -1,0 +1,179 @@
+/**
+ * The GPT-2 forward pass as an ONNX graph, op for op the math of src/model/gpt.ts, batched and
+ * with the KV cache as graph inputs/outputs in the names transformers.js uses.
+ *
+ * Shapes: B = batch_size, T = sequence_length (new tokens), P = past_sequence_length,
+ * S = P + T = total_sequence_length, C = n_embd, H = n_head, D = C / H, V = vocab_size.
+ *
+ * Inputs:  input_ids [B, T] int64, attention_mask [B, S] int64 (0 = padding), position_ids [B, T] int64,
+ *          past_key_values.{i}.key / .value [B, H, P, D] float32
+ * Outputs: logits [B, T, V], present.{i}.key / .value [B, H, S, D],
+ *          and with `attentions`: decoder_attentions.{i} [B, H, T, S] (softmax probabilities).
+ */
+import { GptConfig } from '../config';
+import { GptWeights } from '../weights';
+import { DataType, GraphBuilder, f32 } from './onnxBuilder';
+import { WEIGHT_ZERO_POINT, quantizeColumns, transpose } from './quantize';
+
+/** ONNX opset: 17 is the first with LayerNormalization; ORT 1.30 (node and wasm) runs up to 22+. */
+export const OPSET = 17;
+
+export interface GraphOptions {
+  /** Add decoder_attentions.{i} outputs (for the attention panel). */
+  attentions?: boolean;
+  /** int8 dynamic quantization of every MatMul weight (and the tied embedding / LM head). */
+  quantize?: boolean;
+}
+
+/** Score given to masked keys: the most negative float32, as Hugging Face uses (exp() of it is 0). */
+const MASKED_SCORE = -3.4028234663852886e38;
+
+export function buildGptGraph(config: GptConfig, weights: GptWeights, { attentions = false, quantize = false }: GraphOptions = {}): Uint8Array {
+  const { n_embd: C, n_head: H, n_layer: L, vocab_size: V } = config;
+  const D = C / H;
+  const g = new GraphBuilder();
+
+  // ---- inputs / outputs
+  const inputIds = g.input('input_ids', DataType.INT64, ['batch_size', 'sequence_length']);
+  const attentionMask = g.input('attention_mask', DataType.INT64, ['batch_size', 'total_sequence_length']);
+  const positionIds = g.input('position_ids', DataType.INT64, ['batch_size', 'sequence_length']);
+  for (let i = 0; i < L; i++) {
+    for (const kv of ['key', 'value']) {
+      g.input(`past_key_values.${i}.${kv}`, DataType.FLOAT, ['batch_size', H, 'past_sequence_length', D]);
+    }
+  }
+  g.output('logits', DataType.FLOAT, ['batch_size', 'sequence_length', V]);
+  for (let i = 0; i < L; i++) {
+    for (const kv of ['key', 'value']) {
+      g.output(`present.${i}.${kv}`, DataType.FLOAT, ['batch_size', H, 'total_sequence_length', D]);
+    }
+  }
+  if (attentions) {
+    for (let i = 0; i < L; i++) g.output(`decoder_attentions.${i}`, DataType.FLOAT, ['batch_size', H, 'sequence_length', 'total_sequence_length']);
+  }
+
+  // ---- shared constants
+  const axes12 = g.int64s('axes_1_2', [1, 2]);
+  const axis1 = g.int64s('axes_1', [1]);
+  const one = g.int64s('one', [1], []);
+  const zero = g.int64s('zero', [0], []);
+  const splitQkv = g.int64s('split_qkv', [C, C, C]);
+  const headsShape = g.int64s('shape_heads', [0, 0, H, D]); // [B, T, C] -> [B, T, H, D] (0 = keep dim)
+  const mergeShape = g.int64s('shape_merge', [0, 0, C]); // [B, T, H, D] -> [B, T, C]
+  const attnScale = g.scalar('attn_scale', 1 / Math.sqrt(D));
+  const maskedScore = g.scalar('masked_score', MASKED_SCORE);
+
+  // y = x W + b, in fp32 or through int8 dynamic quantization.
+  const linear = (x: string, W: Float32Array, b: Float32Array | null, IN: number, OUT: number, name: string): string => {
+    let y: string;
+    if (!quantize) {
+      y = g.op1('MatMul', [x, g.floats(`${name}.weight`, [IN, OUT], W)]);
+    } else {
+      const qw = quantizeColumns(W, IN, OUT);
+      y = quantizedMatMul(g, x, g.tensor(`${name}.weight_quantized`, DataType.UINT8, [IN, OUT], qw.q), g.floats(`${name}.weight_scale`, [OUT], qw.scale));
+    }
+    return b ? g.op1('Add', [y, g.floats(`${name}.bias`, [OUT], b)]) : y;
+  };
+  const layerNorm = (x: string, w: Float32Array, b: Float32Array, name: string): string =>
+    g.op1('LayerNormalization', [x, g.floats(`${name}.weight`, [C], w), g.floats(`${name}.bias`, [C], b)], {
+      axis: -1,
+      epsilon: f32(config.layer_norm_epsilon),
+    });
+
+  // ---- embeddings: x = wte[input_ids] + wpe[position_ids]                 // [B, T, C]
+  let tokEmb: string;
+  let lmHead: (x: string) => string;
+  if (!quantize) {
+    const wte = g.floats('wte.weight', [V, C], weights.wte);
+    tokEmb = g.op1('Gather', [wte, inputIds], { axis: 0 });
+    // logits = x wte^T: Gemm reads wte transposed in place (transB), so the tied weight is stored once.
+    lmHead = (x) => {
+      const flat = g.op1('Reshape', [x, g.int64s('shape_rows', [-1, C])]); // [B*T, C]
+      const rows = g.op1('Gemm', [flat, wte], { transB: 1 }); // [B*T, V]
+      const outShape = g.op1('Concat', [g.op1('Shape', [inputIds]), g.int64s('vocab', [V])], { axis: 0 });
+      return g.op1('Reshape', [rows, outShape]); // [B, T, V]
+    };
+  } else {
+    // One quantized copy of the tied weight, stored as the LM head wants it: wte^T [C, V], one scale per token.
+    const qw = quantizeColumns(transpose(weights.wte, V, C), C, V);
+    const wteQ = g.tensor('wte.weight_quantized_t', DataType.UINT8, [C, V], qw.q);
+    const wteScale = g.floats('wte.weight_scale', [V], qw.scale);
+    const cols = g.op1('Gather', [wteQ, inputIds], { axis: 1 }); // [C, B, T] uint8
+    const rows = g.op1('Cast', [g.op1('Transpose', [cols], { perm: [1, 2, 0] })], { to: DataType.FLOAT }); // [B, T, C]
+    const centred = g.op1('Sub', [rows, g.scalar('wte.zero_point_f', WEIGHT_ZERO_POINT)]);
+    const scale = g.op1('Unsqueeze', [g.op1('Gather', [wteScale, inputIds], { axis: 0 }), g.int64s('axes_last', [-1])]); // [B, T, 1]
+    tokEmb = g.op1('Mul', [centred, scale]);
+    lmHead = (x) => quantizedMatMul(g, x, wteQ, wteScale);
+  }
+  const posEmb = g.op1('Gather', [g.floats('wpe.weight', [config.n_positions, C], weights.wpe), positionIds], { axis: 0 });
+  let x = g.op1('Add', [tokEmb, posEmb]);
+
+  // ---- mask, shared by all layers: key s is visible to new token t iff s <= P + t and attention_mask[b, s] = 1
+  const T = g.op1('Gather', [g.op1('Shape', [inputIds]), one], { axis: 0 }); // scalar
+  const S = g.op1('Gather', [g.op1('Shape', [attentionMask]), one], { axis: 0 }); // scalar
+  const P = g.op1('Sub', [S, T]);
+  const queryPos = g.op1('Unsqueeze', [g.op1('Add', [g.op1('Range', [zero, T, one]), P]), axis1]); // [T, 1] absolute positions
+  const keyPos = g.op1('Range', [zero, S, one]); // [S]
+  const causal = g.op1('LessOrEqual', [keyPos, queryPos]); // [T, S]
+  const notPadding = g.op1('Unsqueeze', [g.op1('Cast', [attentionMask], { to: DataType.BOOL }), axes12]); // [B, 1, 1, S]
+  const visible = g.op1('And', [causal, notPadding], {}, 'mask'); // [B, 1, T, S]
+
+  // [B, T, C] -> [B, H, T, D]
+  const splitHeads = (t: string): string => g.op1('Transpose', [g.op1('Reshape', [t, headsShape])], { perm: [0, 2, 1, 3] });
+
+  for (let i = 0; i < L; i++) {
+    const w = weights.layers[i];
+    const p = `h.${i}`;
+    // x = x + attn(ln_1(x))
+    const h1 = layerNorm(x, w.ln_1_weight, w.ln_1_bias, `${p}.ln_1`);
+    const qkv = linear(h1, w.c_attn_weight, w.c_attn_bias, C, 3 * C, `${p}.attn.c_attn`); // [B, T, 3C]
+    const [q, k, v] = g.op('Split', [qkv, splitQkv], { axis: -1 }, 3).map(splitHeads); // [B, H, T, D] each
+    const keys = g.op1('Concat', [`past_key_values.${i}.key`, k], { axis: 2 }); // [B, H, S, D]
+    const values = g.op1('Concat', [`past_key_values.${i}.value`, v], { axis: 2 }); // [B, H, S, D]
+    g.rename(keys, `present.${i}.key`);
+    g.rename(values, `present.${i}.value`);
+    const kT = g.op1('Transpose', [`present.${i}.key`], { perm: [0, 1, 3, 2] }); // [B, H, D, S]
+    const scores = g.op1('Mul', [g.op1('MatMul', [q, kT]), attnScale]); // [B, H, T, S]
+    const probs = g.op1('Softmax', [g.op1('Where', [visible, scores, maskedScore])], { axis: -1 }); // [B, H, T, S]
+    if (attentions) g.rename(probs, `decoder_attentions.${i}`);
+    const att = g.op1('MatMul', [attentions ? `decoder_attentions.${i}` : probs, `present.${i}.value`]); // [B, H, T, D]
+    const merged = g.op1('Reshape', [g.op1('Transpose', [att], { perm: [0, 2, 1, 3] }), mergeShape]); // [B, T, C]
+    x = g.op1('Add', [x, linear(merged, w.attn_c_proj_weight, w.attn_c_proj_bias, C, C, `${p}.attn.c_proj`)]);
+    // x = x + mlp(ln_2(x))
+    const h2 = layerNorm(x, w.ln_2_weight, w.ln_2_bias, `${p}.ln_2`);
+    const fc = linear(h2, w.c_fc_weight, w.c_fc_bias, C, 4 * C, `${p}.mlp.c_fc`); // [B, T, 4C]
+    x = g.op1('Add', [x, linear(geluTanh(g, fc), w.mlp_c_proj_weight, w.mlp_c_proj_bias, 4 * C, C, `${p}.mlp.c_proj`)]);
+  }
+
+  const xf = layerNorm(x, weights.ln_f_weight, weights.ln_f_bias, 'ln_f');
+  g.rename(lmHead(xf), 'logits');
+
+  return g.encode({
+    name: 'gpt2',
+    opset: OPSET,
+    docString: `GPT-2 (n_layer=${L}, n_head=${H}, n_embd=${C}, vocab_size=${V})${quantize ? ', int8 dynamic quantization' : ''}${attentions ? ', with attention outputs' : ''}`,
+  });
+}
+
+/**
+ * gelu_new(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), written as primitives in the
+ * form PyTorch exports it, which ONNX Runtime fuses into one FastGelu kernel.
+ */
+function geluTanh(g: GraphBuilder, x: string): string {
+  const c = (name: string, value: number): string => (g.initializers.some((t) => t.name === name) ? name : g.scalar(name, value));
+  const cube = g.op1('Pow', [x, c('gelu_3', 3)]);
+  const inner = g.op1('Add', [x, g.op1('Mul', [cube, c('gelu_0.044715', 0.044715)])]);
+  const t = g.op1('Tanh', [g.op1('Mul', [inner, c('gelu_sqrt_2_over_pi', Math.sqrt(2 / Math.PI))])]);
+  return g.op1('Mul', [g.op1('Mul', [x, c('gelu_0.5', 0.5)]), g.op1('Add', [t, c('gelu_1', 1)])]);
+}
+
+/**
+ * y = x W with x quantized on the fly (per tensor, uint8) and W stored as uint8 per column:
+ * DynamicQuantizeLinear -> MatMulInteger -> Cast -> Mul(x_scale * w_scale), the pattern
+ * ONNX Runtime's quantize_dynamic writes, and which its CPU optimizer fuses.
+ */
+function quantizedMatMul(g: GraphBuilder, x: string, Wq: string, wScale: string): string {
+  const [xq, xScale, xZero] = g.op('DynamicQuantizeLinear', [x], {}, 3);
+  const acc = g.op1('MatMulInteger', [xq, Wq, xZero, g.tensor(`${Wq}.zero_point`, DataType.UINT8, [], Uint8Array.of(WEIGHT_ZERO_POINT))]); // int32
+  return g.op1('Mul', [g.op1('Cast', [acc], { to: DataType.FLOAT }), g.op1('Mul', [xScale, wScale])]);
+}
