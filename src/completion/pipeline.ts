@@ -1,0 +1,143 @@
+/**
+ * The completion pipeline, stage by stage: context -> cache -> debounce -> prompt -> engine ->
+ * post-processing -> cache. Plain TypeScript: the VS Code provider only converts its document and
+ * token into a `DocumentSnapshot` and a `CancellationLike`, and the engine is behind an interface.
+ */
+import type { Settings } from '../config/settings';
+import type { GenerationOptions, GenerationTimings, ModelCapabilities, StopReason } from '../engine/protocol';
+import { CompletionCache } from './cache';
+import { gatherContext, type CompletionContext, type DocumentSnapshot } from './context';
+import { debounce, type CancellationLike } from './debounce';
+import { decideMultiline, postProcess } from './postprocess';
+import { buildPrompt, type Prompt } from './prompt';
+
+export interface EngineReply {
+  text: string;
+  stopReason: StopReason;
+  timings: GenerationTimings;
+}
+
+/** What the pipeline needs from the model (the worker client, or a fake in tests). */
+export interface CompletionEngine {
+  /** Null when the request was cancelled or superseded. Throws with a user-facing message on failure. */
+  complete(prompt: string, options: GenerationOptions, token: CancellationLike): Promise<EngineReply | null>;
+  /** Capabilities of the loaded model; null while none is loaded (prefix-only prompts then). */
+  readonly capabilities: ModelCapabilities | null;
+}
+
+export type PipelineSettings = Pick<
+  Settings,
+  'debounceMs' | 'maxNewTokens' | 'temperature' | 'topK' | 'topP' | 'seed' | 'contextTokens' | 'suffixTokens' | 'multiline'
+>;
+
+export interface CompletionRequest extends DocumentSnapshot {
+  /** Identity of the document (its URI string). */
+  documentKey: string;
+}
+
+export interface CompletionResult {
+  text: string;
+  source: 'cache' | 'model';
+  /** From the request to the result, ms (debounce included). */
+  latencyMs: number;
+  multiline: boolean;
+  /** Present when the model ran. */
+  prompt?: Prompt;
+  timings?: GenerationTimings;
+  stopReason?: StopReason;
+}
+
+export interface PipelineOptions {
+  /** Characters per token for the context budget estimate. */
+  charsPerToken: number;
+  now: () => number;
+  /** For `seed: -1` (a fresh seed per completion). */
+  randomSeed: () => number;
+}
+
+const DEFAULT_OPTIONS: PipelineOptions = {
+  charsPerToken: 3,
+  now: () => performance.now(),
+  randomSeed: () => Math.floor(Math.random() * 0x7fffffff),
+};
+
+/** Documents whose window start is remembered (for prefix reuse). */
+const MAX_REMEMBERED_DOCUMENTS = 64;
+
+export class CompletionPipeline {
+  readonly cache = new CompletionCache();
+  private readonly windowStarts = new Map<string, number>();
+  private readonly options: PipelineOptions;
+
+  constructor(
+    private readonly engine: CompletionEngine,
+    private readonly settings: () => PipelineSettings,
+    options: Partial<PipelineOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_OPTIONS, ...options };
+  }
+
+  /** Forgets cached completions (the model or the settings changed). */
+  reset(): void {
+    this.cache.clear();
+  }
+
+  /** Null when there is nothing to show or the request was cancelled. */
+  async complete(request: CompletionRequest, token: CancellationLike): Promise<CompletionResult | null> {
+    const started = this.options.now();
+    const settings = this.settings();
+    const context = gatherContext(
+      request,
+      { prefixTokens: settings.contextTokens, suffixTokens: settings.suffixTokens, charsPerToken: this.options.charsPerToken },
+      this.windowStarts.get(request.documentKey),
+    );
+    this.rememberWindowStart(request.documentKey, context.prefixStartLine);
+    const multiline = decideMultiline(context, settings.multiline);
+    const cacheKey = { document: `${request.documentKey}\u0000${multiline}`, prefix: context.prefix, lineSuffix: context.lineSuffix };
+
+    const cached = this.cache.get(cacheKey);
+    if (cached !== undefined) {
+      return cached === '' ? null : { text: cached, source: 'cache', latencyMs: this.options.now() - started, multiline };
+    }
+    if (!(await debounce(settings.debounceMs, token))) return null;
+
+    const prompt = buildPrompt(context, this.engine.capabilities ?? { fim: false });
+    const reply = await this.engine.complete(prompt.text, generationOptions(settings, multiline, this.options.randomSeed), token);
+    if (reply === null || token.isCancellationRequested) return null;
+
+    const text = postProcess(reply.text, { ...context, multiline });
+    this.cache.set(cacheKey, text ?? ''); // '' remembers "nothing to show" for this spot
+    if (text === null) return null;
+    return {
+      text,
+      source: 'model',
+      latencyMs: this.options.now() - started,
+      multiline,
+      prompt,
+      timings: reply.timings,
+      stopReason: reply.stopReason,
+    };
+  }
+
+  private rememberWindowStart(documentKey: string, line: number): void {
+    this.windowStarts.delete(documentKey);
+    this.windowStarts.set(documentKey, line);
+    if (this.windowStarts.size > MAX_REMEMBERED_DOCUMENTS) {
+      this.windowStarts.delete(this.windowStarts.keys().next().value as string);
+    }
+  }
+}
+
+/** Generation options for one request; single-line requests stop at the first line break. */
+export function generationOptions(settings: PipelineSettings, multiline: boolean, randomSeed: () => number): GenerationOptions {
+  return {
+    maxNewTokens: settings.maxNewTokens,
+    temperature: settings.temperature,
+    topK: settings.topK,
+    topP: settings.topP,
+    seed: settings.seed < 0 ? randomSeed() : settings.seed,
+    stop: multiline ? [] : ['\n'],
+  };
+}
+
+export type { CompletionContext, DocumentSnapshot };

@@ -1,0 +1,139 @@
+/**
+ * What the worker needs to know about a model folder in the Hugging Face layout before loading it,
+ * for any causal-LM architecture transformers.js supports (GPT-2, Llama, ...): which ONNX file
+ * runs completions, the context length, the end-of-sequence ids, and the model's capabilities.
+ * Problems are reported as `ModelFolderError`s that name the file and say what to do.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { FIM_TOKENS, type ErrorCode, type ModelCapabilities } from './protocol';
+
+export class ModelFolderError extends Error {
+  constructor(
+    readonly code: Extract<ErrorCode, 'modelNotFound' | 'invalidModel'>,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ModelFolder {
+  dir: string;
+  modelType: string;
+  /** Relative to `dir`, e.g. `onnx/model_quantized.onnx`. */
+  onnxFile: string;
+  /** What transformers.js calls the dtype of that file: 'q8' for `_quantized`, 'fp32' otherwise. */
+  dtype: 'q8' | 'fp32';
+  /** Set when the quantized graph was asked for but only the fp32 one exists. */
+  note: string | null;
+  contextLength: number;
+  vocabSize: number;
+  eosTokenIds: number[];
+  capabilities: ModelCapabilities;
+}
+
+
+/** Files a folder must have, and those it may have, per graph variant. */
+export function modelFiles(quantized: boolean): { required: string[]; optional: string[] } {
+  return {
+    required: ['config.json', 'tokenizer.json', 'tokenizer_config.json', quantized ? 'onnx/model_quantized.onnx' : 'onnx/model.onnx'],
+    optional: ['generation_config.json'],
+  };
+}
+
+function readJson(dir: string, file: string): Record<string, unknown> {
+  const full = path.join(dir, file);
+  let text: string;
+  try {
+    text = fs.readFileSync(full, 'utf8');
+  } catch {
+    throw new ModelFolderError('invalidModel', `${full} is missing: a model folder needs config.json, tokenizer.json, tokenizer_config.json and onnx/model.onnx`);
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');
+    return value as Record<string, unknown>;
+  } catch (e) {
+    throw new ModelFolderError('invalidModel', `${full} is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+const positiveInt = (v: unknown): number | null => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : null);
+
+/** Maximum sequence length under the names architectures use for it. */
+export function contextLengthOf(config: Record<string, unknown>): number | null {
+  for (const key of ['n_positions', 'max_position_embeddings', 'n_ctx', 'max_seq_len', 'seq_length']) {
+    const v = positiveInt(config[key]);
+    if (v) return v;
+  }
+  return null;
+}
+
+function eosIdsOf(config: Record<string, unknown>, generation: Record<string, unknown> | null): number[] {
+  const raw = generation?.eos_token_id ?? config.eos_token_id;
+  const ids = Array.isArray(raw) ? raw : [raw];
+  return ids.filter((x): x is number => typeof x === 'number' && Number.isInteger(x));
+}
+
+/** Token strings of `tokenizer.json`: the added (special) tokens and the model vocabulary. */
+function tokenizerHas(tokenizer: Record<string, unknown>, token: string): boolean {
+  const added = Array.isArray(tokenizer.added_tokens) ? (tokenizer.added_tokens as { content?: unknown }[]) : [];
+  if (added.some((t) => t.content === token)) return true;
+  const vocab = (tokenizer.model as { vocab?: unknown } | undefined)?.vocab;
+  return typeof vocab === 'object' && vocab !== null && !Array.isArray(vocab) && token in vocab;
+}
+
+/**
+ * FIM is used only when the tokenizer has the three FIM tokens AND `config.json` says the model was
+ * trained for it (`"fim": true`): a prefix-only model that merely has the tokens would see a prompt
+ * format it never learned.
+ */
+export function capabilitiesOf(config: Record<string, unknown>, tokenizer: Record<string, unknown>): ModelCapabilities {
+  const hasTokens = Object.values(FIM_TOKENS).every((t) => tokenizerHas(tokenizer, t));
+  return { fim: config.fim === true && hasTokens };
+}
+
+export function inspectModelFolder(dir: string, options: { quantized: boolean }): ModelFolder {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+    throw new ModelFolderError('modelNotFound', `model folder ${dir} does not exist`);
+  }
+  const config = readJson(dir, 'config.json');
+  const tokenizer = readJson(dir, 'tokenizer.json');
+  readJson(dir, 'tokenizer_config.json');
+  const generation = fs.existsSync(path.join(dir, 'generation_config.json')) ? readJson(dir, 'generation_config.json') : null;
+
+  const modelType = config.model_type;
+  if (typeof modelType !== 'string' || modelType === '') {
+    throw new ModelFolderError('invalidModel', `${path.join(dir, 'config.json')} has no "model_type" (e.g. "gpt2", "llama")`);
+  }
+  const contextLength = contextLengthOf(config);
+  if (!contextLength) {
+    throw new ModelFolderError('invalidModel', `${path.join(dir, 'config.json')} has no context length ("n_positions" or "max_position_embeddings")`);
+  }
+  const vocabSize = positiveInt(config.vocab_size);
+  if (!vocabSize) throw new ModelFolderError('invalidModel', `${path.join(dir, 'config.json')}: "vocab_size" must be a positive integer`);
+
+  const quantizedFile = 'onnx/model_quantized.onnx';
+  const fp32File = 'onnx/model.onnx';
+  const has = (f: string) => fs.existsSync(path.join(dir, f)) && fs.statSync(path.join(dir, f)).size > 0;
+  let onnxFile: string;
+  let note: string | null = null;
+  if (options.quantized && has(quantizedFile)) onnxFile = quantizedFile;
+  else if (has(fp32File)) {
+    onnxFile = fp32File;
+    if (options.quantized) note = `${quantizedFile} is missing in ${dir}; using the fp32 graph ${fp32File}`;
+  } else {
+    throw new ModelFolderError('invalidModel', `${path.join(dir, fp32File)} is missing: the folder has no ONNX graph to run (export the model first)`);
+  }
+  return {
+    dir,
+    modelType,
+    onnxFile,
+    dtype: onnxFile === quantizedFile ? 'q8' : 'fp32',
+    note,
+    contextLength,
+    vocabSize,
+    eosTokenIds: eosIdsOf(config, generation),
+    capabilities: capabilitiesOf(config, tokenizer),
+  };
+}

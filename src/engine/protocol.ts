@@ -1,0 +1,271 @@
+/**
+ * The host <-> model worker protocol: one discriminated union per direction, shared by both sides,
+ * and validators for what arrives over the boundary (a malformed message becomes an error value,
+ * never an exception in the receiver).
+ *
+ * To add a request type (e.g. `attention`): add a member to `HostToWorker`, a validator to
+ * `HOST_MESSAGE_VALIDATORS`, a handler in the worker's dispatch table (src/engine/workerCore.ts),
+ * and, if it answers with something new, a member to `WorkerToHost` plus its validator.
+ */
+
+/** A compute backend the worker can run on; chosen once when the worker starts. */
+export type BackendName = 'native' | 'wasm';
+/** What the user asked for (setting `localGpt.backend`). */
+export type BackendRequest = 'auto' | BackendName;
+
+/** Passed as `workerData`: decided before transformers.js is imported, so a change means a new worker. */
+export interface WorkerStartOptions {
+  backend: BackendRequest;
+  /** Intra-op threads; 0 = let the runtime decide. */
+  threads: number;
+  /** Absolute folder holding `ort-wasm-simd-threaded*.{mjs,wasm}` (never a CDN). */
+  wasmPaths: string;
+}
+
+/** Where the model comes from, already resolved from the `localGpt.model` setting. */
+export type ModelSource =
+  | { kind: 'embedded'; name: string; dir: string }
+  | { kind: 'local'; dir: string }
+  | { kind: 'hub'; id: string; revision: string };
+
+export interface LoadRequest {
+  type: 'load';
+  id: number;
+  source: ModelSource;
+  /** Load `onnx/model_quantized.onnx` (int8) instead of `onnx/model.onnx`. */
+  quantized: boolean;
+  /** Hub models only: where downloaded folders live (the extension's globalStorage). */
+  cacheDir: string;
+  allowDownloads: boolean;
+  /** Hub models only: e.g. `https://huggingface.co/`. */
+  remoteHost: string;
+}
+
+/** Decoding options; plain numbers so they cross the boundary as JSON. */
+export interface GenerationOptions {
+  maxNewTokens: number;
+  /** 0 = greedy. */
+  temperature: number;
+  /** 0 = off. */
+  topK: number;
+  /** 1 = off. */
+  topP: number;
+  /** Seed of the sampling PRNG: the same seed and prompt give the same text. */
+  seed: number;
+  /** Generation stops before the first of these strings; the string itself is not returned. */
+  stop: string[];
+}
+
+export interface CompleteRequest {
+  type: 'complete';
+  id: number;
+  prompt: string;
+  options: GenerationOptions;
+}
+
+export type HostToWorker =
+  | LoadRequest
+  | CompleteRequest
+  | { type: 'cancel'; id: number }
+  | { type: 'dispose' };
+
+export type StopReason = 'eos' | 'stop' | 'maxTokens' | 'contextFull';
+
+export interface GenerationTimings {
+  /** Tokens in the prompt after truncation to the context window. */
+  promptTokens: number;
+  /** Prompt tokens whose keys/values came from the previous request's cache (not run again). */
+  reusedTokens: number;
+  /** Time to run the non-reused prompt tokens, ms. */
+  prefillMs: number;
+  /** Time from the first to the last generated token, ms. */
+  decodeMs: number;
+  /** Generated tokens per second of decode time. */
+  tokensPerSecond: number;
+}
+
+/** Special tokens of the fill-in-the-middle format (StarCoder spelling, also ours). */
+export const FIM_TOKENS = { prefix: '<fim_prefix>', suffix: '<fim_suffix>', middle: '<fim_middle>' } as const;
+
+export interface ModelCapabilities {
+  /** The model was trained for fill-in-the-middle and its tokenizer has the FIM tokens. */
+  fim: boolean;
+}
+
+export interface ModelInfo {
+  /** Display name: the embedded name, the Hub id, or the folder's base name. */
+  name: string;
+  /** Absolute folder the model was loaded from. */
+  dir: string;
+  /** `config.json` `model_type` (gpt2, llama, ...). */
+  modelType: string;
+  /** The ONNX file that runs completions, relative to `dir`. */
+  onnxFile: string;
+  backend: BackendName;
+  /** Maximum sequence length (prompt + generated tokens). */
+  contextLength: number;
+  vocabSize: number;
+  capabilities: ModelCapabilities;
+}
+
+export type ErrorCode =
+  | 'badMessage' // the message did not match the protocol
+  | 'notLoaded' // a request needed a model before one was loaded
+  | 'modelNotFound' // folder missing, Hub 404
+  | 'invalidModel' // folder present but unusable
+  | 'downloadsDisabled' // a Hub model is not cached and allowDownloads is off
+  | 'downloadFailed' // HTTP error, interrupted, verification failed
+  | 'backendFailed' // the chosen ONNX Runtime could not start
+  | 'generationFailed'
+  | 'internal';
+
+export type ProgressPhase = 'download' | 'load';
+
+export type WorkerToHost =
+  | { type: 'started'; backend: BackendName; reason: string }
+  | { type: 'progress'; id: number; phase: ProgressPhase; file: string; loadedBytes: number; totalBytes: number | null }
+  | { type: 'ready'; id: number; model: ModelInfo; loadMs: number }
+  | { type: 'result'; id: number; text: string; generatedTokens: number; stopReason: StopReason; timings: GenerationTimings }
+  | { type: 'cancelled'; id: number }
+  | { type: 'error'; id: number | null; code: ErrorCode; message: string }
+  | { type: 'disposed' };
+
+export type Parsed<T> = { ok: true; message: T } | { ok: false; error: string };
+
+// ---------------------------------------------------------------------------------------------
+// Validation: a tiny schema language so each message type is one table row.
+
+/** Returns an error message naming `path`, or null when `value` is acceptable. */
+export type Check = (value: unknown, path: string) => string | null;
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const num =
+  (opts: { int?: boolean; min?: number; max?: number } = {}): Check =>
+  (v, path) => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) return `${path} must be a finite number`;
+    if (opts.int && !Number.isInteger(v)) return `${path} must be an integer`;
+    if (opts.min !== undefined && v < opts.min) return `${path} must be >= ${opts.min}`;
+    if (opts.max !== undefined && v > opts.max) return `${path} must be <= ${opts.max}`;
+    return null;
+  };
+const str: Check = (v, path) => (typeof v === 'string' ? null : `${path} must be a string`);
+const bool: Check = (v, path) => (typeof v === 'boolean' ? null : `${path} must be a boolean`);
+const nullable =
+  (inner: Check): Check =>
+  (v, path) =>
+    v === null ? null : inner(v, path);
+const oneOf =
+  (...values: string[]): Check =>
+  (v, path) =>
+    typeof v === 'string' && values.includes(v) ? null : `${path} must be one of ${values.join(', ')}`;
+const arrayOf =
+  (inner: Check): Check =>
+  (v, path) => {
+    if (!Array.isArray(v)) return `${path} must be an array`;
+    for (let i = 0; i < v.length; i++) {
+      const e = inner(v[i], `${path}[${i}]`);
+      if (e) return e;
+    }
+    return null;
+  };
+const object =
+  (shape: Record<string, Check>): Check =>
+  (v, path) => {
+    if (!isRecord(v)) return `${path} must be an object`;
+    for (const [key, check] of Object.entries(shape)) {
+      const e = check(v[key], `${path}.${key}`);
+      if (e) return e;
+    }
+    return null;
+  };
+/** Picks the shape by the value of `field`. */
+const tagged =
+  (field: string, shapes: Record<string, Record<string, Check>>): Check =>
+  (v, path) => {
+    if (!isRecord(v)) return `${path} must be an object`;
+    const tag = v[field];
+    if (typeof tag !== 'string' || !(tag in shapes)) return `${path}.${field} must be one of ${Object.keys(shapes).join(', ')}`;
+    return object(shapes[tag])(v, path);
+  };
+
+const requestId = num({ int: true, min: 0 });
+
+/** The building blocks, for message types added by other features. */
+export const checks = { num, str, bool, nullable, oneOf, arrayOf, object, tagged, requestId };
+
+const modelSource = tagged('kind', {
+  embedded: { name: str, dir: str },
+  local: { dir: str },
+  hub: { id: str, revision: str },
+});
+
+export const generationOptionsCheck = object({
+  maxNewTokens: num({ int: true, min: 1, max: 4096 }),
+  temperature: num({ min: 0, max: 10 }),
+  topK: num({ int: true, min: 0 }),
+  topP: num({ min: 0, max: 1 }),
+  seed: num({ int: true }),
+  stop: arrayOf(str),
+});
+
+/** One row per host -> worker message type: field -> check (the `type` field is implied). */
+export const HOST_MESSAGE_VALIDATORS: Record<HostToWorker['type'], Record<string, Check>> = {
+  load: { id: requestId, source: modelSource, quantized: bool, cacheDir: str, allowDownloads: bool, remoteHost: str },
+  complete: { id: requestId, prompt: str, options: generationOptionsCheck },
+  cancel: { id: requestId },
+  dispose: {},
+};
+
+const timings = object({
+  promptTokens: num({ int: true, min: 0 }),
+  reusedTokens: num({ int: true, min: 0 }),
+  prefillMs: num({ min: 0 }),
+  decodeMs: num({ min: 0 }),
+  tokensPerSecond: num({ min: 0 }),
+});
+
+const modelInfo = object({
+  name: str,
+  dir: str,
+  modelType: str,
+  onnxFile: str,
+  backend: oneOf('native', 'wasm'),
+  contextLength: num({ int: true, min: 1 }),
+  vocabSize: num({ int: true, min: 1 }),
+  capabilities: object({ fim: bool }),
+});
+
+export const WORKER_MESSAGE_VALIDATORS: Record<WorkerToHost['type'], Record<string, Check>> = {
+  started: { backend: oneOf('native', 'wasm'), reason: str },
+  progress: { id: requestId, phase: oneOf('download', 'load'), file: str, loadedBytes: num({ min: 0 }), totalBytes: nullable(num({ min: 0 })) },
+  ready: { id: requestId, model: modelInfo, loadMs: num({ min: 0 }) },
+  result: { id: requestId, text: str, generatedTokens: num({ int: true, min: 0 }), stopReason: oneOf('eos', 'stop', 'maxTokens', 'contextFull'), timings },
+  cancelled: { id: requestId },
+  error: {
+    id: nullable(requestId),
+    code: oneOf('badMessage', 'notLoaded', 'modelNotFound', 'invalidModel', 'downloadsDisabled', 'downloadFailed', 'backendFailed', 'generationFailed', 'internal'),
+    message: str,
+  },
+  disposed: {},
+};
+
+function parseWith<T>(validators: Record<string, Record<string, Check>>, data: unknown, side: string): Parsed<T> {
+  const error = tagged('type', validators)(data, side);
+  return error ? { ok: false, error } : { ok: true, message: data as T };
+}
+
+/** Validates a message received by the worker. */
+export function parseHostMessage(data: unknown): Parsed<HostToWorker> {
+  return parseWith<HostToWorker>(HOST_MESSAGE_VALIDATORS, data, 'message');
+}
+
+/** Validates a message received by the host. */
+export function parseWorkerMessage(data: unknown): Parsed<WorkerToHost> {
+  return parseWith<WorkerToHost>(WORKER_MESSAGE_VALIDATORS, data, 'message');
+}
+
+/** The id of a request-shaped message, if it has one, so an error reply can name it. */
+export function messageIdOf(data: unknown): number | null {
+  return isRecord(data) && typeof data.id === 'number' && Number.isInteger(data.id) ? data.id : null;
+}

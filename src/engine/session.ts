@@ -1,0 +1,194 @@
+/**
+ * A loaded model: tokenizer + ONNX session(s) from one folder, on the worker's backend.
+ *
+ * `EngineSession` is the worker's handle on the model, shared by every request type: completion
+ * runs `lm` (a `CausalLm` over the transformers.js model's forward, with our own KV cache), and
+ * other features (the attention panel) can reuse the tokenizer and load sibling graphs of the same
+ * folder (`loadGraph('model_attentions')`) with the same backend options.
+ */
+import type { PreTrainedModel, PreTrainedTokenizer, Tensor } from '@huggingface/transformers';
+import { sessionOptionsFor, type Transformers } from './backend';
+import type { CausalLm } from './generate';
+import type { ModelFolder } from './modelFolder';
+import type { BackendName, ModelInfo } from './protocol';
+
+/** Keys/values of the tokens run so far, as the model's `past_key_values.*` (and other state) inputs. */
+export interface KvCache {
+  /** Tokens the cache covers. */
+  length: number;
+  /** Input name -> tensor; attention entries are [batch, kv_heads, length, head_dim]. */
+  entries: Record<string, Tensor>;
+}
+
+/** Maps a graph output name to the input name it feeds next step (as transformers.js does). */
+export function pastNameOf(outputName: string): string | null {
+  if (outputName.startsWith('present.')) return `past_key_values.${outputName.slice('present.'.length)}`;
+  if (outputName.startsWith('present_')) return `past_${outputName.slice('present_'.length)}`; // recurrent state (ssm, conv)
+  return null;
+}
+
+type TypedArray = Float32Array | Uint16Array | Int32Array | BigInt64Array | Uint8Array | Int8Array;
+
+/** The first `length` positions along the sequence axis (-2) of a [..., seq, d] tensor's data. */
+export function sliceSequence<T extends TypedArray>(data: T, dims: readonly number[], length: number): T {
+  const seq = dims[dims.length - 2];
+  const inner = dims[dims.length - 1];
+  const outer = dims.slice(0, -2).reduce((a, b) => a * b, 1);
+  const Ctor = data.constructor as new (n: number) => T;
+  const out = new Ctor(outer * length * inner);
+  for (let o = 0; o < outer; o++) {
+    (out as unknown as { set(a: ArrayLike<unknown>, at: number): void }).set(
+      data.subarray(o * seq * inner, o * seq * inner + length * inner) as ArrayLike<unknown>,
+      o * length * inner,
+    );
+  }
+  return out;
+}
+
+export class TransformersCausalLm implements CausalLm<KvCache> {
+  private readonly inputNames: readonly string[];
+
+  constructor(
+    private readonly transformers: Transformers,
+    private readonly model: PreTrainedModel,
+    readonly contextLength: number,
+    readonly eosTokenIds: readonly number[],
+  ) {
+    const session = (model as unknown as { sessions: Record<string, { inputNames: string[] }> }).sessions.model;
+    this.inputNames = session?.inputNames ?? [];
+  }
+
+  async forward(ids: readonly number[], past: KvCache | null): Promise<{ logits: Float32Array; past: KvCache }> {
+    const { Tensor } = this.transformers;
+    const pastLength = past?.length ?? 0;
+    const n = ids.length;
+    const total = pastLength + n;
+    const inputs: Record<string, unknown> = {
+      input_ids: new Tensor('int64', BigInt64Array.from(ids, (x) => BigInt(x)), [1, n]),
+      attention_mask: new Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]),
+      position_ids: new Tensor('int64', BigInt64Array.from({ length: n }, (_, i) => BigInt(pastLength + i)), [1, n]),
+      past_key_values: past?.entries ?? null,
+    };
+    // Graphs that can skip the logits of all but the last position (optimum exports) save a [n, vocab] matmul.
+    if (this.inputNames.includes('num_logits_to_keep')) inputs.num_logits_to_keep = new Tensor('int64', [1n], []);
+    const out = (await this.model.forward(inputs)) as Record<string, Tensor>;
+
+    const logits = out.logits;
+    const vocab = logits.dims[logits.dims.length - 1];
+    const rows = logits.data.length / vocab;
+    const last = logits.data.subarray((rows - 1) * vocab, rows * vocab) as ArrayLike<number>;
+    const row = Float32Array.from(last); // a copy: the sampler edits it in place
+
+    const entries: Record<string, Tensor> = {};
+    for (const [name, tensor] of Object.entries(out)) {
+      const pastName = pastNameOf(name);
+      if (pastName) entries[pastName] = tensor;
+    }
+    return { logits: row, past: { length: total, entries } };
+  }
+
+  truncate(past: KvCache, length: number): KvCache | null {
+    if (length === past.length) return past;
+    if (length > past.length) return null;
+    const { Tensor } = this.transformers;
+    const entries: Record<string, Tensor> = {};
+    for (const [name, tensor] of Object.entries(past.entries)) {
+      // Only attention keys/values have a sequence axis; recurrent state cannot be rewound.
+      if (!name.startsWith('past_key_values.')) return null;
+      const dims = [...tensor.dims];
+      dims[dims.length - 2] = length;
+      entries[name] = new Tensor(tensor.type, sliceSequence(tensor.data as TypedArray, tensor.dims, length), dims);
+    }
+    return { length, entries };
+  }
+}
+
+export interface OpenOptions {
+  /** Display name for ModelInfo. */
+  name: string;
+  backend: BackendName;
+  threads: number;
+  onProgress?: (file: string, loadedBytes: number, totalBytes: number | null) => void;
+}
+
+export class EngineSession {
+  private readonly graphs = new Map<string, Promise<PreTrainedModel>>();
+
+  private constructor(
+    readonly transformers: Transformers,
+    readonly folder: ModelFolder,
+    readonly info: ModelInfo,
+    readonly tokenizer: PreTrainedTokenizer,
+    /** The completion graph (`onnx/model.onnx` or `onnx/model_quantized.onnx`). */
+    readonly model: PreTrainedModel,
+    readonly lm: TransformersCausalLm,
+    private readonly options: OpenOptions,
+  ) {}
+
+  static async open(transformers: Transformers, folder: ModelFolder, options: OpenOptions): Promise<EngineSession> {
+    const progress_callback = (p: { status: string; file?: string; loaded?: number; total?: number }) => {
+      if (p.status === 'progress' && p.file) options.onProgress?.(p.file, p.loaded ?? 0, p.total ?? null);
+    };
+    const tokenizer = await transformers.AutoTokenizer.from_pretrained(folder.dir, { local_files_only: true });
+    const model = await transformers.AutoModelForCausalLM.from_pretrained(folder.dir, {
+      local_files_only: true,
+      dtype: folder.dtype,
+      ...sessionOptionsFor(options.backend, options.threads),
+      progress_callback,
+    });
+    const info: ModelInfo = {
+      name: options.name,
+      dir: folder.dir,
+      modelType: folder.modelType,
+      onnxFile: folder.onnxFile,
+      backend: options.backend,
+      contextLength: folder.contextLength,
+      vocabSize: folder.vocabSize,
+      capabilities: folder.capabilities,
+    };
+    const lm = new TransformersCausalLm(transformers, model, folder.contextLength, folder.eosTokenIds);
+    const session = new EngineSession(transformers, folder, info, tokenizer, model, lm, options);
+    session.graphs.set(folder.onnxFile, Promise.resolve(model));
+    return session;
+  }
+
+  encode(text: string): number[] {
+    return this.tokenizer.encode(text);
+  }
+
+  decode(ids: readonly number[]): string {
+    return this.tokenizer.decode([...ids], { skip_special_tokens: true });
+  }
+
+  /**
+   * Another graph of the same folder, e.g. `loadGraph('model_attentions')` for `onnx/model_attentions.onnx`,
+   * on the same backend; loaded once and cached.
+   */
+  loadGraph(modelFileName: string, dtype: 'fp32' | 'q8' = 'fp32'): Promise<PreTrainedModel> {
+    const key = `onnx/${modelFileName}${dtype === 'q8' ? '_quantized' : ''}.onnx`;
+    let graph = this.graphs.get(key);
+    if (!graph) {
+      graph = this.transformers.AutoModelForCausalLM.from_pretrained(this.folder.dir, {
+        local_files_only: true,
+        model_file_name: modelFileName,
+        dtype,
+        ...sessionOptionsFor(this.options.backend, this.options.threads),
+      });
+      this.graphs.set(key, graph);
+      graph.catch(() => this.graphs.delete(key));
+    }
+    return graph;
+  }
+
+  async dispose(): Promise<void> {
+    const graphs = [...this.graphs.values()];
+    this.graphs.clear();
+    for (const g of graphs) {
+      try {
+        await (await g).dispose();
+      } catch {
+        // a graph that failed to load has nothing to release
+      }
+    }
+  }
+}

@@ -1,0 +1,230 @@
+/**
+ * The model worker's logic, independent of `worker_threads` (tests drive it in-process):
+ * validates each incoming message, dispatches it through one handler per message type, and posts
+ * replies. One generation runs at a time; a newer `complete` supersedes every older one (each older
+ * request is answered `cancelled`). A `load` replaces the model; a `cancel` with a load's id aborts
+ * its download.
+ */
+import type { Transformers } from './backend';
+import { DownloadError, ensureHubModel } from './download';
+import { PrefixReusingGenerator, type CausalLm } from './generate';
+import { inspectModelFolder, ModelFolderError } from './modelFolder';
+import { sourceName } from './modelSource';
+import {
+  messageIdOf,
+  parseHostMessage,
+  type BackendName,
+  type CompleteRequest,
+  type ErrorCode,
+  type HostToWorker,
+  type LoadRequest,
+  type WorkerToHost,
+} from './protocol';
+import { EngineSession, type KvCache } from './session';
+
+export interface WorkerCoreDeps {
+  transformers: Transformers;
+  backend: BackendName;
+  threads: number;
+  post: (message: WorkerToHost) => void;
+  /** Called after `dispose` was handled (the worker thread exits). */
+  onDisposed?: () => void;
+}
+
+class RequestError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Lets queued messages (cancel, a newer request) in before each forward call, also on a backend whose run blocks. */
+function yieldingBeforeForward<P>(lm: CausalLm<P>): CausalLm<P> {
+  return {
+    contextLength: lm.contextLength,
+    eosTokenIds: lm.eosTokenIds,
+    truncate: (past, length) => lm.truncate(past, length),
+    forward: async (ids, past) => {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      return lm.forward(ids, past);
+    },
+  };
+}
+
+type Handlers = { [K in HostToWorker['type']]: (message: Extract<HostToWorker, { type: K }>) => Promise<void> | void };
+
+interface Job {
+  id: number;
+  cancelled: boolean;
+}
+
+export class WorkerCore {
+  /** The loaded model, for every request type (null until a `load` succeeds). */
+  session: EngineSession | null = null;
+  private generator: PrefixReusingGenerator<KvCache> | null = null;
+  private loading: { id: number; abort: AbortController; done: Promise<void> } | null = null;
+  private jobs: Job[] = [];
+  /** Generations run one after another on this chain. */
+  private chain: Promise<void> = Promise.resolve();
+  private disposed = false;
+
+  constructor(private readonly deps: WorkerCoreDeps) {}
+
+  /** Dispatch table: add a request type here (and in protocol.ts). */
+  private readonly handlers: Handlers = {
+    load: (m) => this.load(m),
+    complete: (m) => this.complete(m),
+    cancel: (m) => this.cancel(m.id),
+    dispose: () => this.dispose(),
+  };
+
+  /** Entry point for every message from the host. Never throws. */
+  handle(data: unknown): Promise<void> {
+    const parsed = parseHostMessage(data);
+    if (!parsed.ok) {
+      this.deps.post({ type: 'error', id: messageIdOf(data), code: 'badMessage', message: `Local GPT worker: ${parsed.error}` });
+      return Promise.resolve();
+    }
+    if (this.disposed) return Promise.resolve();
+    const message = parsed.message;
+    const handler = this.handlers[message.type] as (m: HostToWorker) => Promise<void> | void;
+    return Promise.resolve()
+      .then(() => handler(message))
+      .catch((e: unknown) => this.deps.post(errorMessage(messageIdOf(message), e)));
+  }
+
+  private async load(m: LoadRequest): Promise<void> {
+    this.loading?.abort.abort();
+    this.cancelAll();
+    const abort = new AbortController();
+    const started = performance.now();
+    const run = async () => {
+      await this.chain; // let a running generation see its cancel and finish
+      await this.session?.dispose();
+      this.session = null;
+      this.generator = null;
+      const progress = (phase: 'download' | 'load') => (file: string, loadedBytes: number, totalBytes: number | null) =>
+        this.deps.post({ type: 'progress', id: m.id, phase, file, loadedBytes, totalBytes });
+      let dir: string;
+      if (m.source.kind === 'hub') {
+        dir = await ensureHubModel({
+          id: m.source.id,
+          revision: m.source.revision,
+          remoteHost: m.remoteHost,
+          cacheDir: m.cacheDir,
+          quantized: m.quantized,
+          allowDownloads: m.allowDownloads,
+          signal: abort.signal,
+          onProgress: (p) => progress('download')(p.file, p.loadedBytes, p.totalBytes),
+        });
+      } else {
+        dir = m.source.dir;
+      }
+      if (abort.signal.aborted) throw new RequestError('downloadFailed', 'loading was cancelled');
+      const folder = inspectModelFolder(dir, { quantized: m.quantized });
+      let session: EngineSession;
+      try {
+        session = await EngineSession.open(this.deps.transformers, folder, {
+          name: sourceName(m.source),
+          backend: this.deps.backend,
+          threads: this.deps.threads,
+          onProgress: progress('load'),
+        });
+      } catch (e) {
+        throw new RequestError('invalidModel', `${folder.dir}: ${folder.onnxFile} could not be loaded on the ${this.deps.backend} backend: ${(e as Error).message}`);
+      }
+      if (abort.signal.aborted) {
+        await session.dispose();
+        throw new RequestError('downloadFailed', 'loading was cancelled');
+      }
+      this.session = session;
+      this.generator = new PrefixReusingGenerator(yieldingBeforeForward(session.lm), session);
+      this.deps.post({ type: 'ready', id: m.id, model: session.info, loadMs: performance.now() - started });
+    };
+    const done = run();
+    this.loading = { id: m.id, abort, done: done.catch(() => undefined) };
+    try {
+      await done;
+    } catch (e) {
+      if (!abort.signal.aborted) throw e;
+      this.deps.post({ type: 'cancelled', id: m.id }); // cancelled, or replaced by a newer load
+    } finally {
+      if (this.loading?.abort === abort) this.loading = null;
+    }
+  }
+
+  private complete(m: CompleteRequest): Promise<void> {
+    for (const job of this.jobs) job.cancelled = true; // superseded
+    const job: Job = { id: m.id, cancelled: false };
+    this.jobs.push(job);
+    const loading = this.loading?.done;
+    const run = async () => {
+      try {
+        if (loading) await loading;
+        if (job.cancelled) {
+          this.deps.post({ type: 'cancelled', id: m.id });
+          return;
+        }
+        const session = this.session;
+        const generator = this.generator;
+        if (!session || !generator) throw new RequestError('notLoaded', 'no model is loaded yet (send "load" first)');
+        let outcome;
+        try {
+          outcome = await generator.generate(session.encode(m.prompt), m.options, () => job.cancelled);
+        } catch (e) {
+          generator.reset(); // the cache may be half-updated
+          throw new RequestError('generationFailed', `generation failed: ${(e as Error).message}`);
+        }
+        if (outcome.status === 'cancelled') this.deps.post({ type: 'cancelled', id: m.id });
+        else
+          this.deps.post({
+            type: 'result',
+            id: m.id,
+            text: outcome.text,
+            generatedTokens: outcome.ids.length,
+            stopReason: outcome.stopReason,
+            timings: outcome.timings,
+          });
+      } catch (e) {
+        this.deps.post(errorMessage(m.id, e));
+      } finally {
+        this.jobs = this.jobs.filter((j) => j !== job);
+      }
+    };
+    const result = this.chain.then(run);
+    this.chain = result;
+    return result;
+  }
+
+  private cancel(id: number): void {
+    for (const job of this.jobs) if (job.id === id) job.cancelled = true;
+    if (this.loading?.id === id) this.loading.abort.abort();
+  }
+
+  private cancelAll(): void {
+    for (const job of this.jobs) job.cancelled = true;
+  }
+
+  private async dispose(): Promise<void> {
+    this.disposed = true;
+    this.loading?.abort.abort();
+    this.cancelAll();
+    await this.chain;
+    await this.session?.dispose();
+    this.session = null;
+    this.generator = null;
+    this.deps.post({ type: 'disposed' });
+    this.deps.onDisposed?.();
+  }
+}
+
+function errorMessage(id: number | null, e: unknown): WorkerToHost {
+  if (e instanceof RequestError || e instanceof ModelFolderError) return { type: 'error', id, code: e.code, message: e.message };
+  if (e instanceof DownloadError) {
+    return { type: 'error', id, code: e.code === 'cancelled' ? 'downloadFailed' : e.code, message: e.message };
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  return { type: 'error', id, code: 'internal', message };
+}

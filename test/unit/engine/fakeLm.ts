@@ -1,0 +1,65 @@
+/**
+ * A deterministic stand-in for a causal LM: the next token depends on every token before it (a
+ * rolling hash), so a wrong or stale KV cache changes the output. Counts every token it runs.
+ * Vocabulary: 0 = EOS, 1 = "\n", 2..27 = "a".."z".
+ */
+import type { CausalLm, TextCodec } from '../../../src/engine/generate';
+
+export interface FakePast {
+  ids: number[];
+}
+
+export const VOCAB = 28;
+
+export function hashNext(ids: readonly number[], eosAfter = Infinity): number {
+  if (ids.length >= eosAfter) return 0;
+  let h = 17;
+  for (const id of ids) h = (h * 31 + id) % 1000003;
+  return h % 9 === 0 ? 1 : 2 + (h % 26);
+}
+
+export class FakeLm implements CausalLm<FakePast> {
+  readonly eosTokenIds = [0];
+  /** Token ids of every forward call, in order. */
+  readonly calls: number[][] = [];
+  constructor(
+    readonly contextLength = 512,
+    private readonly opts: { recurrent?: boolean; eosAfter?: number } = {},
+  ) {}
+  get tokensRun(): number {
+    return this.calls.reduce((s, c) => s + c.length, 0);
+  }
+  async forward(ids: readonly number[], past: FakePast | null) {
+    this.calls.push([...ids]);
+    const all = [...(past?.ids ?? []), ...ids];
+    if (all.length > this.contextLength) throw new Error('context overflow');
+    const logits = new Float32Array(VOCAB).fill(-5);
+    logits[hashNext(all, this.opts.eosAfter)] = 5;
+    return { logits, past: { ids: all } };
+  }
+  truncate(past: FakePast, length: number): FakePast | null {
+    if (this.opts.recurrent && length !== past.ids.length) return null;
+    return { ids: past.ids.slice(0, length) };
+  }
+}
+
+export const fakeCodec: TextCodec = {
+  decode: (ids) => ids.map((i) => (i === 0 ? '' : i === 1 ? '\n' : String.fromCharCode(95 + i))).join(''),
+};
+
+export function encodeFake(text: string): number[] {
+  return [...text].map((c) => (c === '\n' ? 1 : c.charCodeAt(0) - 95));
+}
+
+/** What greedy decoding must produce, computed without any cache. */
+export function referenceGreedy(prompt: readonly number[], maxNewTokens: number, eosAfter = Infinity): number[] {
+  const all = [...prompt];
+  const out: number[] = [];
+  while (out.length < maxNewTokens) {
+    const next = hashNext(all, eosAfter);
+    if (next === 0) break;
+    out.push(next);
+    all.push(next);
+  }
+  return out;
+}

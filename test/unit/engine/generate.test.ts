@@ -1,0 +1,163 @@
+import { strict as assert } from 'node:assert';
+import { PrefixReusingGenerator, commonPrefixLength, findStop, fitPrompt } from '../../../src/engine/generate';
+import type { GenerationOptions } from '../../../src/engine/protocol';
+import { FakeLm, encodeFake, fakeCodec, referenceGreedy } from './fakeLm';
+
+const greedy = (maxNewTokens: number, stop: string[] = []): GenerationOptions => ({ maxNewTokens, temperature: 0, topK: 0, topP: 1, seed: 0, stop });
+const never = () => false;
+const opts = { prefillChunk: 8, now: () => performance.now() };
+
+describe('engine/generate: pure helpers', () => {
+  const prefixCases: [number[], number[], number][] = [
+    [[], [1, 2], 0],
+    [[1, 2, 3], [1, 2, 4], 2],
+    [[1, 2], [1, 2, 3], 2],
+    [[5], [6], 0],
+  ];
+  for (const [a, b, n] of prefixCases) it(`commonPrefixLength(${a}, ${b}) = ${n}`, () => assert.equal(commonPrefixLength(a, b), n));
+
+  it('findStop finds the earliest stop string', () => {
+    assert.equal(findStop('abc\n\ndef', ['def', '\n\n']), 3);
+    assert.equal(findStop('abc', ['x', '']), null);
+  });
+
+  it('fitPrompt keeps the newest tokens and leaves room for new ones', () => {
+    assert.deepEqual(fitPrompt([1, 2, 3, 4, 5, 6], 8, 4), [3, 4, 5, 6]);
+    assert.deepEqual(fitPrompt([1, 2, 3], 8, 4), [1, 2, 3]);
+    // the reserve never takes more than half the window
+    assert.deepEqual(fitPrompt([1, 2, 3, 4, 5, 6], 8, 100), [3, 4, 5, 6]);
+  });
+});
+
+describe('engine/generate: generation loop with prefix reuse', () => {
+  it('greedy output equals a cache-free reference', async () => {
+    const lm = new FakeLm();
+    const gen = new PrefixReusingGenerator(lm, fakeCodec, opts);
+    const prompt = encodeFake('function\nhello');
+    const out = await gen.generate(prompt, greedy(12), never);
+    assert.equal(out.status, 'done');
+    if (out.status !== 'done') return;
+    assert.deepEqual(out.ids, referenceGreedy(prompt, 12));
+    assert.equal(out.text, fakeCodec.decode(out.ids));
+    assert.equal(out.stopReason, 'maxTokens');
+    assert.equal(out.timings.promptTokens, prompt.length);
+    assert.equal(out.timings.reusedTokens, 0);
+  });
+
+  it('typing one more character runs only the new token (counted in the model)', async () => {
+    const lm = new FakeLm();
+    const gen = new PrefixReusingGenerator(lm, fakeCodec, opts);
+    const first = encodeFake('const value = computesomething');
+    await gen.generate(first, greedy(6), never);
+    const before = lm.tokensRun;
+    assert.equal(before, first.length + 5, 'prompt once, then every generated token but the last');
+
+    const second = [...first, ...encodeFake('x')];
+    const out = await gen.generate(second, greedy(6), never);
+    assert.equal(out.status, 'done');
+    if (out.status !== 'done') return;
+    assert.equal(out.timings.reusedTokens, first.length);
+    // One prompt token, then the 5 decode steps: the old prompt is not run again.
+    assert.equal(lm.tokensRun - before, 1 + 5);
+    assert.deepEqual(out.ids, referenceGreedy(second, 6), 'reused cache gives the same tokens as a fresh run');
+  });
+
+  it('accepting the suggestion reuses the generated tokens too', async () => {
+    const lm = new FakeLm();
+    const gen = new PrefixReusingGenerator(lm, fakeCodec, opts);
+    const prompt = encodeFake('abc');
+    const first = await gen.generate(prompt, greedy(8), never);
+    assert.equal(first.status, 'done');
+    if (first.status !== 'done') return;
+    const accepted = [...prompt, ...first.ids, ...encodeFake('q')];
+    const before = lm.tokensRun;
+    const out = await gen.generate(accepted, greedy(3), never);
+    assert.equal(out.status === 'done' && out.timings.reusedTokens, prompt.length + first.ids.length - 1);
+    // the last generated token was never run, then 'q', then 2 decode steps
+    assert.equal(lm.tokensRun - before, 2 + 2);
+    assert.deepEqual(out.status === 'done' && out.ids, referenceGreedy(accepted, 3));
+  });
+
+  it('an edit in the middle trims the cache to the common prefix', async () => {
+    const lm = new FakeLm();
+    const gen = new PrefixReusingGenerator(lm, fakeCodec, opts);
+    const a = encodeFake('abcdefghij');
+    await gen.generate(a, greedy(2), never);
+    const b = encodeFake('abcdXfghij');
+    const before = lm.tokensRun;
+    const out = await gen.generate(b, greedy(2), never);
+    assert.equal(out.status === 'done' && out.timings.reusedTokens, 4);
+    assert.equal(lm.tokensRun - before, 6 + 1);
+    assert.deepEqual(out.status === 'done' && out.ids, referenceGreedy(b, 2));
+  });
+
+  it('the same prompt twice re-runs just its last token', async () => {
+    const lm = new FakeLm();
+    const gen = new PrefixReusingGenerator(lm, fakeCodec, opts);
+    const p = encodeFake('hello');
+    await gen.generate(p, greedy(1), never);
+    const before = lm.tokensRun;
+    const out = await gen.generate(p, greedy(1), never);
+    assert.equal(lm.tokensRun - before, 1);
+    assert.equal(out.status === 'done' && out.timings.reusedTokens, p.length - 1);
+  });
+
+  it('a cache that cannot be cut (recurrent state) is dropped, and output stays right', async () => {
+    const lm = new FakeLm(512, { recurrent: true });
+    const gen = new PrefixReusingGenerator(lm, fakeCodec, opts);
+    await gen.generate(encodeFake('abcdef'), greedy(3), never);
+    const b = encodeFake('abcdxy');
+    const out = await gen.generate(b, greedy(3), never);
+    assert.equal(out.status === 'done' && out.timings.reusedTokens, 0);
+    assert.deepEqual(out.status === 'done' && out.ids, referenceGreedy(b, 3));
+  });
+
+  it('stops on EOS, on a stop string (not returned), and when the context is full', async () => {
+    const eosLm = new FakeLm(512, { eosAfter: 7 });
+    const e = await new PrefixReusingGenerator(eosLm, fakeCodec, opts).generate(encodeFake('abcd'), greedy(10), never);
+    assert.equal(e.status === 'done' && e.stopReason, 'eos');
+    assert.equal(e.status === 'done' && e.ids.length, 3);
+
+    const lm = new FakeLm();
+    const p = encodeFake('abcd');
+    const full = referenceGreedy(p, 30);
+    const text = fakeCodec.decode(full);
+    const stop = text.slice(5, 7);
+    const s = await new PrefixReusingGenerator(lm, fakeCodec, opts).generate(p, greedy(30, [stop]), never);
+    assert.equal(s.status === 'done' && s.stopReason, 'stop');
+    assert.equal(s.status === 'done' && s.text, text.slice(0, text.indexOf(stop)));
+
+    const small = new FakeLm(12);
+    const c = await new PrefixReusingGenerator(small, fakeCodec, opts).generate(encodeFake('abcdefgh'), greedy(4), never);
+    assert.equal(c.status === 'done' && c.stopReason, 'maxTokens');
+    // 10 new tokens cannot fit: the prompt keeps its newest 6 tokens and generation stops at 12.
+    const c2 = await new PrefixReusingGenerator(small, fakeCodec, opts).generate(encodeFake('abcdefgh'), greedy(10), never);
+    assert.equal(c2.status === 'done' && c2.stopReason, 'contextFull');
+    assert.equal(c2.status === 'done' && c2.timings.promptTokens + c2.ids.length, 12);
+  });
+
+  it('prefills in chunks and stops between forward calls when cancelled', async () => {
+    const lm = new FakeLm();
+    const gen = new PrefixReusingGenerator(lm, fakeCodec, opts);
+    const prompt = encodeFake('abcdefghijklmnopqrstuvwxyzabcdefghij'); // 36 tokens, chunks of 8
+    let calls = 0;
+    const out = await gen.generate(prompt, greedy(10), () => ++calls > 2);
+    assert.equal(out.status, 'cancelled');
+    assert.deepEqual(lm.calls.map((c) => c.length), [8, 8]);
+    // The cache keeps what did run: the next request continues from there.
+    assert.equal(gen.cachedTokenIds.length, 16);
+    const before = lm.tokensRun;
+    const again = await gen.generate(prompt, greedy(2), never);
+    assert.equal(again.status === 'done' && again.timings.reusedTokens, 16);
+    assert.equal(lm.tokensRun - before, 20 + 1);
+  });
+
+  it('sampling with a seed is repeatable across generators', async () => {
+    const sampled: GenerationOptions = { maxNewTokens: 8, temperature: 1.5, topK: 5, topP: 0.9, seed: 9, stop: [] };
+    const run = async () => {
+      const out = await new PrefixReusingGenerator(new FakeLm(), fakeCodec, opts).generate(encodeFake('abc'), sampled, never);
+      return out.status === 'done' ? out.ids : [];
+    };
+    assert.deepEqual(await run(), await run());
+  });
+});
