@@ -1,0 +1,7 @@
+/** Byte-level BPE tokenizer: training, encoding/decoding, and the Hugging Face tokenizer files. */
+export type { BpeModel } from './bpeModel';
+export { BpeTokenizer, type DecodeOptions } from './bpeTokenizer';
+export { trainBpe, trainBpeOnWordCounts, countWords, type TrainBpeOptions } from './bpeTrainer';
+export { preTokenize, PRE_TOKENIZER_PATTERN } from './preTokenize';
+export * from './specialTokens';
+export { writeTokenizerFiles, readTokenizerFiles, readTokenizerModel, TOKENIZER_FILE, TOKENIZER_CONFIG_FILE } from './hfFiles';
