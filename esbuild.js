@@ -67,10 +67,10 @@ const patchOrt = {
 const reporter = {
   name: 'reporter',
   setup(build) {
-    build.onStart(() => console.log(`[watch] build started (${path.basename(build.initialOptions.outfile)})`));
+    build.onStart(() => console.log(`[watch] build started (${path.basename(build.initialOptions.outfile ?? build.initialOptions.outdir)})`));
     build.onEnd((r) => {
       for (const e of r.errors) console.error(`✘ ${e.location ? `${e.location.file}:${e.location.line}: ` : ''}${e.text}`);
-      console.log(`[watch] build finished (${path.basename(build.initialOptions.outfile)})`);
+      console.log(`[watch] build finished (${path.basename(build.initialOptions.outfile ?? build.initialOptions.outdir)})`);
     });
   },
 };
@@ -113,17 +113,26 @@ function targets(opts) {
     });
   }
   if (opts.tests) {
+    // The suite's index plus every test file as its own entry: index.js finds `*.test.js` at run time.
     list.push({
       ...common,
       ...nodeTarget,
       minify: false,
       sourcemap: 'inline',
-      entryPoints: ['test/integration/index.ts'],
-      outfile: 'dist/test/integration/index.js',
+      entryPoints: ['test/integration/index.ts', ...findFiles(path.join(root, 'test/integration'), '.test.ts')],
+      outbase: 'test/integration',
+      outdir: 'dist/test/integration',
       external: ['vscode', 'mocha'],
     });
   }
   return list;
+}
+
+function findFiles(dir, suffix) {
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? findFiles(path.join(dir, e.name), suffix) : e.name.endsWith(suffix) ? [path.join(dir, e.name)] : []))
+    .map((f) => path.relative(root, f));
 }
 
 function copyFile(from, to) {
@@ -179,7 +188,7 @@ async function main() {
     return;
   }
   await Promise.all(list.map((t) => esbuild.build(t)));
-  console.log(`esbuild: ${list.map((t) => t.outfile).join(', ')}${production ? ' (production)' : ''} in ${Date.now() - started} ms`);
+  console.log(`esbuild: ${list.map((t) => t.outfile ?? `${t.outdir}/`).join(', ')}${production ? ' (production)' : ''} in ${Date.now() - started} ms`);
 }
 
 module.exports = { stubSharp, patchOrt, nodeTarget };
