@@ -1,0 +1,377 @@
+/**
+ * Host side of the model worker: spawns `dist/worker.js` (a worker_threads Worker, so the editor
+ * never blocks), matches replies to requests by id, and keeps the worker alive: if it dies or
+ * hangs (no reply within a deadline) it is restarted with backoff; after repeated crashes it stops
+ * trying and says so. The model is loaded on first use and re-loaded after a restart.
+ *
+ * No `vscode` import: the completion feature turns its events into status bar and log updates,
+ * and the unit tests drive it in plain Node.
+ */
+import { Worker } from 'node:worker_threads';
+import {
+  parseWorkerMessage,
+  type GenerationOptions,
+  type HostToWorker,
+  type LoadRequest,
+  type ModelInfo,
+  type WorkerStartOptions,
+  type WorkerToHost,
+} from '../engine/protocol';
+import type { CancellationLike } from '../completion/debounce';
+import type { CompletionEngine, EngineReply } from '../completion/pipeline';
+
+export type ClientState = 'idle' | 'starting' | 'loading' | 'ready' | 'generating' | 'restarting' | 'error' | 'failed' | 'disposed';
+
+export type ClientEvent =
+  | { type: 'state'; state: ClientState; detail?: string }
+  | { type: 'progress'; phase: 'download' | 'load'; file: string; loadedBytes: number; totalBytes: number | null }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+
+/** The model to load, i.e. a `load` request without its id. */
+export type LoadSpec = Omit<LoadRequest, 'type' | 'id'>;
+
+export interface EngineConfig {
+  start: WorkerStartOptions;
+  load: LoadSpec;
+}
+
+/** Starts a worker thread with the given `workerData`. */
+export type WorkerFactory = (workerData: WorkerStartOptions) => Worker;
+
+/** The bundled worker (`dist/worker.js`), as the extension runs it. */
+export function bundledWorker(workerPath: string): WorkerFactory {
+  return (workerData) => new Worker(workerPath, { workerData });
+}
+
+/**
+ * A TypeScript worker source run through tsx (tests and `npm run complete` from a checkout; the
+ * extension runs the bundle). Node cannot start a `.ts` worker entry itself, so a one-line CommonJS
+ * bootstrap registers tsx first.
+ */
+export function sourceWorker(sourcePath: string): WorkerFactory {
+  const bootstrap = `require('tsx/cjs/api').register(); require(${JSON.stringify(sourcePath)});`;
+  return (workerData) => new Worker(bootstrap, { eval: true, workerData });
+}
+
+export interface WorkerClientOptions {
+  /** How to start the worker thread: `bundledWorker('dist/worker.js')` or `sourceWorker(...)`. */
+  createWorker: WorkerFactory;
+  /** A request with no reply for this long means the worker hangs, ms. */
+  replyDeadlineMs?: number;
+  /** Loading (download included) may go this long without any progress event, ms. */
+  loadDeadlineMs?: number;
+  /** Delays before restart 1, 2, ...; the last one repeats. */
+  backoffMs?: number[];
+  /** This many crashes within `crashWindowMs` and the client gives up. */
+  maxCrashes?: number;
+  crashWindowMs?: number;
+  onEvent?: (event: ClientEvent) => void;
+}
+
+/** Settled with the terminal reply for a request id (anything but `progress`). */
+interface Pending {
+  message: HostToWorker;
+  resolve: (reply: WorkerToHost) => void;
+  reject: (error: Error) => void;
+  deadlineMs: number;
+  timer: NodeJS.Timeout;
+}
+
+const DEFAULTS = {
+  replyDeadlineMs: 30_000,
+  loadDeadlineMs: 120_000,
+  backoffMs: [500, 2_000, 8_000],
+  maxCrashes: 3,
+  crashWindowMs: 5 * 60_000,
+};
+
+export class EngineError extends Error {}
+
+export class WorkerClient implements CompletionEngine {
+  private worker: Worker | null = null;
+  private started: Promise<void> | null = null;
+  private loaded: Promise<ModelInfo> | null = null;
+  private modelInfo: ModelInfo | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private crashes: number[] = [];
+  private restartTimer: NodeJS.Timeout | null = null;
+  private stateValue: ClientState = 'idle';
+  private lastError: string | null = null;
+  private readonly options: Required<Omit<WorkerClientOptions, 'onEvent'>> & Pick<WorkerClientOptions, 'onEvent'>;
+  private generating = 0;
+
+  constructor(
+    private config: EngineConfig,
+    options: WorkerClientOptions,
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+  }
+
+  get state(): ClientState {
+    return this.stateValue;
+  }
+
+  /** The loaded model, once `ready`. */
+  get model(): ModelInfo | null {
+    return this.modelInfo;
+  }
+
+  get capabilities(): ModelInfo['capabilities'] | null {
+    return this.modelInfo?.capabilities ?? null;
+  }
+
+  /** Applies new settings: a new backend or thread count restarts the worker; a new model reloads it. */
+  configure(config: EngineConfig): void {
+    const restart = JSON.stringify(config.start) !== JSON.stringify(this.config.start);
+    const reload = JSON.stringify(config.load) !== JSON.stringify(this.config.load);
+    this.config = config;
+    if (restart || this.stateValue === 'failed' || this.stateValue === 'error') this.restartNow('settings changed');
+    else if (reload && this.loaded) {
+      this.loaded = null;
+      this.modelInfo = null;
+      if (this.worker) void this.ensureLoaded().catch(() => undefined);
+    }
+  }
+
+  /** Starts the worker and loads the model if needed; resolves with the model. */
+  ensureLoaded(): Promise<ModelInfo> {
+    if (this.stateValue === 'disposed') return Promise.reject(new EngineError('the Local GPT engine was shut down'));
+    if (this.stateValue === 'failed') return Promise.reject(new EngineError(this.lastError ?? 'the model worker failed'));
+    if (this.stateValue === 'error' && this.lastError) return Promise.reject(new EngineError(this.lastError));
+    if (this.restartTimer) return Promise.reject(new EngineError('the model worker is restarting'));
+    if (!this.loaded) {
+      const loading = this.startWorker().then(() => this.load());
+      this.loaded = loading;
+      loading.catch(() => {
+        if (this.loaded === loading) this.loaded = null;
+      });
+    }
+    return this.loaded;
+  }
+
+  async complete(prompt: string, options: GenerationOptions, token?: CancellationLike): Promise<EngineReply | null> {
+    await this.ensureLoaded();
+    if (token?.isCancellationRequested) return null;
+    this.generating++;
+    this.setState('generating');
+    const request = this.request((id) => ({ type: 'complete', id, prompt, options }), this.options.replyDeadlineMs, token);
+    try {
+      const reply = await request;
+      if (reply.type === 'result') return { text: reply.text, stopReason: reply.stopReason, timings: reply.timings };
+      if (reply.type === 'cancelled') return null;
+      if (reply.type === 'error') throw new EngineError(reply.message);
+      throw new EngineError(`unexpected reply to complete: ${reply.type}`);
+    } finally {
+      this.generating--;
+      if (this.generating === 0 && this.stateValue === 'generating') this.setState('ready', this.modelInfo ? describeModel(this.modelInfo) : undefined);
+    }
+  }
+
+  /**
+   * Sends a request built around a fresh id and resolves with its terminal reply. Cancelling
+   * `token` sends `cancel` (the worker then answers `cancelled`). For other request types too.
+   */
+  request(build: (id: number) => HostToWorker, deadlineMs: number, token?: CancellationLike): Promise<WorkerToHost> {
+    const worker = this.worker;
+    if (!worker) return Promise.reject(new EngineError('the model worker is not running'));
+    const id = this.nextId++;
+    const message = build(id);
+    return new Promise<WorkerToHost>((resolve, reject) => {
+      const subscription = token?.onCancellationRequested(() => this.worker?.postMessage({ type: 'cancel', id } satisfies HostToWorker));
+      const done = <T>(settle: (v: T) => void) => (v: T) => {
+        subscription?.dispose();
+        clearTimeout(this.pending.get(id)?.timer);
+        this.pending.delete(id);
+        settle(v);
+      };
+      this.pending.set(id, { message, resolve: done(resolve), reject: done(reject), deadlineMs, timer: this.deadline(id, deadlineMs) });
+      worker.postMessage(message);
+    });
+  }
+
+  private deadline(id: number, ms: number): NodeJS.Timeout {
+    return setTimeout(() => {
+      const pending = this.pending.get(id);
+      this.crashed(`no reply to "${pending?.message.type ?? 'request'}" within ${duration(ms)} (the worker hangs)`);
+    }, ms);
+  }
+
+  private startWorker(): Promise<void> {
+    if (this.started) return this.started;
+    this.setState('starting');
+    const worker = this.options.createWorker(this.config.start);
+    this.worker = worker;
+    let startedResolve!: () => void;
+    let startedReject!: (e: Error) => void;
+    const started = new Promise<void>((resolve, reject) => {
+      startedResolve = resolve;
+      startedReject = reject;
+    });
+    const startTimer = setTimeout(
+      () => this.crashed(`the model worker did not start within ${duration(this.options.replyDeadlineMs)}`),
+      this.options.replyDeadlineMs,
+    );
+    worker.on('message', (data: unknown) => {
+      if (worker !== this.worker) return;
+      const parsed = parseWorkerMessage(data);
+      if (!parsed.ok) {
+        this.log('warn', `ignored a malformed message from the model worker: ${parsed.error}`);
+        return;
+      }
+      const message = parsed.message;
+      if (message.type === 'started') {
+        clearTimeout(startTimer);
+        this.log('info', `model worker started: ${message.backend} backend (${message.reason})`);
+        startedResolve();
+        return;
+      }
+      if (message.type === 'error' && message.id === null) {
+        clearTimeout(startTimer);
+        this.fail(message.message);
+        startedReject(new EngineError(message.message));
+        return;
+      }
+      this.dispatch(message);
+    });
+    worker.on('error', (e) => {
+      if (worker === this.worker) this.crashed(`the model worker threw: ${e.message}`);
+    });
+    worker.on('exit', (code) => {
+      clearTimeout(startTimer);
+      if (worker === this.worker && this.stateValue !== 'disposed') {
+        this.crashed(`the model worker exited (code ${code})`);
+      }
+      startedReject(new EngineError(`the model worker exited (code ${code})`));
+    });
+    this.started = started;
+    started.catch(() => undefined);
+    return started;
+  }
+
+  private async load(): Promise<ModelInfo> {
+    this.setState('loading', describeLoad(this.config.load));
+    const reply = await this.request((id) => ({ type: 'load', id, ...this.config.load }), this.options.loadDeadlineMs);
+    if (reply.type === 'ready') {
+      this.modelInfo = reply.model;
+      this.lastError = null;
+      this.log('info', `model ready in ${Math.round(reply.loadMs)} ms: ${describeModel(reply.model)}`);
+      this.setState('ready', describeModel(reply.model));
+      return reply.model;
+    }
+    if (reply.type === 'error') {
+      this.lastError = reply.message;
+      this.log('error', reply.message);
+      this.setState('error', reply.message);
+      throw new EngineError(reply.message);
+    }
+    throw new EngineError(`model loading ended with "${reply.type}"`);
+  }
+
+  private dispatch(message: WorkerToHost): void {
+    if (message.type === 'progress') {
+      const pending = this.pending.get(message.id);
+      if (pending) {
+        clearTimeout(pending.timer); // progress proves the worker is alive
+        pending.timer = this.deadline(message.id, pending.deadlineMs);
+      }
+      this.options.onEvent?.({ type: 'progress', phase: message.phase, file: message.file, loadedBytes: message.loadedBytes, totalBytes: message.totalBytes });
+      return;
+    }
+    const id = 'id' in message ? message.id : null;
+    if (id === null) {
+      if (message.type === 'error') this.log('error', message.message);
+      return;
+    }
+    this.pending.get(id)?.resolve(message);
+  }
+
+  /** The worker died or hangs: fail what is in flight, then restart with backoff or give up. */
+  private crashed(reason: string): void {
+    if (this.stateValue === 'disposed' || this.stateValue === 'failed') return;
+    this.log('error', `Local GPT: ${reason}`);
+    this.teardown(new EngineError(`Local GPT: ${reason}`));
+    const now = Date.now();
+    this.crashes = [...this.crashes.filter((t) => now - t < this.options.crashWindowMs), now];
+    if (this.crashes.length >= this.options.maxCrashes) {
+      this.fail(
+        `Local GPT: the model worker stopped ${this.crashes.length} times in ${duration(this.options.crashWindowMs)}; ` +
+          `inline completions are paused. Last problem: ${reason}. Change a Local GPT setting or reload the window to try again.`,
+      );
+      return;
+    }
+    const delay = this.options.backoffMs[Math.min(this.crashes.length - 1, this.options.backoffMs.length - 1)];
+    this.setState('restarting', `restarting in ${delay} ms after: ${reason}`);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      this.setState('idle');
+      void this.ensureLoaded().catch(() => undefined);
+    }, delay);
+  }
+
+  private fail(message: string): void {
+    this.lastError = message;
+    this.teardown(new EngineError(message));
+    this.setState('failed', message);
+    this.log('error', message);
+  }
+
+  /** Stops the current worker (if any) and rejects everything in flight. */
+  private teardown(error: Error): void {
+    const worker = this.worker;
+    this.worker = null;
+    this.started = null;
+    this.loaded = null;
+    this.modelInfo = null;
+    for (const pending of [...this.pending.values()]) pending.reject(error);
+    this.pending.clear();
+    if (worker) void worker.terminate();
+  }
+
+  private restartNow(reason: string): void {
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = null;
+    this.crashes = [];
+    this.lastError = null;
+    this.teardown(new EngineError(`Local GPT: the engine restarted (${reason})`));
+    this.setState('idle');
+  }
+
+  async dispose(): Promise<void> {
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    const worker = this.worker;
+    this.setState('disposed');
+    if (worker) {
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      worker.postMessage({ type: 'dispose' } satisfies HostToWorker);
+      const timeout = new Promise<void>((resolve) => setTimeout(resolve, 2_000).unref());
+      await Promise.race([exited, timeout]);
+    }
+    this.teardown(new EngineError('the Local GPT engine was shut down'));
+  }
+
+  private setState(state: ClientState, detail?: string): void {
+    if (this.stateValue === 'disposed' && state !== 'disposed') return;
+    this.stateValue = state;
+    this.options.onEvent?.({ type: 'state', state, detail });
+  }
+
+  private log(level: 'info' | 'warn' | 'error', message: string): void {
+    this.options.onEvent?.({ type: 'log', level, message });
+  }
+}
+
+function duration(ms: number): string {
+  if (ms < 10_000) return `${ms} ms`;
+  if (ms < 120_000) return `${Math.round(ms / 1000)} s`;
+  return `${Math.round(ms / 60_000)} min`;
+}
+
+export function describeModel(model: ModelInfo): string {
+  return `${model.name} (${model.modelType}, ${model.onnxFile}, ${model.backend}, context ${model.contextLength})`;
+}
+
+function describeLoad(load: LoadSpec): string {
+  const s = load.source;
+  return s.kind === 'hub' ? `${s.id}@${s.revision}` : s.dir;
+}

@@ -1,0 +1,97 @@
+/**
+ * The engine on a real (tiny, random) GPT-2 in this process, on onnxruntime-node: tokenizer ids,
+ * greedy tokens against the TypeScript reference forward pass, and prefix reuse proven by counting
+ * the tokens that actually go through the ONNX model.
+ */
+import { strict as assert } from 'node:assert';
+import { startBackend, type Transformers } from '../../../src/engine/backend';
+import { PrefixReusingGenerator, type CausalLm } from '../../../src/engine/generate';
+import { inspectModelFolder } from '../../../src/engine/modelFolder';
+import type { GenerationOptions } from '../../../src/engine/protocol';
+import { EngineSession, sliceSequence, type KvCache } from '../../../src/engine/session';
+import { generateGreedy } from '../../../src/model/gpt';
+import { tinyGpt2 } from './fixtures/tinyModels';
+
+const greedy = (maxNewTokens: number): GenerationOptions => ({ maxNewTokens, temperature: 0, topK: 0, topP: 1, seed: 0, stop: [] });
+const never = () => false;
+
+/** Wraps a CausalLm to count the tokens it runs. */
+function counting<P>(lm: CausalLm<P>): CausalLm<P> & { tokensRun: number } {
+  const wrapped = {
+    tokensRun: 0,
+    contextLength: lm.contextLength,
+    eosTokenIds: lm.eosTokenIds,
+    truncate: (p: P, n: number) => lm.truncate(p, n),
+    forward: (ids: readonly number[], past: P | null) => {
+      wrapped.tokensRun += ids.length;
+      return lm.forward(ids, past);
+    },
+  };
+  return wrapped;
+}
+
+describe('engine/session (tiny GPT-2 on onnxruntime-node, in process)', function () {
+  this.timeout(60000);
+  let transformers: Transformers;
+  let session: EngineSession;
+  const model = tinyGpt2();
+  const reference = (ids: number[], n: number) => generateGreedy(model.config, model.weights, ids, n);
+
+  before(async () => {
+    transformers = await startBackend('native', { wasmPaths: '', threads: 1 });
+    session = await EngineSession.open(transformers, inspectModelFolder(model.dir, { quantized: false }), { name: 'tiny', backend: 'native', threads: 1 });
+  });
+  after(() => session?.dispose());
+
+  it('transformers.js encodes like our tokenizer', () => {
+    for (const text of ['function add(a, b) {', '  return a + b;\n}', 'héllo → wörld']) {
+      assert.deepEqual(session.encode(text), model.tokenizer.encode(text), text);
+    }
+  });
+
+  it('describes the model', () => {
+    assert.deepEqual(
+      { ...session.info, dir: undefined },
+      { name: 'tiny', dir: undefined, modelType: 'gpt2', onnxFile: 'onnx/model.onnx', backend: 'native', contextLength: 128, vocabSize: 300, capabilities: { fim: false } },
+    );
+  });
+
+  it('greedy tokens equal the reference forward pass; typing reuses the prefix and runs only new tokens', async () => {
+    const lm = counting(session.lm);
+    const gen = new PrefixReusingGenerator<KvCache>(lm, session);
+    const texts = ['const value = compute(', 'const value = compute(i', 'const value = compute(it', 'const value = comp'];
+    let previous: number[] = [];
+    for (const text of texts) {
+      const ids = session.encode(text);
+      const before = lm.tokensRun;
+      const out = await gen.generate(ids, greedy(6), never);
+      assert.equal(out.status, 'done');
+      if (out.status !== 'done') return;
+      assert.deepEqual(out.ids, reference(ids, 6).slice(0, out.ids.length), text);
+      let common = 0;
+      while (common < Math.min(previous.length, ids.length) && previous[common] === ids[common]) common++;
+      const expectedReuse = previous.length === 0 ? 0 : Math.min(common, ids.length - 1);
+      assert.equal(out.timings.reusedTokens, expectedReuse, text);
+      assert.equal(lm.tokensRun - before, ids.length - expectedReuse + out.ids.length - 1, `${text}: tokens run`);
+      previous = [...ids, ...out.ids.slice(0, -1)];
+    }
+    assert.ok(lm.tokensRun < texts.reduce((s, t) => s + session.encode(t).length, 0) + 4 * 6, 'far fewer tokens than re-running every prompt');
+  });
+
+  it('the quantized graph loads and generates', async () => {
+    const q8 = await EngineSession.open(transformers, inspectModelFolder(model.dir, { quantized: true }), { name: 'tiny', backend: 'native', threads: 1 });
+    try {
+      assert.equal(q8.info.onnxFile, 'onnx/model_quantized.onnx');
+      const out = await new PrefixReusingGenerator(q8.lm, q8).generate(q8.encode('function add'), greedy(4), never);
+      assert.equal(out.status === 'done' && out.ids.length, 4);
+    } finally {
+      await q8.dispose();
+    }
+  });
+
+  it('sliceSequence keeps the first positions of every [batch, heads] row', () => {
+    // [1, 2, 3, 2]: heads 0 and 1, 3 positions, head_dim 2
+    const data = Float32Array.from([0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15]);
+    assert.deepEqual([...sliceSequence(data, [1, 2, 3, 2], 2)], [0, 1, 2, 3, 10, 11, 12, 13]);
+  });
+});

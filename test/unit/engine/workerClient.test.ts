@@ -1,0 +1,109 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { sourceWorker, WorkerClient, type ClientEvent, type EngineConfig } from '../../../src/extension/workerClient';
+import type { GenerationOptions } from '../../../src/engine/protocol';
+
+const FAKE = path.join(__dirname, 'fixtures/fakeWorker.ts');
+const greedy: GenerationOptions = { maxNewTokens: 4, temperature: 0, topK: 0, topP: 1, seed: 0, stop: [] };
+
+function config(mode: string): EngineConfig {
+  return {
+    start: { backend: 'native', threads: 1, wasmPaths: mode },
+    load: { source: { kind: 'local', dir: '/fake' }, quantized: false, cacheDir: '/tmp', allowDownloads: false, remoteHost: 'http://127.0.0.1/' },
+  };
+}
+
+/** A client on the fake worker that records its events and counts worker starts. */
+function client(mode: string, extra: Partial<ConstructorParameters<typeof WorkerClient>[1]> = {}) {
+  const events: ClientEvent[] = [];
+  const startLog = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fake-worker-')), 'starts');
+  process.env.LOCAL_GPT_FAKE_WORKER_LOG = startLog;
+  const c = new WorkerClient(config(mode), { createWorker: sourceWorker(FAKE), backoffMs: [50], onEvent: (e) => events.push(e), ...extra });
+  const starts = () => (fs.existsSync(startLog) ? fs.readFileSync(startLog, 'utf8').split('\n').filter(Boolean).length : 0);
+  const states = () => events.flatMap((e) => (e.type === 'state' ? [e.state] : []));
+  return { c, events, starts, states };
+}
+
+const until = async (check: () => boolean, ms = 5000) => {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+const cancellable = () => {
+  const listeners: (() => void)[] = [];
+  return {
+    isCancellationRequested: false,
+    onCancellationRequested(l: () => void) {
+      listeners.push(l);
+      return { dispose() {} };
+    },
+    cancel() {
+      this.isCancellationRequested = true;
+      for (const l of listeners) l();
+    },
+  };
+};
+
+describe('extension/workerClient (fake workers)', function () {
+  this.timeout(20000);
+
+  it('starts the worker and loads the model on first use, then answers by id', async () => {
+    const { c, states } = client('ok');
+    assert.equal(c.state, 'idle');
+    const [a, b] = await Promise.all([c.complete('one', greedy), c.complete('two', greedy)]);
+    assert.equal(a?.text, 'ok:one');
+    assert.equal(b?.text, 'ok:two');
+    assert.equal(c.model?.name, 'fake');
+    assert.deepEqual(states().slice(0, 3), ['starting', 'loading', 'ready']);
+    await c.dispose();
+    assert.equal(c.state, 'disposed');
+  });
+
+  it('a cancelled request resolves null', async () => {
+    const { c } = client('slow');
+    await c.ensureLoaded();
+    const token = cancellable();
+    const pending = c.complete('x', greedy, token);
+    setTimeout(() => token.cancel(), 50);
+    assert.equal(await pending, null);
+    await c.dispose();
+  });
+
+  it('restarts a worker that dies, with backoff, and gives up after repeated crashes', async () => {
+    const { c, starts, states, events } = client('crash-on-complete', { maxCrashes: 3 });
+    await assert.rejects(c.complete('x', greedy), /exited \(code 3\)/);
+    await until(() => c.state === 'ready' && starts() === 2);
+    await assert.rejects(c.complete('x', greedy), /exited/);
+    await until(() => c.state === 'ready' && starts() === 3);
+    await assert.rejects(c.complete('x', greedy), /exited/);
+    assert.equal(c.state, 'failed');
+    assert.ok(states().includes('restarting'));
+    const failure = events.find((e) => e.type === 'state' && e.state === 'failed');
+    assert.match(failure?.type === 'state' ? failure.detail ?? '' : '', /stopped 3 times.*paused/);
+    await assert.rejects(c.complete('x', greedy), /stopped 3 times/, 'no more tries until the settings change');
+    assert.equal(starts(), 3);
+    c.configure({ ...config('ok') });
+    assert.equal((await c.complete('y', greedy))?.text, 'ok:y');
+    await c.dispose();
+  });
+
+  it('a worker that does not answer within the deadline is treated as hung and replaced', async () => {
+    const { c, starts, events } = client('hang-on-complete', { replyDeadlineMs: 300 });
+    await assert.rejects(c.complete('x', greedy), /no reply to "complete" within 300 ms \(the worker hangs\)/);
+    assert.ok(events.some((e) => e.type === 'log' && /hangs/.test(e.message)));
+    await until(() => starts() === 2 && c.state === 'ready');
+    await c.dispose();
+  });
+
+  it('a worker that cannot start its runtime fails with its message, and the editor is not blocked', async () => {
+    const { c } = client('fail-start');
+    await assert.rejects(c.complete('x', greedy), /no runtime here/);
+    assert.equal(c.state, 'failed');
+    await c.dispose();
+  });
+});

@@ -1,0 +1,126 @@
+/**
+ * The worker's message handling, in process (onnxruntime-node): validation of every incoming
+ * message, load errors as messages, one generation at a time with newer requests superseding
+ * older ones, cancel and dispose.
+ */
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { startBackend, type Transformers } from '../../../src/engine/backend';
+import type { GenerationOptions, HostToWorker, WorkerToHost } from '../../../src/engine/protocol';
+import { WorkerCore } from '../../../src/engine/workerCore';
+import { tinyGpt2, variantOf } from './fixtures/tinyModels';
+
+const greedy: GenerationOptions = { maxNewTokens: 6, temperature: 0, topK: 0, topP: 1, seed: 0, stop: [] };
+
+describe('engine/workerCore (in process)', function () {
+  this.timeout(60000);
+  let transformers: Transformers;
+  before(async () => {
+    transformers = await startBackend('native', { wasmPaths: '', threads: 1 });
+  });
+
+  function core() {
+    const posted: WorkerToHost[] = [];
+    const c = new WorkerCore({ transformers, backend: 'native', threads: 1, post: (m) => posted.push(m) });
+    const send = (m: unknown) => c.handle(m);
+    /** Terminal replies to a request (progress events left out). */
+    const replies = (id: number) => posted.filter((m) => 'id' in m && m.id === id && m.type !== 'progress');
+    return { c, posted, send, replies };
+  }
+  const load = (id: number, dir: string): HostToWorker => ({
+    type: 'load',
+    id,
+    source: { kind: 'local', dir },
+    quantized: false,
+    cacheDir: '/nonexistent',
+    allowDownloads: false,
+    remoteHost: 'http://127.0.0.1:9/',
+  });
+
+  const malformed: [string, unknown, RegExp][] = [
+    ['not an object', 'hello', /message must be an object/],
+    ['unknown type', { type: 'explode' }, /message.type must be one of load, complete, cancel, dispose/],
+    ['complete without a prompt', { type: 'complete', id: 3, options: greedy }, /message.prompt must be a string/],
+    ['negative maxNewTokens', { type: 'complete', id: 4, prompt: 'x', options: { ...greedy, maxNewTokens: -1 } }, /message.options.maxNewTokens must be >= 1/],
+    ['stop is not a list of strings', { type: 'complete', id: 5, prompt: 'x', options: { ...greedy, stop: [1] } }, /message.options.stop\[0\] must be a string/],
+    ['load with a bad source', { ...load(6, '/x'), source: { kind: 'ftp' } }, /message.source.kind must be one of embedded, local, hub/],
+  ];
+  for (const [name, message, error] of malformed) {
+    it(`malformed message (${name}) -> an error message, no crash`, async () => {
+      const { send, posted } = core();
+      await send(message);
+      assert.equal(posted.length, 1);
+      const reply = posted[0];
+      assert.equal(reply.type, 'error');
+      if (reply.type !== 'error') return;
+      assert.equal(reply.code, 'badMessage');
+      assert.match(reply.message, error);
+      assert.equal(reply.id, typeof message === 'object' && message && 'id' in message ? (message as { id: number }).id : null);
+    });
+  }
+
+  it('complete before any load -> notLoaded', async () => {
+    const { send, replies } = core();
+    await send({ type: 'complete', id: 1, prompt: 'x', options: greedy });
+    assert.deepEqual(replies(1).map((m) => m.type === 'error' && m.code), ['notLoaded']);
+  });
+
+  it('a missing folder and a folder without its ONNX graph -> errors naming the path', async () => {
+    const { send, replies } = core();
+    await send(load(1, '/nonexistent/model'));
+    const [missing] = replies(1);
+    assert.ok(missing.type === 'error' && missing.code === 'modelNotFound' && missing.message.includes('/nonexistent/model'), JSON.stringify(missing));
+    const broken = variantOf(tinyGpt2().dir, 'no-onnx', (dir) => fs.rmSync(path.join(dir, 'onnx'), { recursive: true }));
+    await send(load(2, broken));
+    const [invalid] = replies(2);
+    assert.ok(invalid.type === 'error' && invalid.code === 'invalidModel' && invalid.message.includes(path.join(broken, 'onnx/model.onnx')), JSON.stringify(invalid));
+  });
+
+  it('a corrupt ONNX file -> invalidModel naming the file, and the worker keeps working', async () => {
+    const { send, replies } = core();
+    const corrupt = variantOf(tinyGpt2().dir, 'corrupt-onnx', (dir) => fs.writeFileSync(path.join(dir, 'onnx/model.onnx'), 'not a model'));
+    await send(load(1, corrupt));
+    const [reply] = replies(1);
+    assert.ok(reply.type === 'error' && reply.code === 'invalidModel' && reply.message.includes('onnx/model.onnx'), JSON.stringify(reply));
+    await send(load(2, tinyGpt2().dir));
+    assert.equal(replies(2)[0]?.type, 'ready');
+  });
+
+  it('load -> ready; complete -> result with timings; one more character reuses the prefix', async () => {
+    const { send, replies, posted } = core();
+    await send(load(1, tinyGpt2().dir));
+    const [ready] = replies(1);
+    assert.ok(ready.type === 'ready' && ready.model.modelType === 'gpt2' && ready.model.backend === 'native');
+    assert.ok(posted.some((m) => m.type === 'progress' && m.id === 1 && m.phase === 'load' && m.file === 'onnx/model.onnx'), 'load progress');
+    await send({ type: 'complete', id: 2, prompt: 'function add(a, b) {\n  return', options: greedy });
+    const [first] = replies(2);
+    assert.ok(first.type === 'result', JSON.stringify(first));
+    if (first.type !== 'result') return;
+    assert.equal(first.generatedTokens, 6);
+    assert.equal(first.timings.reusedTokens, 0);
+    await send({ type: 'complete', id: 3, prompt: 'function add(a, b) {\n  return a', options: greedy });
+    const [second] = replies(3);
+    assert.ok(second.type === 'result' && second.timings.reusedTokens >= first.timings.promptTokens - 1, JSON.stringify(second));
+  });
+
+  it('a newer request supersedes the older one (answered cancelled); cancel by id; dispose', async () => {
+    const { send, replies, posted } = core();
+    await send(load(1, tinyGpt2().dir));
+    const older = send({ type: 'complete', id: 2, prompt: 'const value = ', options: { ...greedy, maxNewTokens: 60 } });
+    const newer = send({ type: 'complete', id: 3, prompt: 'const value = c', options: greedy });
+    await Promise.all([older, newer]);
+    assert.deepEqual(replies(2).map((m) => m.type), ['cancelled']);
+    assert.deepEqual(replies(3).map((m) => m.type), ['result']);
+
+    const running = send({ type: 'complete', id: 4, prompt: 'for (let i', options: { ...greedy, maxNewTokens: 60 } });
+    await send({ type: 'cancel', id: 4 });
+    await running;
+    assert.deepEqual(replies(4).map((m) => m.type), ['cancelled']);
+
+    await send({ type: 'dispose' });
+    assert.equal(posted.at(-1)?.type, 'disposed');
+    await send({ type: 'complete', id: 5, prompt: 'x', options: greedy });
+    assert.deepEqual(replies(5), [], 'a disposed worker ignores requests');
+  });
+});
