@@ -1,0 +1,125 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { configFromJson } from '../../../src/model/config';
+import { readWeights, tensorLayout } from '../../../src/model/weights';
+import { loadTrainConfig, TrainConfig } from '../../../training/trainer/config';
+import { readCheckpointWeights } from '../../../training/trainer/checkpoint';
+import { buildNative, runTraining, TrainerEvent } from '../../../training/trainer/run';
+
+const TINY = path.resolve(__dirname, '../../../training/configs/tiny.json');
+const VOCAB = 64;
+
+/** Documents of counting runs (4, 5, 6, ... wrapping at VOCAB), separated by id 0: easy to learn. */
+function syntheticTokens(n: number, seed: number): Uint16Array {
+  const out = new Uint16Array(n);
+  let s = seed;
+  const rand = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
+  let i = 0;
+  while (i < n) {
+    const start = Math.floor(rand() * (VOCAB - 4));
+    const len = 8 + Math.floor(rand() * 40);
+    for (let k = 0; k < len && i < n; k++) out[i++] = 4 + ((start + k) % (VOCAB - 4));
+    if (i < n) out[i++] = 0;
+  }
+  return out;
+}
+
+function makeData(dir: string): { train: string; val: string; meta: string } {
+  const train = path.join(dir, 'train.bin');
+  const val = path.join(dir, 'val.bin');
+  const meta = path.join(dir, 'meta.json');
+  fs.writeFileSync(train, Buffer.from(syntheticTokens(20000, 1).buffer));
+  fs.writeFileSync(val, Buffer.from(syntheticTokens(4000, 2).buffer));
+  fs.writeFileSync(meta, JSON.stringify({ vocabSize: VOCAB }));
+  return { train, val, meta };
+}
+
+function lossEvents(events: TrainerEvent[]) {
+  return events.filter((e): e is Extract<TrainerEvent, { event: 'step' }> => e.event === 'step');
+}
+
+describe('native trainer (training/train.ts)', function () {
+  this.timeout(120000);
+  let tmp: string;
+  let cfg: TrainConfig;
+  const quiet = () => {};
+
+  before(() => {
+    buildNative();
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gpt-train-test-'));
+    cfg = loadTrainConfig(TINY, makeData(tmp));
+  });
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('lowers training and validation loss on a learnable token stream', async () => {
+    const res = await runTraining(cfg, { outDir: path.join(tmp, 'a'), resume: false, log: quiet });
+    assert.equal(res.finished, true);
+    const steps = lossEvents(res.events);
+    assert.equal(steps.at(-1)?.step, cfg.training.steps);
+    const first = steps[0].loss;
+    const last = steps.at(-1)!.loss;
+    assert.ok(Math.abs(first - Math.log(VOCAB)) < 0.5, `initial loss ${first} should be near ln(${VOCAB}) = ${Math.log(VOCAB).toFixed(2)}`);
+    assert.ok(last < first - 1.5, `loss should fall by > 1.5 nats: ${first} -> ${last}`);
+    const evals = res.events.filter((e): e is Extract<TrainerEvent, { event: 'eval' }> => e.event === 'eval');
+    assert.ok(evals.length >= 2);
+    assert.ok(evals.at(-1)!.val_loss < first - 1.5, `val loss ${evals.at(-1)!.val_loss}`);
+  });
+
+  it('writes final/config.json + model.safetensors that src/model/weights.ts reads back', () => {
+    const final = path.join(tmp, 'a', 'final');
+    const config = configFromJson(JSON.parse(fs.readFileSync(path.join(final, 'config.json'), 'utf8')), 'final/config.json');
+    assert.deepEqual(
+      { V: config.vocab_size, P: config.n_positions, C: config.n_embd, L: config.n_layer, H: config.n_head },
+      { V: VOCAB, P: 64, C: 32, L: 2, H: 2 },
+    );
+    const w = readWeights(path.join(final, 'model.safetensors'), config);
+    const fromCkpt = readCheckpointWeights(path.join(tmp, 'a', 'checkpoint.bin'), config).weights;
+    for (const t of tensorLayout(config)) assert.deepEqual(t.get(w), t.get(fromCkpt), t.name);
+    // trained, not the init: layernorm weights moved away from 1
+    assert.ok(w.layers[0].ln_1_weight.some((v) => Math.abs(v - 1) > 1e-3));
+  });
+
+  it('resumes from a checkpoint to exactly the state of an uninterrupted run', async () => {
+    const dir = path.join(tmp, 'b');
+    const part1 = await runTraining(cfg, { outDir: dir, resume: false, stopAfter: 13, log: quiet });
+    assert.equal(part1.finished, false);
+    assert.equal(lossEvents(part1.events).at(-1)?.step, 13);
+    const part2 = await runTraining(cfg, { outDir: dir, resume: true, log: quiet });
+    assert.equal(part2.finished, true);
+    assert.equal(lossEvents(part2.events)[0].step, 14);
+    const ref = fs.readFileSync(path.join(tmp, 'a', 'checkpoint.bin'));
+    const got = fs.readFileSync(path.join(dir, 'checkpoint.bin'));
+    // header word 15 is wall-clock training time; everything else (weights, AdamW m/v, step, RNG) must match
+    assert.deepEqual(got.subarray(0, 15 * 8), ref.subarray(0, 15 * 8));
+    assert.ok(got.subarray(256).equals(ref.subarray(256)), 'weights and optimizer state differ after resume');
+  });
+
+  it('refuses to overwrite a run or resume a missing one, naming the file', async () => {
+    await assert.rejects(runTraining(cfg, { outDir: path.join(tmp, 'a'), resume: false, log: quiet }), /a\/checkpoint\.bin: a checkpoint already exists; pass --resume/);
+    await assert.rejects(runTraining(cfg, { outDir: path.join(tmp, 'none'), resume: true, log: quiet }), /none\/checkpoint\.bin: no checkpoint to resume from/);
+  });
+
+  it('reports a missing token file and out-of-range token ids', async () => {
+    const missing = loadTrainConfig(TINY, { ...makeData(tmp), train: path.join(tmp, 'nope.bin') });
+    await assert.rejects(runTraining(missing, { outDir: path.join(tmp, 'c'), resume: false, log: quiet }), /nope\.bin: token file not found/);
+    const bad = path.join(tmp, 'bad.bin');
+    fs.writeFileSync(bad, Buffer.from(new Uint16Array(500).fill(VOCAB + 3).buffer));
+    const badCfg = loadTrainConfig(TINY, { ...makeData(tmp), train: bad });
+    await assert.rejects(runTraining(badCfg, { outDir: path.join(tmp, 'd'), resume: false, log: quiet }), /bad\.bin: token 67 at index 0 is >= vocab_size 64/);
+  });
+
+  it('rejects a config that cannot describe a run, naming the file and setting', () => {
+    const file = path.join(tmp, 'broken.json');
+    const data = makeData(tmp);
+    fs.writeFileSync(file, JSON.stringify({ model: { n_layer: 1, n_embd: 30, n_head: 4, n_positions: 16 }, training: { steps: 1 } }));
+    assert.throws(() => loadTrainConfig(file, data), /broken\.json \(model\): n_embd \(30\) must be divisible by n_head \(4\)/);
+    fs.writeFileSync(file, JSON.stringify({ model: { n_layer: 1, n_embd: 32, n_head: 4, n_positions: 16 }, training: { steps: 1, seq_len: 32 } }));
+    assert.throws(() => loadTrainConfig(file, data), /broken\.json: training\.seq_len \(32\) exceeds model\.n_positions \(16\)/);
+    fs.writeFileSync(file, JSON.stringify({ model: { n_layer: 1, n_embd: 32, n_head: 4, n_positions: 16 }, training: { step: 1 } }));
+    assert.throws(() => loadTrainConfig(file, data), /broken\.json: unknown setting training\.step/);
+    fs.writeFileSync(file, JSON.stringify({ model: { n_layer: 1, n_embd: 32, n_head: 4, n_positions: 16 }, training: { steps: 1 } }));
+    assert.throws(() => loadTrainConfig(file, { ...data, meta: path.join(tmp, 'missing-meta.json') }), /missing-meta\.json: cannot read corpus meta\.json/);
+  });
+});

@@ -1,0 +1,235 @@
+/**
+ * Runs the native trainer (training/native/build/gpt-train) for a TrainConfig: builds it if
+ * needed, passes the hyper-parameters as arguments, reads its JSON-lines events, logs them,
+ * appends them to <out>/log.jsonl, and exports model folders:
+ *   <out>/latest/  after every checkpoint (config.json, model.safetensors, training.json)
+ *   <out>/final/   when the configured number of steps is done
+ * SIGINT/SIGTERM are forwarded to the trainer, which checkpoints and exits; resume with --resume.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { TrainConfig, flopsPerToken } from './config';
+import { checkpointPath, exportModelFolder, readCheckpointWeights } from './checkpoint';
+
+export const NATIVE_DIR = path.resolve(__dirname, '..', 'native');
+export const NATIVE_BIN = path.join(NATIVE_DIR, 'build', 'gpt-train');
+
+/** One line of the trainer's stdout (see training/native/train.c). */
+export type TrainerEvent =
+  | { event: 'bench'; sgemm_gflops: number; threads: number; batch_size: number; seq_len: number }
+  | { event: 'bench_shape'; name: string; m: number; n: number; k: number; gflops: number }
+  | { event: 'bench_step'; step_ms: number; tok_s: number; gflops: number; sgemm_gflops: number; ratio: number; params: number }
+  | { event: 'start'; step: number; steps: number; params: number; tokens: number; train_tokens: number; val_tokens: number; flops_per_token: number; threads: number; resumed: boolean }
+  | { event: 'step'; step: number; loss: number; lr: number; grad_norm: number; step_ms: number; tok_s: number; gflops: number; tokens: number; elapsed_s: number }
+  | { event: 'eval'; step: number; val_loss: number; val_tokens: number; eval_ms: number }
+  | { event: 'checkpoint'; step: number; tokens: number; path: string }
+  | { event: 'done'; step: number; steps: number; finished: boolean; signal: number };
+
+export interface RunOptions {
+  outDir: string;
+  resume: boolean;
+  /** Stop (with a checkpoint) after this many steps of this invocation; for tests and time slicing. */
+  stopAfter?: number;
+  /** Print progress lines (default true). */
+  log?: (line: string) => void;
+  /** Export <out>/latest after each checkpoint (default true). */
+  exportLatest?: boolean;
+}
+
+export interface RunResult {
+  events: TrainerEvent[];
+  finished: boolean;
+  finalDir?: string;
+}
+
+/** `make -C training/native` (a no-op when up to date). Throws with make's output on failure. */
+export function buildNative(): void {
+  const r = spawnSync('make', ['-s', '-C', NATIVE_DIR], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    throw new Error(`make -C ${NATIVE_DIR} failed (needs gcc and libopenblas-dev; see training/native/Makefile):\n${r.stdout}${r.stderr}`);
+  }
+}
+
+/**
+ * OpenBLAS 0.3.21 (Debian 12) does not know AMD Zen 4 and falls back to AVX2 kernels; on a CPU with
+ * the AVX-512 subset the SkylakeX kernels need, ask for them. The user's own setting wins.
+ */
+export function blasEnv(threads: number): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
+  if (!env.OPENBLAS_CORETYPE) {
+    try {
+      const flags = fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1].split(/\s+/) ?? [];
+      if (['avx512f', 'avx512bw', 'avx512dq', 'avx512vl', 'avx512cd'].every((f) => flags.includes(f))) env.OPENBLAS_CORETYPE = 'SKYLAKEX';
+    } catch {
+      // not Linux: leave OpenBLAS to its own detection
+    }
+  }
+  return env;
+}
+
+export function nativeArgs(cfg: TrainConfig, outDir: string, resume: boolean, stopAfter?: number): string[] {
+  const m = cfg.model;
+  const t = cfg.training;
+  const args: Record<string, string | number> = {
+    out: outDir,
+    train: cfg.data.train,
+    val: cfg.data.val,
+    'vocab-size': m.vocab_size,
+    'n-positions': m.n_positions,
+    'n-layer': m.n_layer,
+    'n-head': m.n_head,
+    'n-embd': m.n_embd,
+    'layer-norm-epsilon': m.layer_norm_epsilon,
+    'seq-len': t.seq_len,
+    'batch-size': t.batch_size,
+    'grad-accum': t.grad_accum,
+    steps: t.steps,
+    lr: t.lr,
+    'min-lr': t.min_lr,
+    'warmup-steps': t.warmup_steps,
+    'weight-decay': t.weight_decay,
+    'grad-clip': t.grad_clip,
+    beta1: t.beta1,
+    beta2: t.beta2,
+    'eval-interval': t.eval_interval,
+    'eval-tokens': t.eval_tokens,
+    'checkpoint-minutes': t.checkpoint_minutes,
+    'log-interval': t.log_interval,
+    seed: t.seed,
+    resume: resume ? 1 : 0,
+  };
+  if (stopAfter) args['stop-after'] = stopAfter;
+  return Object.entries(args).flatMap(([k, v]) => [`--${k}`, String(v)]);
+}
+
+function fmtDuration(s: number): string {
+  if (!Number.isFinite(s) || s < 0) return '?';
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
+}
+
+/** Writes <runDir>/<sub>/ from the checkpoint. */
+export function exportFromCheckpoint(cfg: TrainConfig, runDir: string, sub: 'latest' | 'final', extra: Record<string, unknown> = {}): string {
+  const { info, weights } = readCheckpointWeights(checkpointPath(runDir), cfg.model);
+  const dir = path.join(runDir, sub);
+  exportModelFolder(dir, cfg.model, weights, {
+    config: cfg.name,
+    step: info.step,
+    steps: cfg.training.steps,
+    tokens: info.tokens,
+    training_seconds: Math.round(info.elapsedSeconds),
+    seq_len: cfg.training.seq_len,
+    ...extra,
+  });
+  return dir;
+}
+
+export async function runTraining(cfg: TrainConfig, opts: RunOptions): Promise<RunResult> {
+  const log = opts.log ?? ((line: string) => console.log(line));
+  for (const f of [cfg.data.train, cfg.data.val]) {
+    if (!fs.existsSync(f)) throw new Error(`${f}: token file not found (run \`npm run corpus\`, or set data.train/data.val in ${cfg.source})`);
+  }
+  if (opts.resume && !fs.existsSync(checkpointPath(opts.outDir))) {
+    throw new Error(`${checkpointPath(opts.outDir)}: no checkpoint to resume from (drop --resume to start a new run)`);
+  }
+  if (!opts.resume && fs.existsSync(checkpointPath(opts.outDir))) {
+    throw new Error(`${checkpointPath(opts.outDir)}: a checkpoint already exists; pass --resume to continue it, or choose another --out`);
+  }
+  buildNative();
+  fs.mkdirSync(opts.outDir, { recursive: true });
+  fs.writeFileSync(path.join(opts.outDir, 'train-config.json'), JSON.stringify({ ...cfg, source: path.relative(process.cwd(), cfg.source) }, null, 2) + '\n');
+  const logFile = fs.openSync(path.join(opts.outDir, 'log.jsonl'), 'a');
+
+  const child = spawn(NATIVE_BIN, nativeArgs(cfg, opts.outDir, opts.resume, opts.stopAfter), {
+    env: blasEnv(cfg.training.threads),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const forward = (sig: NodeJS.Signals) => {
+    log(`received ${sig}: asking the trainer to checkpoint and stop`);
+    child.kill(sig);
+  };
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+
+  const events: TrainerEvent[] = [];
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    process.stderr.write(d);
+  });
+  const fpt = flopsPerToken(cfg.model, cfg.training.seq_len);
+  let sgemm = 0;
+  let startStep = 0;
+  let startTime = Date.now();
+  let exportError: Error | undefined;
+  const rl = readline.createInterface({ input: child.stdout });
+  rl.on('line', (line) => {
+    let ev: TrainerEvent;
+    try {
+      ev = JSON.parse(line) as TrainerEvent;
+    } catch {
+      log(line);
+      return;
+    }
+    events.push(ev);
+    fs.writeSync(logFile, JSON.stringify({ time: new Date().toISOString(), ...ev }) + '\n');
+    switch (ev.event) {
+      case 'bench':
+        sgemm = ev.sgemm_gflops;
+        log(`sgemm on this model's matmul shapes: ${ev.sgemm_gflops.toFixed(1)} GFLOP/s (${ev.threads} threads, ${os.cpus()[0]?.model ?? 'cpu'})`);
+        break;
+      case 'start':
+        startStep = ev.step;
+        startTime = Date.now();
+        log(`${ev.resumed ? 'resuming' : 'starting'} ${cfg.name}: ${(ev.params / 1e6).toFixed(2)}M params, step ${ev.step}/${ev.steps}, ` +
+          `${(cfg.training.batch_size * cfg.training.seq_len * cfg.training.grad_accum)} tokens/step, train.bin ${(ev.train_tokens / 1e6).toFixed(1)}M tokens, ` +
+          `${(fpt / 1e6).toFixed(1)} MFLOP/token`);
+        break;
+      case 'step': {
+        const done = ev.step - startStep;
+        const perStep = (Date.now() - startTime) / 1000 / Math.max(1, done);
+        const eta = perStep * (cfg.training.steps - ev.step);
+        const ratio = sgemm > 0 ? ` (${Math.round((100 * ev.gflops) / sgemm)}% of sgemm)` : '';
+        log(`step ${ev.step}/${cfg.training.steps} | loss ${ev.loss.toFixed(4)} | lr ${ev.lr.toExponential(2)} | ` +
+          `${Math.round(ev.tok_s)} tok/s | ${ev.gflops.toFixed(1)} GFLOP/s${ratio} | ${(ev.tokens / 1e6).toFixed(2)}M tokens | ETA ${fmtDuration(eta)}`);
+        break;
+      }
+      case 'eval':
+        log(`eval step ${ev.step}: val loss ${ev.val_loss.toFixed(4)} over ${ev.val_tokens} tokens (${(ev.eval_ms / 1000).toFixed(1)} s)`);
+        break;
+      case 'checkpoint':
+        if (opts.exportLatest !== false) {
+          try {
+            exportFromCheckpoint(cfg, opts.outDir, 'latest');
+          } catch (e) {
+            exportError = e as Error;
+          }
+        }
+        log(`checkpoint at step ${ev.step} -> ${ev.path}`);
+        break;
+      default:
+        break;
+    }
+  });
+  const code: number = await new Promise((resolve) => child.on('close', (c, sig) => resolve(c ?? (sig ? 128 : 1))));
+  process.off('SIGINT', forward);
+  process.off('SIGTERM', forward);
+  fs.closeSync(logFile);
+  if (code !== 0) throw new Error(`gpt-train exited with status ${code}${stderr ? `: ${stderr.trim().split('\n').pop()}` : ''}`);
+  if (exportError) throw exportError;
+  const done = events.find((e): e is Extract<TrainerEvent, { event: 'done' }> => e.event === 'done');
+  const finished = done?.finished ?? false;
+  let finalDir: string | undefined;
+  if (finished) {
+    const lastEval = [...events].reverse().find((e): e is Extract<TrainerEvent, { event: 'eval' }> => e.event === 'eval');
+    finalDir = exportFromCheckpoint(cfg, opts.outDir, 'final', lastEval ? { val_loss: lastEval.val_loss } : {});
+    log(`finished: model written to ${finalDir}`);
+  } else {
+    log(`stopped at step ${done?.step ?? '?'}; continue with --resume`);
+  }
+  return { events, finished, finalDir };
+}
