@@ -115,26 +115,26 @@ export function encodeSafetensors(config: GptConfig, weights: GptWeights): Buffe
   return out;
 }
 
-/**
- * Parses safetensors bytes into weights for `config`. Every error names `source` and the
- * tensor at fault, so a config/weights mismatch is reported rather than mis-read.
- */
-export function decodeSafetensors(config: GptConfig, bytes: Uint8Array, source = 'model.safetensors'): GptWeights {
+type SafetensorsHeader = Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+
+/** Reads the JSON header from the first bytes of a safetensors file of `fileSize` bytes. */
+function parseHeader(bytes: Uint8Array, fileSize: number, source: string): { header: SafetensorsHeader; dataStart: number } {
   if (bytes.length < 8) throw new Error(`${source}: file is ${bytes.length} bytes, too short for a safetensors header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = Number(view.getBigUint64(0, true));
-  if (headerLen <= 0 || 8 + headerLen > bytes.length) {
-    throw new Error(`${source}: header length ${headerLen} does not fit in a ${bytes.length}-byte file (truncated or not safetensors)`);
+  if (headerLen <= 0 || 8 + headerLen > fileSize || 8 + headerLen > bytes.length) {
+    throw new Error(`${source}: header length ${headerLen} does not fit in a ${fileSize}-byte file (truncated or not safetensors)`);
   }
-  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
   try {
-    header = JSON.parse(Buffer.from(bytes.subarray(8, 8 + headerLen)).toString('utf8'));
+    return { header: JSON.parse(Buffer.from(bytes.subarray(8, 8 + headerLen)).toString('utf8')), dataStart: 8 + headerLen };
   } catch (e) {
     throw new Error(`${source}: header is not valid JSON (${(e as Error).message})`);
   }
-  const dataStart = 8 + headerLen;
-  const weights = emptyWeights(config);
-  for (const t of tensorLayout(config)) {
+}
+
+/** Checks every tensor `config` needs is in the header with the right dtype, shape and extent; returns their data ranges. */
+function checkHeader(config: GptConfig, header: SafetensorsHeader, dataStart: number, fileSize: number, source: string): [number, number][] {
+  return tensorLayout(config).map((t) => {
     const entry = header[t.name];
     if (!entry) throw new Error(`${source}: tensor "${t.name}" is missing (config expects n_layer=${config.n_layer})`);
     if (entry.dtype !== 'F32') throw new Error(`${source}: tensor "${t.name}" has dtype ${entry.dtype}, expected F32`);
@@ -142,15 +142,53 @@ export function decodeSafetensors(config: GptConfig, bytes: Uint8Array, source =
       throw new Error(`${source}: tensor "${t.name}" has shape [${entry.shape.join(', ')}], config.json implies [${t.shape.join(', ')}]`);
     }
     const [begin, end] = entry.data_offsets;
-    if (end - begin !== numel(t.shape) * 4 || dataStart + end > bytes.length) {
+    if (end - begin !== numel(t.shape) * 4 || dataStart + end > fileSize) {
       throw new Error(`${source}: tensor "${t.name}" data [${begin}, ${end}) is outside the file or the wrong size (truncated?)`);
     }
+    return [dataStart + begin, dataStart + end];
+  });
+}
+
+/**
+ * Parses safetensors bytes into weights for `config`. Every error names `source` and the
+ * tensor at fault, so a config/weights mismatch is reported rather than mis-read.
+ */
+export function decodeSafetensors(config: GptConfig, bytes: Uint8Array, source = 'model.safetensors'): GptWeights {
+  const { header, dataStart } = parseHeader(bytes, bytes.length, source);
+  const ranges = checkHeader(config, header, dataStart, bytes.length, source);
+  const weights = emptyWeights(config);
+  tensorLayout(config).forEach((t, i) => {
     // Copy so the tensor is 4-byte aligned whatever the header padding was.
-    const copy = new Uint8Array(end - begin);
-    copy.set(bytes.subarray(dataStart + begin, dataStart + end));
+    const copy = new Uint8Array(ranges[i][1] - ranges[i][0]);
+    copy.set(bytes.subarray(ranges[i][0], ranges[i][1]));
     t.set(weights, new Float32Array(copy.buffer));
-  }
+  });
   return weights;
+}
+
+/**
+ * Checks a weights file against `config` reading only its header (cheap for any model size):
+ * the same errors as readWeights for missing tensors, wrong shapes and truncation.
+ */
+export function checkWeightsFile(file: string, config: GptConfig): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (e) {
+    throw new Error(`${file}: cannot read weights (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    const lenBytes = Buffer.alloc(Math.min(8, size));
+    fs.readSync(fd, lenBytes, 0, lenBytes.length, 0);
+    const headerLen = lenBytes.length === 8 ? Number(lenBytes.readBigUInt64LE(0)) : 0;
+    const bytes = Buffer.alloc(Math.min(size, 8 + Math.min(headerLen, 100 << 20)));
+    fs.readSync(fd, bytes, 0, bytes.length, 0);
+    const { header, dataStart } = parseHeader(bytes, size, file);
+    checkHeader(config, header, dataStart, size, file);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 export function writeWeights(file: string, config: GptConfig, weights: GptWeights): void {

@@ -90,6 +90,8 @@ export interface ExportOptions {
   name?: string;
   /** Extra Markdown for the model card (training data, eval results...). */
   modelCard?: string;
+  /** More config.json keys (e.g. the trainer's `"fim": true`); the GPT-2 keys above always win. */
+  extraConfig?: Record<string, unknown>;
   /** Progress messages (one line each). */
   log?: (line: string) => void;
 }
@@ -128,7 +130,7 @@ export function exportModelFolder(opts: ExportOptions): ExportedFile[] {
     log(`copied ${rel}`);
   };
 
-  write('config.json', JSON.stringify(hfConfigJson(config), null, 2) + '\n');
+  write('config.json', JSON.stringify({ ...opts.extraConfig, ...hfConfigJson(config) }, null, 2) + '\n');
   write('generation_config.json', JSON.stringify(generationConfigJson(config), null, 2) + '\n');
   for (const f of [...TOKENIZER_FILES, ...OPTIONAL_TOKENIZER_FILES]) {
     if (fs.existsSync(path.join(tokenizerDir, f))) copy(path.join(tokenizerDir, f), f);

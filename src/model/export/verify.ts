@@ -1,0 +1,72 @@
+/**
+ * After an export: run the written ONNX files on ONNX Runtime (node) and compare them with the
+ * reference forward pass on the same weights, so a bad export fails at export time, not in the editor.
+ */
+import * as path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { GptConfig } from '../config';
+import { argmax, forward } from '../gpt';
+import { GptWeights } from '../weights';
+import { ONNX_FILES } from './hfFolder';
+
+export interface VerifyReport {
+  tokens: number;
+  /** Largest |logit| of the reference, to read the differences against. */
+  maxAbsLogit: number;
+  fp32MaxAbsDiff: number;
+  attentionsMaxAbsDiff: number;
+  q8MaxAbsDiff: number;
+  /** Fraction of positions where the int8 model's top token is the reference's. */
+  q8Top1Agreement: number;
+}
+
+async function run(file: string, config: GptConfig, tokens: number[]): Promise<Record<string, ort.Tensor>> {
+  const session = await ort.InferenceSession.create(file);
+  try {
+    const T = tokens.length;
+    const D = config.n_embd / config.n_head;
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor('int64', BigInt64Array.from(tokens.map(BigInt)), [1, T]),
+      attention_mask: new ort.Tensor('int64', new BigInt64Array(T).fill(1n), [1, T]),
+      position_ids: new ort.Tensor('int64', BigInt64Array.from(tokens.map((_, i) => BigInt(i))), [1, T]),
+    };
+    for (let i = 0; i < config.n_layer; i++) {
+      for (const kv of ['key', 'value']) feeds[`past_key_values.${i}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [1, config.n_head, 0, D]);
+    }
+    return await session.run(feeds);
+  } finally {
+    await session.release();
+  }
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+/** Runs `tokens` (default: a fixed spread of ids) through the three ONNX files in `dir`. */
+export async function verifyExport(dir: string, config: GptConfig, weights: GptWeights, tokens?: number[]): Promise<VerifyReport> {
+  const T = Math.min(16, config.n_positions);
+  tokens ??= Array.from({ length: T }, (_, i) => (i * 7919 + 11) % config.vocab_size);
+  const ref = forward(config, weights, tokens);
+  const V = config.vocab_size;
+  const fp32 = await run(path.join(dir, ONNX_FILES.fp32), config, tokens);
+  const att = await run(path.join(dir, ONNX_FILES.attentions), config, tokens);
+  const q8 = await run(path.join(dir, ONNX_FILES.q8), config, tokens);
+  const q8Logits = q8.logits.data as Float32Array;
+  let agree = 0;
+  for (let t = 0; t < tokens.length; t++) agree += Number(argmax(q8Logits, t * V, V) === argmax(ref.logits, t * V, V));
+  let attentionsMaxAbsDiff = 0;
+  for (let i = 0; i < config.n_layer; i++) {
+    attentionsMaxAbsDiff = Math.max(attentionsMaxAbsDiff, maxAbsDiff(att[`decoder_attentions.${i}`].data as Float32Array, ref.attentions[i]));
+  }
+  return {
+    tokens: tokens.length,
+    maxAbsLogit: ref.logits.reduce((m, x) => Math.max(m, Math.abs(x)), 0),
+    fp32MaxAbsDiff: Math.max(maxAbsDiff(fp32.logits.data as Float32Array, ref.logits), maxAbsDiff(att.logits.data as Float32Array, ref.logits)),
+    attentionsMaxAbsDiff,
+    q8MaxAbsDiff: maxAbsDiff(q8Logits, ref.logits),
+    q8Top1Agreement: agree / tokens.length,
+  };
+}
