@@ -1,0 +1,115 @@
+import { strict as assert } from 'node:assert';
+import type { CancellationLike } from '../../../src/completion/debounce';
+import { debounce } from '../../../src/completion/debounce';
+import { CompletionPipeline, type CompletionEngine, type EngineReply, type PipelineSettings } from '../../../src/completion/pipeline';
+import type { GenerationOptions } from '../../../src/engine/protocol';
+import { withCursor } from './cursor';
+
+const settings: PipelineSettings = { debounceMs: 0, maxNewTokens: 16, temperature: 0, topK: 40, topP: 0.95, seed: 5, contextTokens: 256, suffixTokens: 32, multiline: 'auto' };
+const timings = { promptTokens: 3, reusedTokens: 0, prefillMs: 1, decodeMs: 1, tokensPerSecond: 1 };
+
+class FakeEngine implements CompletionEngine {
+  readonly calls: { prompt: string; options: GenerationOptions }[] = [];
+  capabilities = { fim: false };
+  constructor(private readonly answer: (prompt: string) => string | null) {}
+  async complete(prompt: string, options: GenerationOptions): Promise<EngineReply | null> {
+    this.calls.push({ prompt, options });
+    const text = this.answer(prompt);
+    return text === null ? null : { text, stopReason: 'stop', timings };
+  }
+}
+
+const token = (): CancellationLike & { cancel(): void } => {
+  const listeners: (() => void)[] = [];
+  return {
+    isCancellationRequested: false,
+    onCancellationRequested(l) {
+      listeners.push(l);
+      return { dispose: () => undefined };
+    },
+    cancel() {
+      (this as { isCancellationRequested: boolean }).isCancellationRequested = true;
+      listeners.forEach((l) => l());
+    },
+  };
+};
+
+const request = (marked: string) => ({ ...withCursor(marked), documentKey: 'file:///src/example.ts' });
+
+describe('completion/pipeline', () => {
+  it('builds the prompt, asks the engine, post-processes, and caches', async () => {
+    const engine = new FakeEngine(() => 'items.length;\nnext line');
+    const pipeline = new CompletionPipeline(engine, () => settings);
+    const result = await pipeline.complete(request('const total = ▮'), token());
+    assert.equal(result?.text, 'items.length;');
+    assert.equal(result?.source, 'model');
+    assert.equal(result?.multiline, false);
+    assert.deepEqual(engine.calls.map((c) => c.prompt), ['// src/example.ts\nconst total = ']);
+    assert.deepEqual(engine.calls[0].options, { maxNewTokens: 16, temperature: 0, topK: 40, topP: 0.95, seed: 5, stop: ['\n'] });
+
+    const again = await pipeline.complete(request('const total = ▮'), token());
+    assert.equal(again?.source, 'cache');
+    const typed = await pipeline.complete(request('const total = ite▮'), token());
+    assert.deepEqual([typed?.source, typed?.text], ['cache', 'ms.length;'], 'typing through keeps the suggestion');
+    assert.equal(engine.calls.length, 1, 'no new generation');
+  });
+
+  it('multi-line at an empty line: no stop string', async () => {
+    const engine = new FakeEngine(() => 'a();\nb();');
+    const result = await new CompletionPipeline(engine, () => settings).complete(request('x();\n▮'), token());
+    assert.equal(result?.text, 'a();\nb();');
+    assert.deepEqual(engine.calls[0].options.stop, []);
+  });
+
+  it('nothing to show is remembered for that spot', async () => {
+    const engine = new FakeEngine(() => '   ');
+    const pipeline = new CompletionPipeline(engine, () => settings);
+    assert.equal(await pipeline.complete(request('let a = ▮'), token()), null);
+    assert.equal(await pipeline.complete(request('let a = ▮'), token()), null);
+    assert.equal(engine.calls.length, 1);
+  });
+
+  it('seed -1 draws a fresh seed per request', async () => {
+    const engine = new FakeEngine(() => 'x');
+    let n = 100;
+    const pipeline = new CompletionPipeline(engine, () => ({ ...settings, seed: -1 }), { randomSeed: () => n++ });
+    await pipeline.complete(request('a ▮'), token());
+    await pipeline.complete(request('b ▮'), token());
+    assert.deepEqual(engine.calls.map((c) => c.options.seed), [100, 101]);
+  });
+
+  it('a keystroke during the debounce cancels without asking the engine', async () => {
+    const engine = new FakeEngine(() => 'x');
+    const pipeline = new CompletionPipeline(engine, () => ({ ...settings, debounceMs: 200 }));
+    const t = token();
+    const pending = pipeline.complete(request('a ▮'), t);
+    setTimeout(() => t.cancel(), 20);
+    assert.equal(await pending, null);
+    assert.equal(engine.calls.length, 0);
+  });
+
+  it('a cancelled or superseded engine request shows nothing and caches nothing', async () => {
+    const engine = new FakeEngine(() => null);
+    const pipeline = new CompletionPipeline(engine, () => settings);
+    assert.equal(await pipeline.complete(request('a ▮'), token()), null);
+    assert.equal(pipeline.cache.size, 0);
+  });
+
+  it('consecutive requests in one document keep the prompt start (prefix reuse in the worker)', async () => {
+    const engine = new FakeEngine(() => 'x');
+    const pipeline = new CompletionPipeline(engine, () => ({ ...settings, contextTokens: 32 }), { charsPerToken: 3 });
+    const lines = Array.from({ length: 60 }, (_, i) => `line ${i};`).join('\n');
+    await pipeline.complete(request(`${lines}\nfoo▮`), token());
+    await pipeline.complete(request(`${lines}\nfoo(▮`), token());
+    await pipeline.complete(request(`${lines}\nfoo(1▮`), token());
+    const [a, b, c] = engine.calls.map((x) => x.prompt);
+    assert.ok(b.startsWith(a) && c.startsWith(b), `${JSON.stringify(a)} / ${JSON.stringify(b)}`);
+  });
+
+  it('debounce resolves true after the delay, false when cancelled first', async () => {
+    assert.equal(await debounce(10, token()), true);
+    const t = token();
+    t.cancel();
+    assert.equal(await debounce(10, t), false);
+  });
+});

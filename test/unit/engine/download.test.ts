@@ -1,0 +1,188 @@
+/**
+ * Hub downloads against a loopback HTTP server that serves a model folder the way the Hub does
+ * (`/<owner>/<name>/resolve/<revision>/<file>`), with switches for 404, 500, a connection cut in
+ * the middle of a file, and a slow file to cancel.
+ */
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DownloadError, ensureHubModel, fileUrl, type DownloadProgress, type HubModelRequest } from '../../../src/engine/download';
+import { inspectModelFolder } from '../../../src/engine/modelFolder';
+import { hubModelDir } from '../../../src/engine/modelSource';
+import { tinyGpt2 } from './fixtures/tinyModels';
+
+type Fault = { kind: 'status'; file: string; status: number } | { kind: 'cut'; file: string } | { kind: 'stall'; file: string };
+
+describe('engine/download (loopback Hub)', function () {
+  this.timeout(20000);
+  let server: http.Server;
+  let host: string;
+  let fault: Fault | null = null;
+  const requests: string[] = [];
+  const source = tinyGpt2().dir;
+
+  before(async () => {
+    server = http.createServer((req, res) => {
+      const url = req.url ?? '';
+      requests.push(url);
+      const m = /^\/acme\/tiny-gpt2\/resolve\/main\/(.+)$/.exec(url);
+      const file = m ? decodeURIComponent(m[1]) : '';
+      const full = path.join(source, file);
+      if (!m || !fs.existsSync(full)) {
+        res.writeHead(404).end('Entry not found');
+        return;
+      }
+      const body = fs.readFileSync(full);
+      if (fault?.file === file && fault.kind === 'status') {
+        res.writeHead(fault.status, http.STATUS_CODES[fault.status]).end('nope');
+        return;
+      }
+      res.writeHead(200, { 'content-length': body.length, 'content-type': 'application/octet-stream' });
+      if (fault?.file === file && fault.kind === 'cut') {
+        res.write(body.subarray(0, body.length >> 1), () => res.destroy());
+        return;
+      }
+      if (fault?.file === file && fault.kind === 'stall') {
+        res.write(body.subarray(0, 100)); // and never the rest
+        return;
+      }
+      res.end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    host = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  });
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  beforeEach(() => {
+    fault = null;
+    requests.length = 0;
+  });
+
+  const cacheDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'local-gpt-cache-'));
+  const request = (dir: string, extra: Partial<HubModelRequest> = {}): HubModelRequest => ({
+    id: 'acme/tiny-gpt2',
+    revision: 'main',
+    remoteHost: host,
+    cacheDir: dir,
+    quantized: false,
+    allowDownloads: true,
+    progressIntervalMs: 0,
+    ...extra,
+  });
+  /** Nothing but complete model folders under the cache: no temp leftovers. */
+  const leftovers = (dir: string) => (fs.existsSync(path.join(dir, 'tmp')) ? fs.readdirSync(path.join(dir, 'tmp')) : []);
+  const rejectsWith = async (p: Promise<unknown>, code: string, message: RegExp) => {
+    await assert.rejects(p, (e: unknown) => {
+      assert.ok(e instanceof DownloadError, String(e));
+      assert.equal(e.code, code);
+      assert.match(e.message, message);
+      return true;
+    });
+  };
+
+  it('URLs follow the Hub layout', () => {
+    assert.equal(fileUrl('https://hf.example/', 'a/b', 'v1.0', 'onnx/model.onnx'), 'https://hf.example/a/b/resolve/v1.0/onnx/model.onnx');
+  });
+
+  it('downloads with progress into the cache, verified; the second time uses the cache only', async () => {
+    const dir = cacheDir();
+    const progress: DownloadProgress[] = [];
+    const folder = await ensureHubModel(request(dir, { onProgress: (p) => progress.push(p) }));
+    assert.equal(folder, hubModelDir(dir, 'acme/tiny-gpt2', 'main'));
+    assert.equal(inspectModelFolder(folder, { quantized: false }).modelType, 'gpt2');
+    const onnxSize = fs.statSync(path.join(source, 'onnx/model.onnx')).size;
+    const last = progress.filter((p) => p.file === 'onnx/model.onnx').at(-1);
+    assert.deepEqual(last, { file: 'onnx/model.onnx', loadedBytes: onnxSize, totalBytes: onnxSize });
+    assert.ok(fs.readFileSync(path.join(folder, 'onnx/model.onnx')).equals(fs.readFileSync(path.join(source, 'onnx/model.onnx'))));
+    assert.deepEqual(leftovers(dir), []);
+    const count = requests.length;
+    assert.equal(await ensureHubModel(request(dir, { allowDownloads: false })), folder);
+    assert.equal(requests.length, count, 'no request for a cached model');
+  });
+
+  it('the quantized graph is added to a cached folder later', async () => {
+    const dir = cacheDir();
+    const folder = await ensureHubModel(request(dir));
+    requests.length = 0;
+    await ensureHubModel(request(dir, { quantized: true }));
+    assert.deepEqual(requests, ['/acme/tiny-gpt2/resolve/main/onnx/model_quantized.onnx']);
+    assert.equal(inspectModelFolder(folder, { quantized: true }).onnxFile, 'onnx/model_quantized.onnx');
+  });
+
+  it('downloads off: a clear error, no request', async () => {
+    const dir = cacheDir();
+    await rejectsWith(ensureHubModel(request(dir, { allowDownloads: false })), 'downloadsDisabled', /acme\/tiny-gpt2 is not downloaded yet .* Turn on localGpt.allowDownloads/);
+    assert.deepEqual(requests, []);
+  });
+
+  it('404 on a required file: modelNotFound naming the URL', async () => {
+    const dir = cacheDir();
+    await rejectsWith(
+      ensureHubModel(request(dir, { id: 'acme/nothing-here' })),
+      'modelNotFound',
+      /\/acme\/nothing-here\/resolve\/main\/config.json: 404 Not Found\. Check that "acme\/nothing-here" exists/,
+    );
+    assert.equal(fs.existsSync(hubModelDir(dir, 'acme/nothing-here', 'main')), false);
+    assert.deepEqual(leftovers(dir), []);
+  });
+
+  it('500: downloadFailed with the status; nothing half-written; a retry works', async () => {
+    const dir = cacheDir();
+    fault = { kind: 'status', file: 'tokenizer.json', status: 500 };
+    await rejectsWith(ensureHubModel(request(dir)), 'downloadFailed', /tokenizer.json: HTTP 500 Internal Server Error/);
+    assert.equal(fs.existsSync(hubModelDir(dir, 'acme/tiny-gpt2', 'main')), false);
+    assert.deepEqual(leftovers(dir), []);
+    fault = null;
+    assert.ok(await ensureHubModel(request(dir)));
+  });
+
+  it('a connection cut mid-file: downloadFailed, no half model used, a retry downloads it whole', async () => {
+    const dir = cacheDir();
+    fault = { kind: 'cut', file: 'onnx/model.onnx' };
+    await rejectsWith(ensureHubModel(request(dir)), 'downloadFailed', /onnx\/model.onnx: the download was interrupted/);
+    assert.equal(fs.existsSync(hubModelDir(dir, 'acme/tiny-gpt2', 'main')), false, 'no model folder appears');
+    assert.deepEqual(leftovers(dir), []);
+    fault = null;
+    const folder = await ensureHubModel(request(dir));
+    assert.ok(fs.readFileSync(path.join(folder, 'onnx/model.onnx')).equals(fs.readFileSync(path.join(source, 'onnx/model.onnx'))));
+  });
+
+  it('cancelling stops the download and leaves nothing behind', async () => {
+    const dir = cacheDir();
+    fault = { kind: 'stall', file: 'onnx/model.onnx' };
+    const abort = new AbortController();
+    const pending = ensureHubModel(
+      request(dir, {
+        signal: abort.signal,
+        onProgress: (p) => {
+          if (p.file === 'onnx/model.onnx') abort.abort();
+        },
+      }),
+    );
+    await rejectsWith(pending, 'cancelled', /download of onnx\/model.onnx was cancelled/);
+    assert.equal(fs.existsSync(hubModelDir(dir, 'acme/tiny-gpt2', 'main')), false);
+    assert.deepEqual(leftovers(dir), []);
+  });
+
+  it('a file that is not what it claims (HTML instead of ONNX) is rejected', async () => {
+    const dir = cacheDir();
+    const bad = http.createServer((req, res) => {
+      const file = (req.url ?? '').replace(/^\/acme\/tiny-gpt2\/resolve\/main\//, '');
+      const body = file.endsWith('.onnx') ? Buffer.from('<html>login required</html>'.repeat(4)) : fs.readFileSync(path.join(source, file));
+      res.writeHead(200, { 'content-length': body.length }).end(body);
+    });
+    await new Promise<void>((resolve) => bad.listen(0, '127.0.0.1', resolve));
+    try {
+      const badHost = `http://127.0.0.1:${(bad.address() as AddressInfo).port}/`;
+      await rejectsWith(ensureHubModel(request(dir, { remoteHost: badHost })), 'downloadFailed', /onnx\/model.onnx: the downloaded file is not an ONNX model/);
+      assert.deepEqual(leftovers(dir), []);
+    } finally {
+      bad.close();
+    }
+  });
+});

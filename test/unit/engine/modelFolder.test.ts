@@ -1,0 +1,108 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { capabilitiesOf, contextLengthOf, inspectModelFolder, ModelFolderError } from '../../../src/engine/modelFolder';
+import { resolveModelSetting, hubModelDir, sourceName } from '../../../src/engine/modelSource';
+import { chooseBackend, findNativeBinding, threadCount } from '../../../src/engine/backend';
+import { tinyGpt2, variantOf } from './fixtures/tinyModels';
+
+const fimTokenizer = { added_tokens: [{ content: '<fim_prefix>' }, { content: '<fim_middle>' }, { content: '<fim_suffix>' }] };
+
+describe('engine/modelFolder', () => {
+  it('describes an exported GPT-2 folder', () => {
+    const f = inspectModelFolder(tinyGpt2().dir, { quantized: true });
+    assert.deepEqual(
+      { type: f.modelType, onnx: f.onnxFile, dtype: f.dtype, ctx: f.contextLength, vocab: f.vocabSize, eos: f.eosTokenIds, note: f.note },
+      { type: 'gpt2', onnx: 'onnx/model_quantized.onnx', dtype: 'q8', ctx: 128, vocab: 300, eos: [0], note: null },
+    );
+  });
+
+  it('falls back to fp32 with a note when the quantized graph is missing', () => {
+    const dir = variantOf(tinyGpt2().dir, 'no-q8', (d) => fs.rmSync(path.join(d, 'onnx/model_quantized.onnx')));
+    const f = inspectModelFolder(dir, { quantized: true });
+    assert.equal(f.onnxFile, 'onnx/model.onnx');
+    assert.match(f.note ?? '', /model_quantized.onnx is missing .* using the fp32 graph/);
+  });
+
+  const broken: [string, (dir: string) => void, RegExp][] = [
+    ['config.json missing', (d) => fs.rmSync(path.join(d, 'config.json')), /config.json is missing/],
+    ['config.json not JSON', (d) => fs.writeFileSync(path.join(d, 'config.json'), '{oops'), /config.json is not valid JSON/],
+    ['no model_type', (d) => fs.writeFileSync(path.join(d, 'config.json'), '{"vocab_size": 3, "n_positions": 8}'), /has no "model_type"/],
+    ['no context length', (d) => fs.writeFileSync(path.join(d, 'config.json'), '{"model_type": "gpt2", "vocab_size": 3}'), /has no context length/],
+    ['tokenizer.json missing', (d) => fs.rmSync(path.join(d, 'tokenizer.json')), /tokenizer.json is missing/],
+  ];
+  for (const [name, edit, message] of broken) {
+    it(`names the file when ${name}`, () => {
+      const dir = variantOf(tinyGpt2().dir, `broken-${name.replace(/\W+/g, '-')}`, edit);
+      assert.throws(() => inspectModelFolder(dir, { quantized: false }), (e: unknown) => e instanceof ModelFolderError && e.code === 'invalidModel' && message.test(e.message) && e.message.includes(dir));
+    });
+  }
+
+  it('a missing folder is modelNotFound', () => {
+    assert.throws(() => inspectModelFolder('/nonexistent/x', { quantized: false }), (e: unknown) => e instanceof ModelFolderError && e.code === 'modelNotFound');
+  });
+
+  it('FIM needs both the tokens and the training flag', () => {
+    assert.deepEqual(capabilitiesOf({ fim: true }, fimTokenizer), { fim: true });
+    assert.deepEqual(capabilitiesOf({}, fimTokenizer), { fim: false }, 'prefix-only model with FIM tokens');
+    assert.deepEqual(capabilitiesOf({ fim: true }, { added_tokens: [] }), { fim: false });
+    assert.deepEqual(capabilitiesOf({ fim: true }, { model: { vocab: { '<fim_prefix>': 1, '<fim_middle>': 2, '<fim_suffix>': 3 } } }), { fim: true });
+  });
+
+  it('context length under each architecture’s name', () => {
+    assert.equal(contextLengthOf({ n_positions: 512 }), 512);
+    assert.equal(contextLengthOf({ max_position_embeddings: 2048 }), 2048);
+    assert.equal(contextLengthOf({ hidden_size: 8 }), null);
+  });
+});
+
+describe('engine/modelSource', () => {
+  const root = '/ext';
+  const cases: [string, ReturnType<typeof resolveModelSetting>][] = [
+    ['', { ok: true, source: { kind: 'embedded', name: 'localgpt-code-small', dir: path.join('/ext', 'models', 'localgpt-code-small') } }],
+    ['localgpt-code-small', { ok: true, source: { kind: 'embedded', name: 'localgpt-code-small', dir: path.join('/ext', 'models', 'localgpt-code-small') } }],
+    ['/models/mine', { ok: true, source: { kind: 'local', dir: '/models/mine' } }],
+    ['~/m', { ok: true, source: { kind: 'local', dir: path.join('/home/u', 'm') } }],
+    ['Xenova/gpt2', { ok: true, source: { kind: 'hub', id: 'Xenova/gpt2', revision: 'main' } }],
+    ['Xenova/gpt2@v2', { ok: true, source: { kind: 'hub', id: 'Xenova/gpt2', revision: 'v2' } }],
+  ];
+  for (const [setting, expected] of cases) {
+    it(`resolves ${JSON.stringify(setting)}`, () => assert.deepEqual(resolveModelSetting(setting, root, 'localgpt-code-small', '/home/u'), expected));
+  }
+  for (const bad of ['./models/relative', 'a/b/c', '../x/y', 'just-a-name']) {
+    it(`rejects ${JSON.stringify(bad)} with a message naming the setting`, () => {
+      const r = resolveModelSetting(bad, root, 'e');
+      assert.ok(!r.ok && r.error.startsWith('localGpt.model:') && r.error.includes(bad));
+    });
+  }
+  it('cache folder and display names', () => {
+    assert.equal(hubModelDir('/c', 'a/b', 'main'), path.join('/c', 'models', 'a--b@main'));
+    assert.equal(sourceName({ kind: 'hub', id: 'a/b', revision: 'v1' }), 'a/b@v1');
+    assert.equal(sourceName({ kind: 'local', dir: '/x/my-model' }), 'my-model');
+  });
+});
+
+describe('engine/backend choice', () => {
+  it('auto prefers native where its binary exists, else wasm', () => {
+    assert.equal(chooseBackend('auto', '/b/onnxruntime_binding.node', 'linux-x64').backend, 'native');
+    const fallback = chooseBackend('auto', null, 'freebsd-x64');
+    assert.equal(fallback.backend, 'wasm');
+    assert.match(fallback.reason, /no binary for freebsd-x64/);
+  });
+  it('native without a binary is an error saying what to do', () => {
+    assert.throws(() => chooseBackend('native', null, 'linux-riscv64'), /no binary for linux-riscv64\. Set localGpt.backend to "auto" or "wasm"/);
+  });
+  it('wasm is always possible', () => assert.equal(chooseBackend('wasm', '/b', 'linux-x64').backend, 'wasm'));
+  it('finds the first existing binding', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bind-'));
+    fs.writeFileSync(path.join(dir, 'b.node'), '');
+    assert.equal(findNativeBinding([path.join(dir, 'a.node'), path.join(dir, 'b.node')]), path.join(dir, 'b.node'));
+    assert.equal(findNativeBinding([path.join(dir, 'a.node')]), null);
+  });
+  it('threads: the setting, or half the cores', () => {
+    assert.equal(threadCount(3, 16), 3);
+    assert.equal(threadCount(0, 16), 8);
+    assert.equal(threadCount(0, 1), 1);
+  });
+});
