@@ -1,0 +1,163 @@
+// Helpers that drive the VS Code 1.100.3 workbench (code-server) through playwright-core.
+// Selectors are from ../shared/vscode-e2e/README.md; every wait has a timeout and a message naming what was awaited.
+import type { FrameLocator, Locator, Page } from 'playwright-core';
+
+/** Text of our status bar item in the DOM: "Local GPT: <state>[ · <n> ms]" (see src/extension/statusBar.ts). */
+export const STATUS_BAR_PREFIX = 'Local GPT:';
+const GHOST_TEXT = '.monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text-decoration-preview, .monaco-editor .ghost-text';
+
+export class Workbench {
+  constructor(readonly page: Page) {}
+
+  /** Workbench rendered and the explorer shows `fileName` from the workspace. */
+  async waitReady(fileName = 'README.md', timeoutMs = 60_000): Promise<void> {
+    await this.page.locator('.monaco-workbench').waitFor({ timeout: timeoutMs });
+    await this.page.locator('.explorer-folders-view .monaco-list-row', { hasText: fileName }).first().waitFor({ timeout: timeoutMs });
+  }
+
+  /** The extension's status bar item (the extension's readiness signal). */
+  statusBarItem(): Locator {
+    return this.page.locator('.part.statusbar .statusbar-item', { hasText: STATUS_BAR_PREFIX }).first();
+  }
+
+  /** Waits until the status bar item's text matches, returns the text. */
+  async waitForStatusBar(expected: RegExp | string = new RegExp(`^${STATUS_BAR_PREFIX}`), timeoutMs = 30_000): Promise<string> {
+    const item = this.statusBarItem();
+    const deadline = Date.now() + timeoutMs;
+    let last = '(no item)';
+    while (Date.now() < deadline) {
+      if ((await item.count()) > 0) {
+        last = (await item.innerText()).trim();
+        if (typeof expected === 'string' ? last === expected : expected.test(last)) return last;
+      }
+      await this.page.waitForTimeout(100);
+    }
+    throw new Error(`status bar item: expected ${String(expected)}, last seen ${JSON.stringify(last)}`);
+  }
+
+  /** Runs a command palette entry by its full title, e.g. "Local GPT: Show Log". */
+  async runCommand(title: string, timeoutMs = 10_000): Promise<void> {
+    await this.page.keyboard.press('Escape');
+    await this.page.keyboard.press('F1');
+    const input = this.page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible', timeout: timeoutMs });
+    await input.fill(`>${title}`);
+    const row = this.page
+      .locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: title })
+      .filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(title)}$`) }) })
+      .first();
+    try {
+      await row.waitFor({ state: 'visible', timeout: timeoutMs });
+    } catch {
+      throw new Error(`command palette: no entry titled ${JSON.stringify(title)}`);
+    }
+    await row.click();
+    await input.waitFor({ state: 'hidden', timeout: timeoutMs });
+  }
+
+  /** Opens a workspace file with Quick Open (Ctrl+P) and waits for its editor. */
+  async openFile(relativePath: string, timeoutMs = 10_000): Promise<Locator> {
+    await this.page.keyboard.press('Escape');
+    await this.page.keyboard.press('Control+P');
+    const input = this.page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible', timeout: timeoutMs });
+    await input.fill(relativePath);
+    const name = relativePath.split('/').pop()!;
+    await this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: timeoutMs });
+    await this.page.keyboard.press('Enter');
+    await this.page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ timeout: timeoutMs });
+    const editor = this.page.locator('.editor-instance .monaco-editor').first();
+    await editor.waitFor({ timeout: timeoutMs });
+    return editor;
+  }
+
+  /** Moves the cursor (Ctrl+G "line:column", or to the end of `line` when column is omitted). */
+  async goToLine(line: number, column?: number): Promise<void> {
+    await this.page.keyboard.press('Control+G');
+    const input = this.page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(column === undefined ? `${line}` : `${line}:${column}`);
+    await this.page.keyboard.press('Enter');
+    if (column === undefined) await this.page.keyboard.press('End');
+  }
+
+  /** Types into the focused editor like a user (delay per key, ms). */
+  async type(text: string, delayMs = 30): Promise<void> {
+    await this.page.keyboard.type(text, { delay: delayMs });
+  }
+
+  /** Text of the visible editor lines (U+00A0 turned back into spaces). */
+  async editorText(): Promise<string> {
+    const t = await this.page.locator('.editor-instance .monaco-editor .view-lines').first().innerText();
+    return t.replace(/\u00a0/g, ' ');
+  }
+
+  /** Waits for inline ghost text and returns it (spaces normalised). */
+  async waitForGhostText(timeoutMs = 15_000): Promise<string> {
+    const ghost = this.page.locator(GHOST_TEXT).first();
+    try {
+      await ghost.waitFor({ state: 'visible', timeout: timeoutMs });
+    } catch {
+      throw new Error(`no ghost text (inline completion) within ${timeoutMs} ms`);
+    }
+    return (await this.page.locator(GHOST_TEXT).allInnerTexts()).join('\n').replace(/\u00a0/g, ' ');
+  }
+
+  /** Waits for a notification toast containing `text` and returns its message. */
+  async waitForNotification(text: string | RegExp, timeoutMs = 10_000): Promise<string> {
+    const toast = this.page.locator('.notifications-toasts .notification-list-item-message', { hasText: text }).first();
+    try {
+      await toast.waitFor({ state: 'visible', timeout: timeoutMs });
+    } catch {
+      throw new Error(`no notification matching ${String(text)} within ${timeoutMs} ms`);
+    }
+    return toast.innerText();
+  }
+
+  /** Clicks an activity bar container by its title (e.g. "Local GPT"), opening its sidebar. */
+  async openViewContainer(title: string, timeoutMs = 10_000): Promise<void> {
+    const icon = this.page.locator(`.part.activitybar .action-item a[aria-label^="${title}"]`).first();
+    try {
+      await icon.waitFor({ state: 'visible', timeout: timeoutMs });
+    } catch {
+      throw new Error(`activity bar: no icon titled ${JSON.stringify(title)}`);
+    }
+    await icon.click();
+    await this.page.locator('.part.sidebar .composite.title', { hasText: title.toUpperCase() }).first()
+      .waitFor({ timeout: timeoutMs }).catch(() => undefined);
+  }
+
+  /** The HTML document of the webview (the n-th visible one; views render in an overlay, not inside the sidebar). */
+  webview(index = 0): FrameLocator {
+    return this.page.frameLocator('iframe.webview.ready').nth(index).frameLocator('iframe#active-frame');
+  }
+
+  /** Waits for `selector` in any visible webview to contain `text`; returns its text. */
+  async waitForWebviewText(selector: string, text: string | RegExp, timeoutMs = 15_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let seen: string[] = [];
+    while (Date.now() < deadline) {
+      const frames = await this.page.locator('iframe.webview.ready').count();
+      seen = [];
+      for (let i = 0; i < frames; i++) {
+        const el = this.webview(i).locator(selector);
+        if ((await el.count().catch(() => 0)) === 0) continue;
+        const t = await el.first().innerText({ timeout: 1000 }).catch(() => '');
+        seen.push(t);
+        if (typeof text === 'string' ? t.includes(text) : text.test(t)) return t;
+      }
+      await this.page.waitForTimeout(150);
+    }
+    throw new Error(`webview ${selector}: expected ${String(text)}, saw ${JSON.stringify(seen)}`);
+  }
+
+  /** Text shown in the Output panel's editor. */
+  async outputText(): Promise<string> {
+    const t = await this.page.locator('.part.panel .output-view .view-lines, .part.panel [id="workbench.panel.output"] .view-lines').first().innerText();
+    return t.replace(/\u00a0/g, ' ');
+  }
+}
+
+export function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,132 @@
+// `npm run test:e2e`: packages the VSIX (`npm run package`), installs it into a fresh code-server with
+// `--install-extension`, opens the workbench in headless Chromium and runs every scenario in
+// test/e2e/scenarios/ (see lib/scenario.ts). Screenshots: test-results/e2e/. Exit status 0 only if all pass.
+//   LOCAL_GPT_E2E_SCENARIOS=palette,sidebar   run only scenarios whose name contains one of these
+//   LOCAL_GPT_E2E_SKIP_PACKAGE=1              reuse the existing local-gpt-<version>.vsix
+//   LOCAL_GPT_E2E_TIMEOUT_MS                  overall timeout (default 5 minutes)
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { launchBrowser, type Browser } from '../harness/browser';
+import { REPO_ROOT, startCodeServer, type CodeServer } from '../harness/codeServer';
+import type { Scenario, ScenarioContext } from './lib/scenario';
+import { Workbench } from './lib/workbench';
+
+const OUT_DIR = path.join(REPO_ROOT, 'test-results', 'e2e');
+const TIMEOUT_MS = Number(process.env.LOCAL_GPT_E2E_TIMEOUT_MS ?? 300_000);
+
+function packageVsix(): string {
+  const version = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  const vsix = path.join(REPO_ROOT, `local-gpt-${version}.vsix`);
+  if (!process.env.LOCAL_GPT_E2E_SKIP_PACKAGE) {
+    const t = Date.now();
+    const r = spawnSync('npm', ['run', '--silent', 'package'], { cwd: REPO_ROOT, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`step "package VSIX": npm run package failed:\n${r.stdout}\n${r.stderr}`);
+    console.log(`e2e: packaged ${path.basename(vsix)} (${(fs.statSync(vsix).size / 1048576).toFixed(1)} MB) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  }
+  if (!fs.existsSync(vsix)) throw new Error(`step "package VSIX": ${vsix} not found`);
+  return vsix;
+}
+
+async function loadScenarios(): Promise<Scenario[]> {
+  const dir = path.join(__dirname, 'scenarios');
+  const filter = process.env.LOCAL_GPT_E2E_SCENARIOS?.split(',').map((s) => s.trim()).filter(Boolean);
+  const list: Scenario[] = [];
+  for (const f of fs.readdirSync(dir).filter((f) => f.endsWith('.ts')).sort()) {
+    const mod = (await import(path.join(dir, f))) as { scenario?: Scenario };
+    if (!mod.scenario) throw new Error(`${path.join('test/e2e/scenarios', f)} does not export \`scenario\``);
+    if (!filter || f.startsWith('00-') || filter.some((s) => mod.scenario!.name.includes(s))) list.push(mod.scenario);
+  }
+  return list;
+}
+
+const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+
+async function main(): Promise<number> {
+  const started = Date.now();
+  fs.rmSync(OUT_DIR, { recursive: true, force: true });
+  fs.mkdirSync(OUT_DIR, { recursive: true });
+  const scenarios = await loadScenarios();
+  const vsix = packageVsix();
+
+  let server: CodeServer | undefined;
+  let browser: Browser | undefined;
+  const cleanup = async () => {
+    await browser?.close();
+    await server?.stop();
+  };
+  const timer = setTimeout(() => {
+    console.error(`e2e: FAILED — overall timeout of ${TIMEOUT_MS / 1000} s reached`);
+    void cleanup().then(() => process.exit(124));
+  }, TIMEOUT_MS);
+  const onSignal = () => void cleanup().then(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  let passed = 0;
+  const failures: string[] = [];
+  try {
+    server = await startCodeServer({ vsix: [vsix] });
+    browser = await launchBrowser();
+    const { page } = browser;
+    const consoleErrors: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+    const wb = new Workbench(page);
+    console.log(`e2e: code-server ${server.url}; opening the workbench`);
+    await page.goto(server.workbenchUrl());
+
+    for (const scenario of scenarios) {
+      let n = 0;
+      const screenshot = async (name: string) => {
+        const file = path.join(OUT_DIR, `${slug(scenario.name)}-${name}.png`);
+        await page.screenshot({ path: file }).catch(() => undefined);
+        return file;
+      };
+      const ctx: ScenarioContext = {
+        page, wb, server: server!, screenshot,
+        log: (msg) => console.log(`      ${msg}`),
+        async step(name, fn) {
+          const shot = `${String(++n).padStart(2, '0')}-${slug(name)}`;
+          const t = Date.now();
+          try {
+            const result = await fn();
+            await screenshot(shot);
+            console.log(`    ✔ ${name} (${Date.now() - t} ms)`);
+            return result;
+          } catch (e) {
+            const file = await screenshot(`${shot}-FAILED`);
+            throw new Error(`${scenario.name} › ${name}: ${e instanceof Error ? e.message : String(e)}\n      screenshot: ${path.relative(REPO_ROOT, file)}`);
+          }
+        },
+      };
+      console.log(`  ${scenario.name}`);
+      try {
+        await scenario.run(ctx);
+        passed++;
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        failures.push(msg);
+        console.log(`    ✘ ${msg}`);
+        if (scenario.name === 'workbench') break; // nothing else can work without the extension
+      }
+    }
+    if (failures.length > 0 && consoleErrors.length > 0) {
+      console.log(`e2e: browser console errors (last 10):\n  ${consoleErrors.slice(-10).join('\n  ')}`);
+    }
+  } finally {
+    clearTimeout(timer);
+    await cleanup();
+  }
+  const secs = ((Date.now() - started) / 1000).toFixed(1);
+  console.log(`\n  ${passed} passing, ${failures.length} failing (${scenarios.length} scenarios, ${secs} s); screenshots in ${path.relative(REPO_ROOT, OUT_DIR)}/`);
+  for (const f of failures) console.error(`e2e: FAILED ${f}`);
+  return failures.length === 0 && passed === scenarios.length ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(`e2e: FAILED ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  },
+);
