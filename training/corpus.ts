@@ -14,6 +14,12 @@ function positiveInt(value: string): number {
   return n;
 }
 
+function nonNegative(value: string): number {
+  const n = Number(value);
+  if (!(n >= 0)) throw new InvalidArgumentError(`expected a number >= 0, got "${value}"`);
+  return n;
+}
+
 function fraction(value: string): number {
   const n = Number(value);
   if (!(n > 0 && n < 1)) throw new InvalidArgumentError(`expected a number between 0 and 1, got "${value}"`);
@@ -30,9 +36,10 @@ const program = new Command()
   .option('--min-frequency <n>', 'stop merging when the best pair is rarer than this', positiveInt, 2)
   .option('--val-fraction <x>', 'share of packages held out when the list marks none as val', fraction, 0.1)
   .option('--val-packages <names>', 'comma-separated package names to hold out (overrides the list and --val-fraction)')
-  .option('--tokenizer-sample-mb <n>', 'MB of train documents to train the tokenizer on', positiveInt, 16)
+  .option('--tokenizer-sample-mb <n>', 'MB of train documents to train the tokenizer on (a hash-chosen sample when the split is larger)', positiveInt, 64)
   .option('--max-file-kb <n>', 'drop source files larger than this', positiveInt, 200)
   .option('--min-package-bytes <n>', 'skip packages with less usable source than this', positiveInt, 2000)
+  .option('--max-package-mb <n>', 'keep at most this many MB of documents per package (0: no cap)', nonNegative, 6)
   .option('--model-max-length <n>', 'model_max_length written to tokenizer_config.json (the context length)', positiveInt, 1024)
   .option('--offline', 'use cached tarballs only; never run npm pack', false);
 
@@ -48,6 +55,7 @@ const opts = program.opts<{
   tokenizerSampleMb: number;
   maxFileKb: number;
   minPackageBytes: number;
+  maxPackageMb: number;
   modelMaxLength: number;
   offline: boolean;
 }>();
@@ -69,6 +77,7 @@ try {
     tokenizerSampleBytes: opts.tokenizerSampleMb * 1e6,
     maxFileBytes: opts.maxFileKb * 1000,
     minPackageBytes: opts.minPackageBytes,
+    maxPackageBytes: opts.maxPackageMb * 1e6,
     modelMaxLength: opts.modelMaxLength,
     offline: opts.offline,
     log,

@@ -26,6 +26,8 @@ export interface CorpusOptions {
   maxFileBytes: number;
   /** Packages whose kept source is smaller than this are skipped as 'little-source'. */
   minPackageBytes: number;
+  /** At most this many document bytes per package, so a few huge packages do not dominate (0: no cap). */
+  maxPackageBytes: number;
   modelMaxLength: number;
   offline: boolean;
   log: (message: string) => void;
@@ -162,6 +164,7 @@ export function buildCorpus(options: CorpusOptions): CorpusMeta {
       tokenizerSampleBytes: options.tokenizerSampleBytes,
       maxFileBytes: options.maxFileBytes,
       minPackageBytes: options.minPackageBytes,
+      maxPackageBytes: options.maxPackageBytes,
       modelMaxLength: options.modelMaxLength,
     },
   };
@@ -209,19 +212,43 @@ function collectPackage(
   if (keptBytes < options.minPackageBytes) {
     return skip(`little-source: ${selected.kept.length} usable source files, ${keptBytes} bytes (minimum ${options.minPackageBytes})`);
   }
-  const docs: CorpusDocument[] = [];
+  const unique: SourceFile[] = [];
   for (const file of selected.kept) {
     const duplicate = dedupe.check(file.text);
-    if (duplicate !== undefined) {
-      report.dropped[duplicate] = (report.dropped[duplicate] ?? 0) + 1;
-      continue;
-    }
-    const text = documentText(entry.name, file);
-    docs.push({ packageName: entry.name, split, file, text });
+    if (duplicate !== undefined) report.dropped[duplicate] = (report.dropped[duplicate] ?? 0) + 1;
+    else unique.push(file);
+  }
+  const capped = capPackageBytes(entry.name, unique, options.maxPackageBytes);
+  if (capped.length < unique.length) report.dropped['package-cap'] = unique.length - capped.length;
+  const docs = capped.map((file): CorpusDocument => ({ packageName: entry.name, split, file, text: documentText(entry.name, file) }));
+  for (const doc of docs) {
     report.files++;
-    report.bytes += Buffer.byteLength(text);
+    report.bytes += Buffer.byteLength(doc.text);
   }
   return { report, docs };
+}
+
+/**
+ * The package's files limited to `maxBytes` of documents: files are taken in the order of hash(path) (an even
+ * spread over the package's folders rather than the alphabetically first ones), then returned in path order.
+ */
+export function capPackageBytes(packageName: string, files: readonly SourceFile[], maxBytes: number): SourceFile[] {
+  if (maxBytes <= 0) return [...files];
+  const size = (f: SourceFile): number => Buffer.byteLength(documentText(packageName, f));
+  if (files.reduce((n, f) => n + size(f), 0) <= maxBytes) return [...files];
+  const byHash = [...files].sort((a, b) => pathHash(a.path) - pathHash(b.path) || (a.path < b.path ? -1 : 1));
+  const chosen = new Set<SourceFile>();
+  let total = 0;
+  for (const file of byHash) {
+    if (total + size(file) > maxBytes) continue;
+    chosen.add(file);
+    total += size(file);
+  }
+  return files.filter((f) => chosen.has(f));
+}
+
+function pathHash(path: string): number {
+  return createHash('sha256').update(path).digest().readUInt32BE(0);
 }
 
 /**

@@ -4,8 +4,10 @@ import { createHash } from 'node:crypto';
  * Drops exact and near duplicates, keeping the first occurrence in the order documents are offered.
  *
  * Exact: sha256 of the text. Near: MinHash over 5-token shingles with LSH banding (16 bands x 4 rows); a
- * candidate that shares a band is a duplicate when the estimated Jaccard similarity is at least `threshold`.
- * This catches the same module shipped as CommonJS and ESM, or reformatted, which exact hashing misses.
+ * candidate that shares a band is a duplicate when the estimated Jaccard similarity is at least `threshold`
+ * (default 0.8, as in BigCode's near-dedupe). This catches the same module shipped as CommonJS and ESM, or
+ * reformatted, which exact hashing misses. Lower thresholds start to drop distinct small files that share
+ * compiler-emitted helpers (rxjs's CommonJS operators at 0.7-0.8).
  */
 export class Deduplicator {
   private readonly exact = new Set<string>();

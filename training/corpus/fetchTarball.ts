@@ -9,29 +9,31 @@ export function tarballFileName(name: string, version: string): string {
   return `${name.replace(/^@/, '').replace(/\//g, '-')}-${version}.tgz`;
 }
 
+export interface FetchOptions {
+  /** Use cached tarballs only. */
+  offline?: boolean;
+  /** Puts the tarball for `entry` at `file`; defaults to `npm pack` (tests pass a fake). */
+  download?: (entry: PackageEntry, cacheDir: string, file: string) => void;
+}
+
 /**
  * Returns the verified tarball bytes of `entry`, downloading it with `npm pack` into `cacheDir` unless a
- * cached copy already matches the listed integrity. A cached copy that does not match is downloaded again;
+ * cached copy already matches the listed integrity. A cached copy that does not match is downloaded again
+ * (offline: IntegrityError);
  * a fresh download that does not match throws IntegrityError (never silently train on other bytes).
  * Other download failures throw a plain Error (the caller skips the package).
  */
-export function fetchTarball(entry: PackageEntry, cacheDir: string, options: { offline?: boolean } = {}): Buffer {
+export function fetchTarball(entry: PackageEntry, cacheDir: string, options: FetchOptions = {}): Buffer {
   const file = join(cacheDir, tarballFileName(entry.name, entry.version));
   if (existsSync(file)) {
     const cached = readFileSync(file);
     if (matchesIntegrity(cached, entry.integrity)) return cached;
-    rmSync(file);
+    if (options.offline) throw new IntegrityError(`${file}: cached tarball does not match the listed integrity of ${entry.spec}`);
+    rmSync(file); // most likely a partial download: fetch it again
   }
   if (options.offline) throw new Error(`not in the cache ${cacheDir} and --offline is set`);
   mkdirSync(cacheDir, { recursive: true });
-  const result = spawnSync('npm', ['pack', entry.spec, '--pack-destination', cacheDir, '--json', '--silent'], {
-    encoding: 'utf8',
-    maxBuffer: 256 * 1024 * 1024, // --json lists every file of big packages
-  });
-  if (result.status !== 0 || !existsSync(file)) {
-    const stderr = (result.stderr ?? '').trim().split('\n').slice(-3).join(' | ');
-    throw new Error(`npm pack ${entry.spec} failed (exit ${result.status ?? result.signal}): ${stderr || result.error?.message || 'no tarball written'}`);
-  }
+  (options.download ?? npmPack)(entry, cacheDir, file);
   const data = readFileSync(file);
   if (!matchesIntegrity(data, entry.integrity)) {
     throw new IntegrityError(
@@ -40,4 +42,15 @@ export function fetchTarball(entry: PackageEntry, cacheDir: string, options: { o
     );
   }
   return data;
+}
+
+function npmPack(entry: PackageEntry, cacheDir: string, file: string): void {
+  const result = spawnSync('npm', ['pack', entry.spec, '--pack-destination', cacheDir, '--json', '--silent'], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024, // --json lists every file of big packages
+  });
+  if (result.status !== 0 || !existsSync(file)) {
+    const stderr = (result.stderr ?? '').trim().split('\n').slice(-3).join(' | ');
+    throw new Error(`npm pack ${entry.spec} failed (exit ${result.status ?? result.signal}): ${stderr || result.error?.message || `no ${file} written`}`);
+  }
 }

@@ -13,8 +13,10 @@ export interface SplitOptions {
  * so no file of a val package (or a copy of it elsewhere in that package) leaks into training.
  *  1. `valPackages` given: exactly those are val.
  *  2. The list marks some packages val: the list's column is honoured as written.
- *  3. Otherwise: the round(valFraction * n) packages (at least 1) with the smallest sha256(name) are val. The
- *     hash makes the choice deterministic and independent of list order and of which other packages are listed.
+ *  3. Otherwise: a package is val when sha256(name), read as a fraction of 2^32, is below valFraction. The
+ *     choice depends on the name alone, so it ignores list order and a package never changes split when
+ *     others are added to the list (a model trained on an older corpus is never evaluated on its training
+ *     data). If no name falls under the threshold, the one with the smallest hash is held out.
  */
 export function assignSplits(entries: readonly PackageEntry[], options: SplitOptions = {}): Map<string, Split> {
   const splits = new Map<string, Split>();
@@ -33,17 +35,15 @@ export function assignSplits(entries: readonly PackageEntry[], options: SplitOpt
   }
   const fraction = options.valFraction ?? 0.1;
   if (!(fraction > 0 && fraction < 1)) throw new Error(`valFraction must be between 0 and 1, got ${fraction}`);
-  const valCount = Math.max(1, Math.round(fraction * entries.length));
-  const byHash = [...entries].sort((a, b) => compareStrings(nameHash(a.name), nameHash(b.name)));
-  const val = new Set(byHash.slice(0, valCount).map((e) => e.name));
-  for (const e of entries) splits.set(e.name, val.has(e.name) ? 'val' : 'train');
+  for (const e of entries) splits.set(e.name, nameHash(e.name) < fraction ? 'val' : 'train');
+  if (![...splits.values()].includes('val')) {
+    const smallest = entries.reduce((best, e) => (nameHash(e.name) < nameHash(best.name) ? e : best));
+    splits.set(smallest.name, 'val');
+  }
   return splits;
 }
 
-function nameHash(name: string): string {
-  return createHash('sha256').update(name).digest('hex');
-}
-
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+/** sha256 of the name as a number in [0, 1). */
+export function nameHash(name: string): number {
+  return createHash('sha256').update(name).digest().readUInt32BE(0) / 2 ** 32;
 }
