@@ -23,6 +23,8 @@ export interface CompletionEngine {
   complete(prompt: string, options: GenerationOptions, token: CancellationLike): Promise<EngineReply | null>;
   /** Capabilities of the loaded model; null while none is loaded (prefix-only prompts then). */
   readonly capabilities: ModelCapabilities | null;
+  /** Context window of the loaded model, tokens; null while none is loaded. */
+  readonly contextLength: number | null;
 }
 
 export type PipelineSettings = Pick<
@@ -48,7 +50,7 @@ export interface CompletionResult {
 }
 
 export interface PipelineOptions {
-  /** Characters per token for the context budget estimate. */
+  /** Characters per token for the context budget estimate, until prompts have been measured. */
   charsPerToken: number;
   now: () => number;
   /** For `seed: -1` (a fresh seed per completion). */
@@ -63,11 +65,25 @@ const DEFAULT_OPTIONS: PipelineOptions = {
 
 /** Documents whose window start is remembered (for prefix reuse). */
 const MAX_REMEMBERED_DOCUMENTS = 64;
+/** Tokens kept free in the model's window besides the new tokens (header line, estimate error). */
+const WINDOW_MARGIN_TOKENS = 16;
+
+/**
+ * The prefix budget in tokens: the setting, but never more than the model's window leaves after the
+ * new tokens (and the suffix, for FIM), so the worker never has to cut the prompt's beginning.
+ */
+export function prefixTokenBudget(settings: PipelineSettings, contextLength: number | null, fim: boolean): number {
+  if (contextLength === null) return settings.contextTokens;
+  const room = contextLength - settings.maxNewTokens - WINDOW_MARGIN_TOKENS - (fim ? settings.suffixTokens : 0);
+  return Math.max(16, Math.min(settings.contextTokens, room));
+}
 
 export class CompletionPipeline {
   readonly cache = new CompletionCache();
   private readonly windowStarts = new Map<string, number>();
   private readonly options: PipelineOptions;
+  /** Measured characters per prompt token (a running mean over model replies). */
+  private charsPerToken: number;
 
   constructor(
     private readonly engine: CompletionEngine,
@@ -75,6 +91,7 @@ export class CompletionPipeline {
     options: Partial<PipelineOptions> = {},
   ) {
     this.options = { ...DEFAULT_OPTIONS, ...options };
+    this.charsPerToken = this.options.charsPerToken;
   }
 
   /** Forgets cached completions (the model or the settings changed). */
@@ -82,13 +99,21 @@ export class CompletionPipeline {
     this.cache.clear();
   }
 
-  /** Null when there is nothing to show or the request was cancelled. */
-  async complete(request: CompletionRequest, token: CancellationLike): Promise<CompletionResult | null> {
+  /**
+   * Null when there is nothing to show or the request was cancelled. `overrides` change settings
+   * for this request only (an explicit trigger skips the debounce).
+   */
+  async complete(request: CompletionRequest, token: CancellationLike, overrides: Partial<PipelineSettings> = {}): Promise<CompletionResult | null> {
     const started = this.options.now();
-    const settings = this.settings();
+    const settings = { ...this.settings(), ...overrides };
+    const fim = this.engine.capabilities?.fim ?? false;
     const context = gatherContext(
       request,
-      { prefixTokens: settings.contextTokens, suffixTokens: settings.suffixTokens, charsPerToken: this.options.charsPerToken },
+      {
+        prefixTokens: prefixTokenBudget(settings, this.engine.contextLength, fim),
+        suffixTokens: settings.suffixTokens,
+        charsPerToken: this.charsPerToken,
+      },
       this.windowStarts.get(request.documentKey),
     );
     this.rememberWindowStart(request.documentKey, context.prefixStartLine);
@@ -104,6 +129,7 @@ export class CompletionPipeline {
     const prompt = buildPrompt(context, this.engine.capabilities ?? { fim: false });
     const reply = await this.engine.complete(prompt.text, generationOptions(settings, multiline, this.options.randomSeed), token);
     if (reply === null || token.isCancellationRequested) return null;
+    this.measure(prompt.text.length, reply.timings.promptTokens);
 
     const text = postProcess(reply.text, { ...context, multiline });
     this.cache.set(cacheKey, text ?? ''); // '' remembers "nothing to show" for this spot
@@ -117,6 +143,13 @@ export class CompletionPipeline {
       timings: reply.timings,
       stopReason: reply.stopReason,
     };
+  }
+
+  /** Learns the tokenizer's characters per token from full (uncut) prompts; a prompt of a few tokens says little. */
+  private measure(chars: number, tokens: number): void {
+    if (tokens < 32) return;
+    const ratio = Math.min(6, Math.max(1.5, chars / tokens));
+    this.charsPerToken = 0.8 * this.charsPerToken + 0.2 * ratio;
   }
 
   private rememberWindowStart(documentKey: string, line: number): void {

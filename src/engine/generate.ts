@@ -57,10 +57,17 @@ export function findStop(text: string, stops: readonly string[], from = 0): numb
   return best;
 }
 
-/** Prompt ids that fit the window with room for `reserve` new tokens: the newest ones are kept. */
+/**
+ * Prompt ids that fit the window with room for `reserve` new tokens: the newest are kept. The cut
+ * moves in steps of a quarter window, so consecutive over-long prompts (typing at the end of a long
+ * file) still start at the same token and share their prefix with the cached one.
+ */
 export function fitPrompt(ids: readonly number[], contextLength: number, reserve: number): number[] {
   const room = Math.max(1, contextLength - Math.min(reserve, Math.floor(contextLength / 2)));
-  return ids.length > room ? ids.slice(ids.length - room) : [...ids];
+  if (ids.length <= room) return [...ids];
+  const step = Math.max(1, Math.floor(room / 4));
+  const drop = Math.ceil((ids.length - room) / step) * step;
+  return ids.slice(Math.min(drop, ids.length - 1));
 }
 
 /** How many prompt tokens before the generated ones are decoded with them, so tokenizers that

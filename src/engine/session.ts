@@ -152,6 +152,14 @@ export class EngineSession {
     return session;
   }
 
+  /**
+   * Runs one token through the completion graph, so the first request does not pay for the
+   * runtime's first-run costs (WebAssembly compilation and allocation take seconds).
+   */
+  async warmUp(): Promise<void> {
+    await this.lm.forward([this.folder.eosTokenIds[0] ?? 0], null);
+  }
+
   encode(text: string): number[] {
     return this.tokenizer.encode(text);
   }

@@ -132,6 +132,7 @@ export class WorkerCore {
           threads: this.deps.threads,
           onProgress: progress('load'),
         });
+        await session.warmUp();
       } catch (e) {
         throw new RequestError('invalidModel', `${folder.dir}: ${folder.onnxFile} could not be loaded on the ${this.deps.backend} backend: ${(e as Error).message}`);
       }

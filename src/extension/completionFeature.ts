@@ -1,10 +1,151 @@
-// PLACEHOLDER (extension foundation): the completion engineer replaces this body with the inline
-// completion provider + worker client. Keep the signature: registerCompletionFeature(context, deps).
+/**
+ * Inline completions: wires the model worker (shared with other features), the completion pipeline
+ * and the provider to the settings, the status bar and the log.
+ */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { Settings } from '../config/settings';
+import { CompletionPipeline, type CompletionResult } from '../completion/pipeline';
+import { resolveModelSetting } from '../engine/modelSource';
+import type { EngineState } from './statusBar';
+import { LocalGptCompletionProvider } from './completionProvider';
 import type { Services } from './services';
+import { bundledWorker, WorkerClient, type ClientEvent, type ClientState, type EngineConfig } from './workerClient';
+
+/** The worker start options and model for the current settings, or why there are none. */
+export function engineConfig(
+  settings: Settings,
+  paths: { extensionRoot: string; embeddedModel: string; cacheDir: string },
+): { ok: true; config: EngineConfig } | { ok: false; error: string } {
+  const resolved = resolveModelSetting(settings.model, paths.extensionRoot, paths.embeddedModel);
+  if (!resolved.ok) return resolved;
+  return {
+    ok: true,
+    config: {
+      start: { backend: settings.backend, threads: settings.threads, wasmPaths: path.join(paths.extensionRoot, 'dist', 'wasm') },
+      load: {
+        source: resolved.source,
+        quantized: settings.quantized,
+        cacheDir: paths.cacheDir,
+        allowDownloads: settings.allowDownloads,
+        remoteHost: settings.remoteHost,
+      },
+    },
+  };
+}
+
+const STATUS: Record<ClientState, EngineState | null> = {
+  idle: 'idle',
+  starting: 'loading',
+  loading: 'loading',
+  restarting: 'loading',
+  ready: 'ready',
+  generating: 'generating',
+  error: 'error',
+  failed: 'error',
+  disposed: null,
+};
+
+interface SharedEngine {
+  client: WorkerClient;
+  /** Set when the settings cannot describe a model (e.g. a relative `localGpt.model`). */
+  configError: string | null;
+}
+
+const engines = new WeakMap<vscode.ExtensionContext, SharedEngine>();
+
+/**
+ * The extension's one model worker, created on first call and shared by the features that run the
+ * model (completions; the attention panel can send its own request types through `client.request`
+ * and reuse the loaded model). It follows the settings and reports to the status bar and the log.
+ */
+export function sharedEngine(context: vscode.ExtensionContext, deps: Services): SharedEngine {
+  const existing = engines.get(context);
+  if (existing) return existing;
+  const paths = {
+    extensionRoot: context.extensionUri.fsPath,
+    embeddedModel: String((context.extension.packageJSON as { localGpt?: { embeddedModel?: string } }).localGpt?.embeddedModel ?? ''),
+    cacheDir: context.globalStorageUri.fsPath,
+  };
+  const initial = engineConfig(deps.settings.current, paths);
+  let lastProgress = '';
+  const onEvent = (event: ClientEvent) => {
+    switch (event.type) {
+      case 'state': {
+        const state = STATUS[event.state];
+        if (state) deps.statusBar.setState(state, event.detail);
+        break;
+      }
+      case 'log':
+        deps.log[event.level](event.message);
+        break;
+      case 'progress': {
+        const percent = event.totalBytes ? ` ${Math.floor((100 * event.loadedBytes) / event.totalBytes)}%` : '';
+        const line = `${event.phase === 'download' ? 'Downloading' : 'Loading'} ${event.file}${percent}`;
+        if (line !== lastProgress) {
+          lastProgress = line;
+          deps.statusBar.setState('loading', line);
+          if (event.phase === 'download' && event.totalBytes !== null && event.loadedBytes === event.totalBytes) deps.log.info(`${line}: done`);
+        }
+        break;
+      }
+    }
+  };
+  const client = new WorkerClient(
+    initial.ok ? initial.config : null,
+    { createWorker: bundledWorker(path.join(paths.extensionRoot, 'dist', 'worker.js')), onEvent },
+  );
+  const shared: SharedEngine = { client, configError: initial.ok ? null : initial.error };
+  if (!initial.ok) {
+    deps.log.error(initial.error);
+    deps.statusBar.setState('error', initial.error);
+  }
+  context.subscriptions.push(
+    deps.settings.onDidChange((settings) => {
+      const next = engineConfig(settings, paths);
+      if (!next.ok) {
+        if (shared.configError !== next.error) deps.log.error(next.error);
+        shared.configError = next.error;
+        deps.statusBar.setState('error', next.error);
+        return;
+      }
+      if (shared.configError !== null) deps.statusBar.setState('idle');
+      shared.configError = null;
+      client.configure(next.config);
+    }),
+    { dispose: () => void client.dispose() },
+  );
+  engines.set(context, shared);
+  return shared;
+}
 
 export function registerCompletionFeature(context: vscode.ExtensionContext, deps: Services): void {
+  const engine = sharedEngine(context, deps);
+  const pipeline = new CompletionPipeline(engine.client, () => deps.settings.current);
+  let lastError = '';
+  const provider = new LocalGptCompletionProvider(pipeline, {
+    isEnabled: () => deps.settings.current.enabled && engine.configError === null,
+    onResult: (result: CompletionResult) => {
+      lastError = '';
+      deps.statusBar.setLatency(result.latencyMs);
+      if (result.source === 'model' && result.timings) {
+        const t = result.timings;
+        deps.log.debug(
+          `completion in ${Math.round(result.latencyMs)} ms (${result.multiline ? 'multi' : 'single'}-line, ${result.prompt?.format}): ` +
+            `${t.promptTokens} prompt tokens (${t.reusedTokens} reused), prefill ${t.prefillMs.toFixed(1)} ms, ` +
+            `decode ${t.decodeMs.toFixed(1)} ms at ${t.tokensPerSecond.toFixed(0)} tokens/s, stop: ${result.stopReason}`,
+        );
+      }
+    },
+    onError: (error) => {
+      // The client already logged load failures and crashes; say each other failure once.
+      if (error.message !== lastError) deps.log.warn(`completion failed: ${error.message}`);
+      lastError = error.message;
+    },
+  });
   context.subscriptions.push(
+    vscode.languages.registerInlineCompletionItemProvider({ pattern: '**' }, provider),
+    deps.settings.onDidChange(() => pipeline.reset()),
     vscode.commands.registerCommand('localGpt.triggerCompletion', async () => {
       if (!deps.settings.current.enabled) {
         deps.log.info('Trigger Completion: inline completions are off (Local GPT: Toggle Inline Completions).');

@@ -101,8 +101,9 @@ export class WorkerClient implements CompletionEngine {
   private readonly options: Required<Omit<WorkerClientOptions, 'onEvent'>> & Pick<WorkerClientOptions, 'onEvent'>;
   private generating = 0;
 
+  /** `config` null: not configured yet (the settings name no usable model); requests fail until `configure`. */
   constructor(
-    private config: EngineConfig,
+    private config: EngineConfig | null,
     options: WorkerClientOptions,
   ) {
     this.options = { ...DEFAULTS, ...options };
@@ -121,10 +122,14 @@ export class WorkerClient implements CompletionEngine {
     return this.modelInfo?.capabilities ?? null;
   }
 
+  get contextLength(): number | null {
+    return this.modelInfo?.contextLength ?? null;
+  }
+
   /** Applies new settings: a new backend or thread count restarts the worker; a new model reloads it. */
   configure(config: EngineConfig): void {
-    const restart = JSON.stringify(config.start) !== JSON.stringify(this.config.start);
-    const reload = JSON.stringify(config.load) !== JSON.stringify(this.config.load);
+    const restart = JSON.stringify(config.start) !== JSON.stringify(this.config?.start);
+    const reload = JSON.stringify(config.load) !== JSON.stringify(this.config?.load);
     this.config = config;
     if (restart || this.stateValue === 'failed' || this.stateValue === 'error') this.restartNow('settings changed');
     else if (reload && this.loaded) {
@@ -140,6 +145,7 @@ export class WorkerClient implements CompletionEngine {
     if (this.stateValue === 'failed') return Promise.reject(new EngineError(this.lastError ?? 'the model worker failed'));
     if (this.stateValue === 'error' && this.lastError) return Promise.reject(new EngineError(this.lastError));
     if (this.restartTimer) return Promise.reject(new EngineError('the model worker is restarting'));
+    if (!this.config) return Promise.reject(new EngineError('no model is configured'));
     if (!this.loaded) {
       const loading = this.startWorker().then(() => this.load());
       this.loaded = loading;
@@ -200,7 +206,7 @@ export class WorkerClient implements CompletionEngine {
   private startWorker(): Promise<void> {
     if (this.started) return this.started;
     this.setState('starting');
-    const worker = this.options.createWorker(this.config.start);
+    const worker = this.options.createWorker(this.config!.start);
     this.worker = worker;
     let startedResolve!: () => void;
     let startedReject!: (e: Error) => void;
@@ -250,8 +256,9 @@ export class WorkerClient implements CompletionEngine {
   }
 
   private async load(): Promise<ModelInfo> {
-    this.setState('loading', describeLoad(this.config.load));
-    const reply = await this.request((id) => ({ type: 'load', id, ...this.config.load }), this.options.loadDeadlineMs);
+    const spec = this.config!.load;
+    this.setState('loading', describeLoad(spec));
+    const reply = await this.request((id) => ({ type: 'load', id, ...spec }), this.options.loadDeadlineMs);
     if (reply.type === 'ready') {
       this.modelInfo = reply.model;
       this.lastError = null;

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import type { CancellationLike } from '../../../src/completion/debounce';
 import { debounce } from '../../../src/completion/debounce';
-import { CompletionPipeline, type CompletionEngine, type EngineReply, type PipelineSettings } from '../../../src/completion/pipeline';
+import { CompletionPipeline, prefixTokenBudget, type CompletionEngine, type EngineReply, type PipelineSettings } from '../../../src/completion/pipeline';
 import type { GenerationOptions } from '../../../src/engine/protocol';
 import { withCursor } from './cursor';
 
@@ -11,6 +11,7 @@ const timings = { promptTokens: 3, reusedTokens: 0, prefillMs: 1, decodeMs: 1, t
 class FakeEngine implements CompletionEngine {
   readonly calls: { prompt: string; options: GenerationOptions }[] = [];
   capabilities = { fim: false };
+  contextLength: number | null = null;
   constructor(private readonly answer: (prompt: string) => string | null) {}
   async complete(prompt: string, options: GenerationOptions): Promise<EngineReply | null> {
     this.calls.push({ prompt, options });
@@ -104,6 +105,23 @@ describe('completion/pipeline', () => {
     await pipeline.complete(request(`${lines}\nfoo(1▮`), token());
     const [a, b, c] = engine.calls.map((x) => x.prompt);
     assert.ok(b.startsWith(a) && c.startsWith(b), `${JSON.stringify(a)} / ${JSON.stringify(b)}`);
+  });
+
+  it('the prefix budget never exceeds what the model window leaves', () => {
+    assert.equal(prefixTokenBudget(settings, null, false), 256);
+    assert.equal(prefixTokenBudget(settings, 1024, false), 256);
+    assert.equal(prefixTokenBudget(settings, 128, false), 128 - 16 - 16);
+    assert.equal(prefixTokenBudget(settings, 128, true), 128 - 16 - 16 - 32, 'FIM leaves room for the suffix');
+    assert.equal(prefixTokenBudget(settings, 40, false), 16, 'never below 16');
+  });
+
+  it('a small model window shortens the prefix sent', async () => {
+    const engine = new FakeEngine(() => 'x');
+    engine.contextLength = 64; // 64 - 16 new - 16 margin = 32 tokens = 96 chars at 3 chars/token
+    const lines = Array.from({ length: 60 }, (_, i) => `line ${i};`).join('\n');
+    await new CompletionPipeline(engine, () => settings).complete(request(`${lines}\nfoo▮`), token());
+    const prompt = engine.calls[0].prompt;
+    assert.ok(prompt.length - '// src/example.ts\n'.length <= 96, `${prompt.length} chars`);
   });
 
   it('debounce resolves true after the delay, false when cancelled first', async () => {

@@ -27,6 +27,14 @@ describe('engine/generate: pure helpers', () => {
     // the reserve never takes more than half the window
     assert.deepEqual(fitPrompt([1, 2, 3, 4, 5, 6], 8, 100), [3, 4, 5, 6]);
   });
+
+  it('fitPrompt cuts in quarter-window steps, so a growing prompt keeps its first token for a while', () => {
+    const ids = (n: number) => Array.from({ length: n }, (_, i) => i);
+    // window 24, reserve 8: room 16, step 4
+    const starts = [17, 18, 19, 20, 21].map((n) => fitPrompt(ids(n), 24, 8)[0]);
+    assert.deepEqual(starts, [4, 4, 4, 4, 8]);
+    for (const n of [17, 20, 21, 40]) assert.ok(fitPrompt(ids(n), 24, 8).length <= 16);
+  });
 });
 
 describe('engine/generate: generation loop with prefix reuse', () => {
