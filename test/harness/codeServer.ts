@@ -54,13 +54,19 @@ export interface CodeServerOptions {
   verbose?: boolean;
   /** Fixed port (default: a free one). */
   port?: number;
+  /**
+   * Persistent folder for user data, extensions and config (kept by stop(); `npm start` uses
+   * .vscode-test/start). Default: a fresh temp folder, removed by stop(). With a state dir the user
+   * settings are written only when absent, so the user's own changes survive.
+   */
+  stateDir?: string;
 }
 
 export interface CodeServer {
   url: string;
   port: number;
   workspace: string;
-  /** Temp folder of this run (user data, extensions, config, logs). */
+  /** Folder of this run (user data, extensions, config, logs): a temp dir, or `stateDir`. */
   tmpDir: string;
   /** code-server's log file. */
   logFile: string;
@@ -98,7 +104,8 @@ async function waitForHealth(url: string, child: ChildProcess, logFile: string, 
 /** Installs code-server if needed, installs the VSIXs, starts the server and waits for /healthz. */
 export async function startCodeServer(opts: CodeServerOptions = {}): Promise<CodeServer> {
   const entry = ensureCodeServer();
-  const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'local-gpt-cs-'));
+  const persistent = opts.stateDir !== undefined;
+  const tmpDir = opts.stateDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'local-gpt-cs-'));
   const userDataDir = path.join(tmpDir, 'user-data');
   const extensionsDir = path.join(tmpDir, 'extensions');
   const configFile = path.join(tmpDir, 'config.yaml');
@@ -106,17 +113,17 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
   fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
   fs.mkdirSync(extensionsDir, { recursive: true });
   fs.writeFileSync(configFile, 'auth: none\ncert: false\n');
-  fs.writeFileSync(
-    path.join(userDataDir, 'User', 'settings.json'),
-    JSON.stringify({ ...TEST_USER_SETTINGS, ...opts.userSettings }, null, 2),
-  );
+  const settingsFile = path.join(userDataDir, 'User', 'settings.json');
+  if (!persistent || !fs.existsSync(settingsFile)) {
+    fs.writeFileSync(settingsFile, JSON.stringify({ ...TEST_USER_SETTINGS, ...opts.userSettings }, null, 2));
+  }
   let workspace = opts.workspace;
   if (!workspace) {
     workspace = path.join(tmpDir, 'workspace');
-    fs.cpSync(FIXTURE_WORKSPACE, workspace, { recursive: true });
+    if (!fs.existsSync(workspace)) fs.cpSync(FIXTURE_WORKSPACE, workspace, { recursive: true });
   }
   const cliArgs = ['--config', configFile, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
-  for (const vsix of opts.vsix ?? []) runCli(entry, [...cliArgs, '--install-extension', vsix]);
+  for (const vsix of opts.vsix ?? []) runCli(entry, [...cliArgs, '--install-extension', vsix, '--force']);
 
   const port = opts.port ?? (await freePort());
   const out = fs.openSync(logFile, 'a');
@@ -136,7 +143,7 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
     stopped = true;
     await killTree(child);
     fs.closeSync(out);
-    if (!process.env.KEEP_TMP) fs.rmSync(tmpDir, { recursive: true, force: true });
+    if (!persistent && !process.env.KEEP_TMP) fs.rmSync(tmpDir, { recursive: true, force: true });
   };
   try {
     await waitForHealth(url, child, logFile, 60_000);
