@@ -77,7 +77,7 @@ interface CorpusDocument {
 /** Builds data/corpus (see ARCHITECTURE.md "Training data"). Same inputs and options give identical files. */
 export function buildCorpus(options: CorpusOptions): CorpusMeta {
   const { log } = options;
-  const entries = parsePackageList(readFileSync(options.packageList, 'utf8'), options.packageList);
+  const entries = parsePackageList(readPackageList(options.packageList), options.packageList);
   const splits = assignSplits(entries, { valFraction: options.valFraction, valPackages: options.valPackages });
   // Val first: a file shipped by both a val and a train package stays in val and is dropped from train.
   const ordered = [...entries.filter((e) => splits.get(e.name) === 'val'), ...entries.filter((e) => splits.get(e.name) === 'train')];
@@ -170,6 +170,14 @@ export function buildCorpus(options: CorpusOptions): CorpusMeta {
   };
   writeFileSync(join(options.outDir, 'meta.json'), JSON.stringify(meta, null, 2) + '\n');
   return meta;
+}
+
+function readPackageList(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read the package list ${file} (${(error as Error).message}); pass --packages <file>`);
+  }
 }
 
 function collectPackage(
