@@ -126,17 +126,15 @@ export class WorkerClient implements CompletionEngine {
     return this.modelInfo?.contextLength ?? null;
   }
 
-  /** Applies new settings: a new backend or thread count restarts the worker; a new model reloads it. */
+  /**
+   * Applies new settings. When the worker start options or the model change, the current worker
+   * is stopped and the client goes back to `idle`: the new one starts on the next request (a
+   * backend is chosen once per worker; a model change frees the old model's memory at once).
+   */
   configure(config: EngineConfig): void {
-    const restart = JSON.stringify(config.start) !== JSON.stringify(this.config?.start);
-    const reload = JSON.stringify(config.load) !== JSON.stringify(this.config?.load);
+    const changed = JSON.stringify(config) !== JSON.stringify(this.config);
     this.config = config;
-    if (restart || this.stateValue === 'failed' || this.stateValue === 'error') this.restartNow('settings changed');
-    else if (reload && this.loaded) {
-      this.loaded = null;
-      this.modelInfo = null;
-      if (this.worker) void this.ensureLoaded().catch(() => undefined);
-    }
+    if (changed || this.stateValue === 'failed' || this.stateValue === 'error') this.restartNow('settings changed');
   }
 
   /** Starts the worker and loads the model if needed; resolves with the model. */
@@ -336,6 +334,7 @@ export class WorkerClient implements CompletionEngine {
   }
 
   private restartNow(reason: string): void {
+    if (this.stateValue === 'disposed') return;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = null;
     this.crashes = [];

@@ -1,0 +1,87 @@
+// Inline completions in the real extension host: the registered provider, the bundled model worker
+// (dist/worker.js) and a real model. Uses the embedded model when the repo has it, else a tiny random
+// GPT-2 exported into the temp dir (its text is noise, but it is real text from a real ONNX run).
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { tinyGpt2 } from '../unit/engine/fixtures/tinyModels';
+import { activateExtension, EXTENSION_ID, waitFor } from './helpers';
+
+const Global = vscode.ConfigurationTarget.Global;
+
+/** Accepts the inline suggestion once it is shown (commit is a no-op before that). */
+async function acceptSuggestion(doc: vscode.TextDocument, before: string, timeoutMs: number): Promise<void> {
+  await waitFor(
+    async () => {
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.commit');
+      return doc.getText() !== before;
+    },
+    'the inline suggestion to be accepted',
+    timeoutMs,
+  );
+}
+
+describe('Inline completions (real worker and model)', function () {
+  this.timeout(180_000);
+  const config = () => vscode.workspace.getConfiguration('localGpt');
+
+  before(async () => {
+    await activateExtension();
+    const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
+    const embedded = path.join(ext.extensionPath, 'models', String(ext.packageJSON.localGpt.embeddedModel));
+    const model = fs.existsSync(path.join(embedded, 'onnx', 'model.onnx')) ? embedded : tinyGpt2().dir;
+    console.log(`      model: ${model}`);
+    // Always set (even to the embedded folder): resetting it afterwards restarts the engine, which
+    // leaves the status bar "idle" for the suites that run after this one.
+    await config().update('model', model, Global);
+    await config().update('temperature', 0, Global);
+  });
+
+  after(async () => {
+    for (const key of ['model', 'temperature', 'enabled']) await config().update(key, undefined, Global);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('suggests text in a TypeScript document; accepting inserts it; the status bar shows the latency', async () => {
+    const { services } = await activateExtension();
+    const doc = await vscode.workspace.openTextDocument({ language: 'typescript', content: 'function add(a: number, b: number) {\n  return a + b;\n}\n\n' });
+    const editor = await vscode.window.showTextDocument(doc);
+    const end = doc.lineAt(doc.lineCount - 1).range.end;
+    editor.selection = new vscode.Selection(end, end);
+    const before = doc.getText();
+    const started = Date.now();
+    await vscode.commands.executeCommand('localGpt.triggerCompletion');
+    await waitFor(() => services.statusBar.current.latencyMs !== undefined, 'a completion from the worker', 120_000);
+    console.log(`      first suggestion after ${Date.now() - started} ms (worker start + model load + generation)`);
+    await acceptSuggestion(doc, before, 10_000);
+    const inserted = doc.getText().slice(before.length);
+    assert.ok(inserted.trim().length > 0, `inserted ${JSON.stringify(inserted)}`);
+    assert.ok(doc.getText().startsWith(before), 'inserted at the cursor');
+    assert.match(services.statusBar.current.text, /Local GPT: ready · \d+ ms$/);
+
+    // The next request reuses the loaded model: much faster than the first.
+    const again = doc.getText();
+    const t = Date.now();
+    await vscode.commands.executeCommand('editor.action.insertLineAfter');
+    await vscode.commands.executeCommand('localGpt.triggerCompletion');
+    await acceptSuggestion(doc, doc.getText(), 30_000);
+    console.log(`      next suggestion after ${Date.now() - t} ms`);
+    assert.notEqual(doc.getText(), again);
+  });
+
+  it('gives no suggestion while localGpt.enabled is off', async () => {
+    const { services } = await activateExtension();
+    await config().update('enabled', false, Global);
+    await waitFor(() => !services.settings.current.enabled, 'the setting to apply');
+    const doc = await vscode.workspace.openTextDocument({ language: 'typescript', content: 'const value = ' });
+    const editor = await vscode.window.showTextDocument(doc);
+    const end = doc.lineAt(0).range.end;
+    editor.selection = new vscode.Selection(end, end);
+    await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+    await new Promise((r) => setTimeout(r, 1500));
+    await vscode.commands.executeCommand('editor.action.inlineSuggest.commit');
+    assert.equal(doc.getText(), 'const value = ');
+    assert.match(services.statusBar.current.text, /Local GPT: off$/);
+  });
+});
