@@ -56,6 +56,35 @@ export const SETTING_SCHEMAS: Readonly<Record<string, SettingSchema>> = Object.f
   ),
 );
 
+/** Settings an untrusted workspace may not set (package.json `capabilities.untrustedWorkspaces.restrictedConfigurations`). */
+export const RESTRICTED_SETTINGS: ReadonlySet<string> = new Set(
+  manifest.capabilities.untrustedWorkspaces.restrictedConfigurations.map((k) => k.slice(SECTION.length + 1)),
+);
+
+/** The parts of `WorkspaceConfiguration.inspect()` that decide a value. */
+export interface InspectedSetting {
+  defaultValue?: unknown;
+  globalValue?: unknown;
+  workspaceValue?: unknown;
+  workspaceFolderValue?: unknown;
+}
+
+/**
+ * The raw value of one setting, honouring workspace trust: in an untrusted workspace a restricted setting
+ * takes only the user (global) value or the default, so a cloned repository cannot choose the model, the
+ * download host or turn downloads on. `ignoredWorkspaceValue` says a workspace value was dropped.
+ */
+export function trustedValue(
+  key: string,
+  effective: unknown,
+  inspected: InspectedSetting | undefined,
+  trusted: boolean,
+): { value: unknown; ignoredWorkspaceValue: boolean } {
+  if (trusted || !RESTRICTED_SETTINGS.has(key)) return { value: effective, ignoredWorkspaceValue: false };
+  const ignoredWorkspaceValue = inspected?.workspaceValue !== undefined || inspected?.workspaceFolderValue !== undefined;
+  return { value: inspected?.globalValue ?? inspected?.defaultValue, ignoredWorkspaceValue };
+}
+
 export interface NormalizedSettings {
   settings: Settings;
   /** One message per value that was replaced or adjusted, naming the setting. */

@@ -1,11 +1,5 @@
 import * as vscode from 'vscode';
-import manifest from '../../package.json';
-import { normalizeSettings, SECTION, SETTING_SCHEMAS, type Settings } from '../config/settings';
-
-/** Settings named in `capabilities.untrustedWorkspaces.restrictedConfigurations`, keys below `localGpt.`. */
-const RESTRICTED = new Set(
-  manifest.capabilities.untrustedWorkspaces.restrictedConfigurations.map((k) => k.slice(SECTION.length + 1)),
-);
+import { normalizeSettings, RESTRICTED_SETTINGS, SECTION, SETTING_SCHEMAS, trustedValue, type Settings } from '../config/settings';
 
 /**
  * The current, validated `localGpt.*` settings. Re-read when the configuration or workspace trust changes.
@@ -45,15 +39,10 @@ export class SettingsService implements vscode.Disposable {
     const trusted = vscode.workspace.isTrusted;
     const raw: Record<string, unknown> = {};
     for (const key of Object.keys(SETTING_SCHEMAS)) {
-      if (trusted || !RESTRICTED.has(key)) {
-        raw[key] = config.get(key);
-      } else {
-        const i = config.inspect(key);
-        if (i?.workspaceValue !== undefined || i?.workspaceFolderValue !== undefined) {
-          this.log.info(`${SECTION}.${key}: workspace value ignored because the workspace is not trusted.`);
-        }
-        raw[key] = i?.globalValue ?? i?.defaultValue;
-      }
+      const inspected = !trusted && RESTRICTED_SETTINGS.has(key) ? config.inspect(key) : undefined;
+      const { value, ignoredWorkspaceValue } = trustedValue(key, config.get(key), inspected, trusted);
+      if (ignoredWorkspaceValue) this.log.info(`${SECTION}.${key}: workspace value ignored because the workspace is not trusted.`);
+      raw[key] = value;
     }
     const { settings, warnings } = normalizeSettings(raw);
     for (const w of warnings) this.log.warn(`Settings: ${w}`);

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
-import { normalizeSettings, defaultSettings, SETTING_SCHEMAS, type Settings } from '../../../src/config/settings';
+import { normalizeSettings, defaultSettings, SETTING_SCHEMAS, RESTRICTED_SETTINGS, trustedValue, type Settings } from '../../../src/config/settings';
 
 const manifest = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
   contributes: { configuration: { properties: Record<string, { default: unknown }> } };
@@ -109,5 +109,28 @@ describe('normalizeSettings', () => {
     for (const odd of [{ enabled: {} }, { threads: [] }, { seed: Infinity }, { model: null }, { topK: 10n }]) {
       assert.doesNotThrow(() => normalizeSettings(odd as Record<string, unknown>));
     }
+  });
+});
+
+describe('trustedValue (workspace trust)', () => {
+  const inspected = { defaultValue: '', globalValue: '/home/me/models/mine', workspaceValue: '/repo/evil-model' };
+  // [key, effective value, inspect(), trusted, expected value, workspace value ignored]
+  const cases: Array<[string, unknown, object | undefined, boolean, unknown, boolean]> = [
+    ['model', '/repo/evil-model', inspected, true, '/repo/evil-model', false],
+    ['model', '/repo/evil-model', inspected, false, '/home/me/models/mine', true],
+    ['model', '/repo/evil-model', { defaultValue: '', workspaceFolderValue: '/repo/evil-model' }, false, '', true],
+    ['remoteHost', 'https://evil.example/', { defaultValue: 'https://huggingface.co/', workspaceValue: 'https://evil.example/' }, false, 'https://huggingface.co/', true],
+    ['allowDownloads', true, { defaultValue: false, workspaceValue: true }, false, false, true],
+    ['allowDownloads', true, { defaultValue: false, globalValue: true }, false, true, false],
+    ['threads', 4, { defaultValue: 0, workspaceValue: 4 }, false, 4, false], // not restricted
+  ];
+  for (const [key, effective, insp, trusted, expected, ignored] of cases) {
+    it(`${key}, ${trusted ? 'trusted' : 'untrusted'}: ${JSON.stringify(insp)} -> ${JSON.stringify(expected)}`, () => {
+      assert.deepEqual(trustedValue(key, effective, insp, trusted), { value: expected, ignoredWorkspaceValue: ignored });
+    });
+  }
+
+  it('restricts exactly the settings named in package.json', () => {
+    assert.deepEqual([...RESTRICTED_SETTINGS].sort(), ['allowDownloads', 'model', 'remoteHost']);
   });
 });
