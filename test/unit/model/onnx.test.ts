@@ -28,6 +28,7 @@ interface Model {
   weights: GptWeights;
   fp32: Uint8Array;
   attentions: Uint8Array;
+  q8: Uint8Array;
 }
 const models = new Map<string, Model>();
 function model(shape: (typeof SHAPES)[number]): Model {
@@ -35,11 +36,13 @@ function model(shape: (typeof SHAPES)[number]): Model {
   if (!m) {
     // std 0.3: peaked attention and spread-out logits, so a wiring mistake shows far above the tolerance.
     const weights = randomModel(shape.config, 11, { std: 0.3 });
-    m = { config: shape.config, weights, fp32: buildGptGraph(shape.config, weights), attentions: buildGptGraph(shape.config, weights, { attentions: true }) };
+    m = { config: shape.config, weights, fp32: buildGptGraph(shape.config, weights), attentions: buildGptGraph(shape.config, weights, { attentions: true }), q8: buildGptGraph(shape.config, weights, { quantize: true }) };
     models.set(shape.name, m);
   }
   return m;
 }
+
+const q8Logits = new Map<string, Float32Array>();
 
 for (const rt of RUNTIMES) {
   describe(`exported ONNX graph on ${rt.name}`, () => {
@@ -123,6 +126,19 @@ for (const rt of RUNTIMES) {
       assert.ok(maxAbsDiff(step.logits.data.subarray(V), stepB.logits) <= TOL);
     });
 
+    it('the int8 graph runs, with logits near the reference and the same KV cache interface', async () => {
+      const { config, weights, q8 } = model(SHAPES[1]);
+      const tokens = tokensFor(20, config.vocab_size, 5);
+      const ref = forward(config, weights, tokens).logits;
+      const out = await rt.run(q8, sequenceFeeds(config, tokens.slice(0, 15)));
+      const step = await rt.run(q8, sequenceFeeds(config, tokens.slice(15), out, 15));
+      const V = config.vocab_size;
+      const spread = Math.max(...ref) - Math.min(...ref);
+      const diff = Math.max(maxAbsDiff(out.logits.data, ref.subarray(0, 15 * V)), maxAbsDiff(step.logits.data, ref.subarray(15 * V)));
+      assert.ok(diff < 0.05 * spread, `int8 logits differ by ${diff}, the logits spread over ${spread}`);
+      q8Logits.set(rt.name, step.logits.data);
+    });
+
     it('attention rows sum to 1 and are zero above the diagonal, also after a past', async () => {
       const { config, attentions } = model(SHAPES[2]);
       const first = await rt.run(attentions, sequenceFeeds(config, tokensFor(6, config.vocab_size)));
@@ -144,3 +160,11 @@ for (const rt of RUNTIMES) {
     });
   });
 }
+
+describe('int8 graph on both runtimes', () => {
+  it('gives (nearly) the same logits on ORT node and WASM: integer matmuls, float scales', function () {
+    if (q8Logits.size < 2) this.skip(); // runs after the per-runtime tests above
+    const [a, b] = [...q8Logits.values()];
+    assert.ok(maxAbsDiff(a, b) < 1e-3, `node vs wasm ${maxAbsDiff(a, b)}`);
+  });
+});
