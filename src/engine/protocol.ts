@@ -8,6 +8,8 @@
  * and, if it answers with something new, a member to `WorkerToHost` plus its validator.
  */
 
+import { ATTENTION_REQUEST_FIELDS, ATTENTION_RESULT_FIELDS, type AttentionRequest, type AttentionResultMessage } from '../attention/workerProtocol';
+
 /** A compute backend the worker can run on; chosen once when the worker starts. */
 export type BackendName = 'native' | 'wasm';
 /** What the user asked for (setting `localGpt.backend`). */
@@ -66,6 +68,7 @@ export interface CompleteRequest {
 export type HostToWorker =
   | LoadRequest
   | CompleteRequest
+  | AttentionRequest // the attention panel: src/attention/workerProtocol.ts, answered by src/engine/attention.ts
   | { type: 'cancel'; id: number }
   | { type: 'dispose' };
 
@@ -127,6 +130,7 @@ export type WorkerToHost =
   | { type: 'ready'; id: number; model: ModelInfo; loadMs: number }
   | { type: 'result'; id: number; text: string; generatedTokens: number; stopReason: StopReason; timings: GenerationTimings }
   | { type: 'cancelled'; id: number }
+  | AttentionResultMessage
   | { type: 'error'; id: number | null; code: ErrorCode; message: string }
   | { type: 'disposed' };
 
@@ -215,6 +219,7 @@ export const HOST_MESSAGE_VALIDATORS: Record<HostToWorker['type'], Record<string
   complete: { id: requestId, prompt: str, options: generationOptionsCheck },
   cancel: { id: requestId },
   dispose: {},
+  attention: ATTENTION_REQUEST_FIELDS,
 };
 
 const timings = object({
@@ -242,6 +247,7 @@ export const WORKER_MESSAGE_VALIDATORS: Record<WorkerToHost['type'], Record<stri
   ready: { id: requestId, model: modelInfo, loadMs: num({ min: 0 }) },
   result: { id: requestId, text: str, generatedTokens: num({ int: true, min: 0 }), stopReason: oneOf('eos', 'stop', 'maxTokens', 'contextFull'), timings },
   cancelled: { id: requestId },
+  attentionResult: ATTENTION_RESULT_FIELDS,
   error: {
     id: nullable(requestId),
     code: oneOf('badMessage', 'notLoaded', 'modelNotFound', 'invalidModel', 'downloadsDisabled', 'downloadFailed', 'backendFailed', 'generationFailed', 'internal'),

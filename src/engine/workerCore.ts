@@ -6,6 +6,7 @@
  * its download.
  */
 import type { Transformers } from './backend';
+import { attentionForSession } from './attention';
 import { DownloadError, ensureHubModel } from './download';
 import { PrefixReusingGenerator, type CausalLm } from './generate';
 import { inspectModelFolder, ModelFolderError } from './modelFolder';
@@ -76,6 +77,11 @@ export class WorkerCore {
   private readonly handlers: Handlers = {
     load: (m) => this.load(m),
     complete: (m) => this.complete(m),
+    attention: async (m) => {
+      await this.loading?.done;
+      if (!this.session) throw new RequestError('notLoaded', 'no model is loaded yet (send "load" first)');
+      this.deps.post({ type: 'attentionResult', id: m.id, outcome: await attentionForSession(this.session, m) });
+    },
     cancel: (m) => this.cancel(m.id),
     dispose: () => this.dispose(),
   };
