@@ -3,9 +3,11 @@
  *
  * Trains a GPT-2 with the native trainer (training/native) and writes training/runs/<name>/:
  *   checkpoint.bin   weights + AdamW state + step + RNG (every checkpoint_minutes, on SIGINT/SIGTERM, at the end)
+ *   data/            snapshot of train.bin, val.bin, meta.json and tokenizer/ the run trains from
  *   log.jsonl        every trainer event (step, eval, checkpoint, bench) with a timestamp
  *   latest/          config.json + model.safetensors of the last checkpoint
- *   final/           the same when all steps are done (docs/ARCHITECTURE.md model format)
+ *   final/           the same when all steps (or max_minutes) are done (docs/ARCHITECTURE.md model
+ *                    format), plus the snapshot's tokenizer.json/tokenizer_config.json and training.json
  * Other modes: --export (write final/ from the checkpoint now), --bench (throughput vs plain sgemm).
  */
 import * as path from 'node:path';
@@ -44,7 +46,7 @@ async function main(): Promise<void> {
     console.log(`wrote ${dir}`);
     return;
   }
-  await runTraining(cfg, { outDir, resume: o.resume, stopAfter: o.stopAfter });
+  await runTraining(cfg, { outDir, resume: o.resume, stopAfter: o.stopAfter, snapshotData: true });
 }
 
 main().catch((e: Error) => {

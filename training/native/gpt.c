@@ -27,14 +27,75 @@
 #define COSH cosh
 #else
 #define GEMM cblas_sgemm
-#define EXP expf
-#define TANH tanhf
+#define EXP fast_expf
+#define TANH fast_tanhf
 #define SQRT sqrtf
 #define LOG logf
 #define COSH coshf
+
+/* libm's expf/tanhf are scalar calls (GCC only vectorises them under -ffast-math, which we avoid
+ * to keep NaN checks and bit reproducibility). These are branch-free so the loops vectorise:
+ * Cephes polynomial after range reduction x = n ln2 + r, |r| <= ln2/2; about 2 ulp. The float
+ * build is compared against the double build (libm) in test_gradcheck. */
+static inline float fast_expf(float x) {
+    x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+    float t = x * 1.44269504088896341f;
+    float n = (t + 12582912.0f) - 12582912.0f; /* round to nearest */
+    float r = x - n * 0.693359375f - n * -2.12194440e-4f;
+    float p = 1.9875691500E-4f;
+    p = p * r + 1.3981999507E-3f;
+    p = p * r + 8.3334519073E-3f;
+    p = p * r + 4.1665795894E-2f;
+    p = p * r + 1.6666665459E-1f;
+    p = p * r + 5.0000001201E-1f;
+    float y = p * r * r + r + 1.0f;
+    int32_t bits = ((int32_t)n + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, 4);
+    return y * scale;
+}
+
+static inline float fast_tanhf(float x) { return 1.0f - 2.0f / (fast_expf(2.0f * x) + 1.0f); }
 #endif
 
 int SFX(gpt_attn_block) = 128;
+
+/* Row reductions with 16 independent partial results: GCC does not vectorise a plain float sum
+ * or max (that would reorder the additions), but it does vectorise these lanes. The order is
+ * fixed, so results stay reproducible. */
+#define LANES 16
+static real row_max(const real *x, int n) {
+    real m[LANES];
+    for (int l = 0; l < LANES; l++) m[l] = x[0];
+    int j = 0;
+    for (; j + LANES <= n; j += LANES)
+        for (int l = 0; l < LANES; l++) m[l] = x[j + l] > m[l] ? x[j + l] : m[l];
+    real mx = x[0];
+    for (int l = 0; l < LANES; l++) mx = m[l] > mx ? m[l] : mx;
+    for (; j < n; j++) mx = x[j] > mx ? x[j] : mx;
+    return mx;
+}
+
+/* x[j] = exp(x[j] - shift) for j < n when store, returns the sum of exp(x[j] - shift). */
+static double row_exp_sum(real *x, int n, real shift, int store) {
+    real acc[LANES] = {0};
+    int j = 0;
+    for (; j + LANES <= n; j += LANES) {
+        for (int l = 0; l < LANES; l++) {
+            real e = EXP(x[j + l] - shift);
+            if (store) x[j + l] = e;
+            acc[l] += e;
+        }
+    }
+    double sum = 0;
+    for (int l = 0; l < LANES; l++) sum += acc[l];
+    for (; j < n; j++) {
+        real e = EXP(x[j] - shift);
+        if (store) x[j] = e;
+        sum += e;
+    }
+    return sum;
+}
 
 static int num_threads(void) {
 #ifdef _OPENMP
@@ -196,11 +257,8 @@ void SFX(attention_forward)(real *out, real *att, const real *qkv, int B, int T,
                  P + (size_t)r0 * T, T);
             for (int t = r0; t < r1; t++) {
                 real *row = P + (size_t)t * T;
-                real mx = row[0];
-                for (int j = 1; j <= t; j++) if (row[j] > mx) mx = row[j];
-                real sum = 0;
-                for (int j = 0; j <= t; j++) { row[j] = EXP(row[j] - mx); sum += row[j]; }
-                real inv = 1 / sum;
+                real mx = row_max(row, t + 1);
+                real inv = (real)(1.0 / row_exp_sum(row, t + 1, mx, 1));
                 for (int j = 0; j <= t; j++) row[j] *= inv;
                 for (int j = t + 1; j < T; j++) row[j] = 0;
             }
@@ -300,14 +358,12 @@ double SFX(crossentropy_forward_backward)(real *logits, real *losses, const int 
 #pragma omp parallel for schedule(static)
     for (int n = 0; n < N; n++) {
         real *row = logits + (size_t)n * V;
-        real mx = row[0];
-        for (int j = 1; j < V; j++) if (row[j] > mx) mx = row[j];
-        double sum = 0;
-        for (int j = 0; j < V; j++) sum += EXP(row[j] - mx);
-        double logz = mx + log(sum);
+        real mx = row_max(row, V);
+        double logz = mx + log(row_exp_sum(row, V, mx, 0));
         losses[n] = (real)(logz - row[targets[n]]);
         if (dloss != 0) {
-            for (int j = 0; j < V; j++) row[j] = EXP((real)(row[j] - logz)) * dloss;
+            real lz = (real)logz;
+            for (int j = 0; j < V; j++) row[j] = EXP(row[j] - lz) * dloss;
             row[targets[n]] -= dloss;
         }
     }

@@ -34,6 +34,12 @@ export interface TrainingHyperParams {
   eval_interval: number;
   /** Validation tokens per evaluation (the first ones of val.bin, fixed windows). */
   eval_tokens: number;
+  /**
+   * Wall-time budget in minutes (0: none). The cosine decay follows training time when that is
+   * further along than the step count, and the run ends when the budget is spent: on a shared
+   * machine the run finishes on time with a decayed learning rate. Not bit-reproducible on resume.
+   */
+  max_minutes: number;
   /** Minutes between checkpoints (also written on SIGINT/SIGTERM and at the end). */
   checkpoint_minutes: number;
   log_interval: number;
@@ -70,6 +76,7 @@ const DEFAULTS: Omit<TrainingHyperParams, 'steps'> = {
   beta2: 0.95,
   eval_interval: 250,
   eval_tokens: 131072,
+  max_minutes: 0,
   checkpoint_minutes: 5,
   log_interval: 10,
   seed: 1337,
@@ -170,6 +177,7 @@ export function loadTrainConfig(file: string, overrides: LoadOverrides = {}, cwd
     beta2: num('beta2'),
     eval_interval: num('eval_interval'),
     eval_tokens: num('eval_tokens'),
+    max_minutes: num('max_minutes'),
     checkpoint_minutes: num('checkpoint_minutes'),
     log_interval: num('log_interval'),
     seed: num('seed'),

@@ -54,8 +54,9 @@ describe('native trainer (training/train.ts)', function () {
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   it('lowers training and validation loss on a learnable token stream', async () => {
-    const res = await runTraining(cfg, { outDir: path.join(tmp, 'a'), resume: false, log: quiet });
+    const res = await runTraining(cfg, { outDir: path.join(tmp, 'a'), resume: false, log: quiet, snapshotData: true });
     assert.equal(res.finished, true);
+    assert.ok(fs.readFileSync(path.join(tmp, 'a', 'data', 'train.bin')).equals(fs.readFileSync(cfg.data.train)), 'data snapshot');
     const steps = lossEvents(res.events);
     assert.equal(steps.at(-1)?.step, cfg.training.steps);
     const first = steps[0].loss;
@@ -94,6 +95,25 @@ describe('native trainer (training/train.ts)', function () {
     // header word 15 is wall-clock training time; everything else (weights, AdamW m/v, step, RNG) must match
     assert.deepEqual(got.subarray(0, 15 * 8), ref.subarray(0, 15 * 8));
     assert.ok(got.subarray(256).equals(ref.subarray(256)), 'weights and optimizer state differ after resume');
+  });
+
+  it('ends on the wall-time budget (max_minutes) with the learning rate decayed, and writes final/', async () => {
+    const budget = 1.2; // seconds
+    const timed: TrainConfig = { ...cfg, training: { ...cfg.training, steps: 1_000_000, warmup_steps: 0, max_minutes: budget / 60 } };
+    const res = await runTraining(timed, { outDir: path.join(tmp, 'timed'), resume: false, log: quiet });
+    assert.equal(res.finished, true);
+    const steps = lossEvents(res.events);
+    const last = steps.at(-1)!;
+    assert.ok(last.step < 1_000_000 && last.elapsed_s >= budget && last.elapsed_s < budget + 10, `stopped at step ${last.step} after ${last.elapsed_s} s`);
+    // the cosine follows time, not the (huge) step count: lr falls monotonically from lr to near min_lr
+    const { lr, min_lr } = timed.training;
+    assert.ok(Math.abs(steps[0].lr - lr) < 0.01 * lr, `first lr ${steps[0].lr}`);
+    for (let i = 1; i < steps.length; i++) assert.ok(steps[i].lr <= steps[i - 1].lr, `lr rose at step ${steps[i].step}`);
+    const slack = 0.2; // s: the process can be descheduled between its clock reads on shared CPUs
+    const progress = Math.max(0, (last.elapsed_s - last.step_ms / 1000 - slack) / budget);
+    const bound = min_lr + 0.5 * (lr - min_lr) * (1 + Math.cos(Math.PI * Math.min(1, progress)));
+    assert.ok(last.lr <= bound, `last lr ${last.lr} should be <= ${bound} (time progress >= ${progress.toFixed(2)})`);
+    assert.ok(fs.existsSync(path.join(tmp, 'timed', 'final', 'model.safetensors')));
   });
 
   it('refuses to overwrite a run or resume a missing one, naming the file', async () => {
