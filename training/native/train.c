@@ -414,6 +414,9 @@ int main(int argc, char **argv) {
             double vl = evaluate(&model, &val, &o, inputs, targets, &used);
             printf("{\"event\":\"eval\",\"step\":%ld,\"val_loss\":%.6f,\"val_tokens\":%ld,\"eval_ms\":%.0f}\n", step, vl, used,
                    (now_s() - t1) * 1e3);
+            /* re-measure the sgemm reference now: the CPUs are shared, so compare like with like */
+            double sg = bench_sgemm(&cfg, B, T, o.bench_reps, 0);
+            printf("{\"event\":\"bench\",\"sgemm_gflops\":%.2f,\"threads\":%d,\"batch_size\":%d,\"seq_len\":%d}\n", sg, threads, B, T);
         }
         int stop_now = stop_signal || (o.stop_after > 0 && steps_this_run >= o.stop_after);
         if (stop_now || last || (now_s() - last_ckpt) >= o.checkpoint_minutes * 60) {

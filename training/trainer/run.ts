@@ -197,6 +197,7 @@ export async function runTraining(cfgIn: TrainConfig, opts: RunOptions): Promise
   });
   const fpt = flopsPerToken(cfg.model, cfg.training.seq_len);
   let sgemm = 0;
+  const window: number[] = []; // GFLOP/s of logged steps since the last sgemm measurement
   let startStep = 0;
   let startTime = Date.now();
   let exportError: Error | undefined;
@@ -212,10 +213,14 @@ export async function runTraining(cfgIn: TrainConfig, opts: RunOptions): Promise
     events.push(ev);
     fs.writeSync(logFile, JSON.stringify({ time: new Date().toISOString(), ...ev }) + '\n');
     switch (ev.event) {
-      case 'bench':
+      case 'bench': {
         sgemm = ev.sgemm_gflops;
-        log(`sgemm on this model's matmul shapes: ${ev.sgemm_gflops.toFixed(1)} GFLOP/s (${ev.threads} threads, ${os.cpus()[0]?.model ?? 'cpu'})`);
+        const recent = window.splice(0).sort((a, b) => a - b);
+        const median = recent.length ? recent[Math.floor(recent.length / 2)] : 0;
+        const since = recent.length ? `; steps since last eval: median ${median.toFixed(1)} GFLOP/s = ${Math.round((100 * median) / sgemm)}% of it` : '';
+        log(`sgemm on this model's matmul shapes: ${ev.sgemm_gflops.toFixed(1)} GFLOP/s (${ev.threads} threads, ${os.cpus()[0]?.model ?? 'cpu'})${since}`);
         break;
+      }
       case 'start':
         startStep = ev.step;
         startTime = Date.now();
@@ -224,6 +229,7 @@ export async function runTraining(cfgIn: TrainConfig, opts: RunOptions): Promise
           `${(fpt / 1e6).toFixed(1)} MFLOP/token`);
         break;
       case 'step': {
+        if (ev.step > startStep + 1) window.push(ev.gflops);
         const done = ev.step - startStep;
         const perStep = (Date.now() - startTime) / 1000 / Math.max(1, done);
         let eta = perStep * (cfg.training.steps - ev.step);
