@@ -67,7 +67,7 @@ export class WorkerCore {
   private generator: PrefixReusingGenerator<KvCache> | null = null;
   private loading: { id: number; abort: AbortController; done: Promise<void> } | null = null;
   private jobs: Job[] = [];
-  /** Generations run one after another on this chain. */
+  /** Model runs (generations, attention) one after another on this chain; see `exclusive`. */
   private chain: Promise<void> = Promise.resolve();
   private disposed = false;
 
@@ -77,10 +77,13 @@ export class WorkerCore {
   private readonly handlers: Handlers = {
     load: (m) => this.load(m),
     complete: (m) => this.complete(m),
-    attention: async (m) => {
-      await this.loading?.done;
-      if (!this.session) throw new RequestError('notLoaded', 'no model is loaded yet (send "load" first)');
-      this.deps.post({ type: 'attentionResult', id: m.id, outcome: await attentionForSession(this.session, m) });
+    attention: (m) => {
+      const loading = this.loading?.done; // taken now: a later load waits for this task, not the reverse
+      return this.exclusive(async () => {
+        await loading;
+        if (!this.session) throw new RequestError('notLoaded', 'no model is loaded yet (send "load" first)');
+        this.deps.post({ type: 'attentionResult', id: m.id, outcome: await attentionForSession(this.session, m) });
+      });
     },
     cancel: (m) => this.cancel(m.id),
     dispose: () => this.dispose(),
@@ -200,8 +203,19 @@ export class WorkerCore {
         this.jobs = this.jobs.filter((j) => j !== job);
       }
     };
-    const result = this.chain.then(run);
-    this.chain = result;
+    return this.exclusive(run);
+  }
+
+  /**
+   * Runs `task` after every model run queued before it: one ONNX Runtime call at a time (the
+   * WebAssembly runtime cannot run two sessions at once). Errors stay with the task's caller.
+   */
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.chain.then(task);
+    this.chain = result.then(
+      () => undefined,
+      () => undefined,
+    );
     return result;
   }
 

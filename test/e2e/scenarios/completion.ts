@@ -1,0 +1,138 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { REPO_ROOT, type CodeServer } from '../../harness/codeServer';
+import { tinyGpt2 } from '../../unit/engine/fixtures/tinyModels';
+import type { Scenario } from '../lib/scenario';
+
+/**
+ * Inline completions as a user sees them: ghost text while typing in a TypeScript file, Tab accepts
+ * it and saving writes it, typing through a suggestion keeps it, Escape dismisses it, and the toggle
+ * stops completions. Runs the embedded model when the repo has it, else a tiny random GPT-2 (its
+ * suggestions are noise, but real output of the installed VSIX's worker).
+ */
+
+/** Edits the run's user settings.json (undefined removes a key); VS Code picks the change up. */
+function setUserSettings(server: CodeServer, values: Record<string, unknown>): void {
+  const file = path.join(server.tmpDir, 'user-data', 'User', 'settings.json');
+  const settings = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined) delete settings[key];
+    else settings[key] = value;
+  }
+  fs.writeFileSync(file, JSON.stringify(settings, null, 2));
+}
+
+/** Waits for ghost text; if the status bar turns to error first, fails with the extension's log. */
+async function ghostTextOrError(ctx: Parameters<Scenario['run']>[0], timeoutMs: number): Promise<string> {
+  const { wb, page } = ctx;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if ((await page.locator(GHOST).count()) > 0) return wb.waitForGhostText(1000);
+    const status = (await wb.statusBarItem().innerText().catch(() => '')).trim();
+    if (/Local GPT: error/.test(status)) {
+      await wb.runCommand('Local GPT: Show Log');
+      await page.waitForTimeout(500);
+      const logText = await wb.outputText().catch(() => '(no log)');
+      throw new Error(`status bar shows "${status}"; log:\n${logText.split('\n').slice(-8).join('\n')}`);
+    }
+    await page.waitForTimeout(150);
+  }
+  throw new Error(`no ghost text (inline completion) within ${timeoutMs} ms`);
+}
+
+const GHOST = '.monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text-decoration-preview, .monaco-editor .ghost-text';
+
+export const scenario: Scenario = {
+  name: 'completion',
+  async run(ctx) {
+    const { wb, step, page, server, log } = ctx;
+    const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { localGpt: { embeddedModel: string } };
+    const embedded = path.join(REPO_ROOT, 'models', manifest.localGpt.embeddedModel, 'onnx', 'model_quantized.onnx');
+    const ghostCount = () => page.locator(GHOST).count();
+
+    await step('use the model, greedy decoding', async () => {
+      const model = fs.existsSync(embedded) ? undefined : tinyGpt2().dir;
+      log(`model: ${model ?? 'embedded'}`);
+      setUserSettings(server, { 'localGpt.model': model, 'localGpt.temperature': 0 });
+      await page.waitForTimeout(1000);
+      await wb.waitForStatusBar('Local GPT: idle');
+    });
+
+    let ghost = '';
+    await step('typing in src/math.ts shows ghost text', async () => {
+      await wb.openFile('src/math.ts');
+      await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+      await page.keyboard.press('Control+End');
+      await page.keyboard.press('Enter');
+      await wb.type('export function ');
+      const started = Date.now();
+      ghost = await ghostTextOrError(ctx, 120_000);
+      log(`ghost text after ${Date.now() - started} ms (cold: worker start + model load): ${JSON.stringify(ghost)}`);
+      await wb.waitForStatusBar(/^Local GPT: ready · \d+ ms$/, 10_000);
+    });
+
+    await step('Tab inserts it and saving writes it', async () => {
+      const firstLine = ghost.split('\n')[0];
+      await page.keyboard.press('Tab');
+      const deadline = Date.now() + 5000;
+      while (!(await wb.editorText()).includes(`export function ${firstLine}`)) {
+        if (Date.now() > deadline) throw new Error(`the editor does not show "export function ${firstLine}" after Tab`);
+        await page.waitForTimeout(100);
+      }
+      await page.keyboard.press('Control+S');
+      const file = path.join(server.workspace, 'src', 'math.ts');
+      const saved = Date.now() + 5000;
+      while (!fs.readFileSync(file, 'utf8').includes(`export function ${firstLine}`)) {
+        if (Date.now() > saved) throw new Error(`${file} does not contain the accepted text after Ctrl+S`);
+        await page.waitForTimeout(100);
+      }
+    });
+
+    await step('typing through a suggestion keeps it', async () => {
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('Control+End');
+      await page.keyboard.press('Enter');
+      await wb.type('const total = ');
+      const before = await ghostTextOrError(ctx, 30_000);
+      const typed = before[0];
+      await page.keyboard.type(typed);
+      const deadline = Date.now() + 5000;
+      let after = '';
+      while (Date.now() < deadline) {
+        after = (await ghostCount()) > 0 ? await wb.waitForGhostText(1000) : '';
+        if (after !== '' && before.startsWith(typed + after.split('\n')[0])) break;
+        await page.waitForTimeout(100);
+      }
+      if (!(after !== '' && before.startsWith(typed + after.split('\n')[0]))) {
+        throw new Error(`after typing ${JSON.stringify(typed)} of ${JSON.stringify(before)} the ghost text is ${JSON.stringify(after)}`);
+      }
+      log(`typed ${JSON.stringify(typed)}; still suggested: ${JSON.stringify(after)}`);
+    });
+
+    await step('Escape dismisses it', async () => {
+      await page.keyboard.press('Escape');
+      const deadline = Date.now() + 3000;
+      while ((await ghostCount()) > 0) {
+        if (Date.now() > deadline) throw new Error('ghost text still shown after Escape');
+        await page.waitForTimeout(100);
+      }
+    });
+
+    await step('Toggle Inline Completions off: no more ghost text', async () => {
+      await wb.runCommand('Local GPT: Toggle Inline Completions');
+      await wb.waitForStatusBar('Local GPT: off', 10_000);
+      await page.locator('.editor-instance .monaco-editor textarea').first().focus();
+      await wb.type(' x');
+      await page.waitForTimeout(3000);
+      if ((await ghostCount()) > 0) throw new Error(`ghost text shown while off: ${JSON.stringify(await wb.waitForGhostText(1000))}`);
+    });
+
+    await step('clean up: on again, file reverted and closed, settings reset', async () => {
+      await wb.runCommand('Local GPT: Toggle Inline Completions');
+      await wb.waitForStatusBar(/^Local GPT: (idle|ready)/, 10_000);
+      await wb.runCommand('File: Revert File');
+      await wb.runCommand('View: Close All Editors');
+      setUserSettings(server, { 'localGpt.model': undefined, 'localGpt.temperature': undefined });
+    });
+  },
+};
