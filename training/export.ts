@@ -40,6 +40,8 @@ export interface ExportArgs {
   repeats?: number;
   /** Measure ONNX Runtime web too (default true). */
   measureWasm?: boolean;
+  /** ORT node intra-op threads for --measure (default: ORT's choice). */
+  nodeThreads?: number;
   log?: (line: string) => void;
 }
 
@@ -94,7 +96,7 @@ export async function runExport(args: ExportArgs): Promise<ExportSummary> {
       throw new Error(`${path.join(args.out, 'onnx')}: the exported graphs do not match the reference forward pass (see the numbers above)`);
     }
   }
-  const measurements = args.measure ? await measureFolder(args.out, config, { lengths: args.measure, wasmThreads: args.wasmThreads, repeats: args.repeats, wasm: args.measureWasm, log }) : undefined;
+  const measurements = args.measure ? await measureFolder(args.out, config, { lengths: args.measure, wasmThreads: args.wasmThreads, repeats: args.repeats, wasm: args.measureWasm, nodeThreads: args.nodeThreads, log }) : undefined;
   return { files, verify: report, measurements };
 }
 
@@ -113,9 +115,10 @@ async function main(): Promise<void> {
     .option('--wasm-threads <n>', 'WASM threads for --measure', (v) => parseInt(v, 10), 1)
     .option('--repeats <n>', 'timed rounds per --measure number (the fastest is reported)', (v) => parseInt(v, 10), 5)
     .option('--no-measure-wasm', 'with --measure, time ONNX Runtime node only')
+    .option('--node-threads <n>', 'ORT node intra-op threads for --measure (1 makes CPU times comparable)', (v) => parseInt(v, 10))
     .option('--json <file>', 'write the export summary (files, verification, measurements) as JSON')
     .parse()
-    .opts<{ weights: string; tokenizer: string; out: string; name?: string; card?: string; verify: boolean; randomWeights?: boolean; measure?: string | true; wasmThreads: number; repeats: number; measureWasm: boolean; json?: string }>();
+    .opts<{ weights: string; tokenizer: string; out: string; name?: string; card?: string; verify: boolean; randomWeights?: boolean; measure?: string | true; wasmThreads: number; repeats: number; measureWasm: boolean; nodeThreads?: number; json?: string }>();
   const measure = o.measure === undefined ? undefined : o.measure === true ? [256, 512] : o.measure.split(',').map(Number);
   const summary = await runExport({ ...o, measure });
   if (o.json) fs.writeFileSync(o.json, JSON.stringify(summary, null, 2) + '\n');

@@ -10,7 +10,7 @@
  * Outputs: logits [B, T, V], present.{i}.key / .value [B, H, S, D],
  *          and with `attentions`: decoder_attentions.{i} [B, H, T, S] (softmax probabilities).
  */
-import { GptConfig } from '../config';
+import { GptConfig, parameterCount } from '../config';
 import { GptWeights } from '../weights';
 import { DataType, GraphBuilder, f32 } from './onnxBuilder';
 import { WEIGHT_ZERO_POINT, quantizeColumns, transpose } from './quantize';
@@ -31,6 +31,10 @@ const MASKED_SCORE = -3.4028234663852886e38;
 export function buildGptGraph(config: GptConfig, weights: GptWeights, { attentions = false, quantize = false }: GraphOptions = {}): Uint8Array {
   const { n_embd: C, n_head: H, n_layer: L, vocab_size: V } = config;
   const D = C / H;
+  // A protobuf message is limited to 2 GiB; bigger models would need ONNX external data, which we do not write.
+  if (!quantize && parameterCount(config) * 4 > 2 ** 31 - 2 ** 24) {
+    throw new Error(`onnx: ${(parameterCount(config) / 1e6).toFixed(0)}M parameters do not fit in one fp32 .onnx file (2 GiB protobuf limit)`);
+  }
   const g = new GraphBuilder();
 
   // ---- inputs / outputs

@@ -35,6 +35,9 @@ export interface Timing {
   /** Fastest of the timed prefills of `tokens` tokens (least disturbed by other processes), ms. */
   prefillMs: number;
   prefillMedianMs: number;
+  /** Fastest process CPU time (user + system) of a prefill: with one thread, the work itself, little
+   *  affected by other processes on a busy machine (wall time is). */
+  prefillCpuMs: number;
   /** Fastest one-token step after that prefill (KV cache), ms. */
   decodeMs: number;
 }
@@ -92,12 +95,16 @@ export async function measureFolder(dir: string, config: GptConfig, opts: Measur
         const prefillFeeds = feedsFor(ort, config, tokens, 0);
         // Rounds of (fp32, attentions, int8), so a busy machine slows all three alike; the first round warms up.
         const prefill: number[][] = files.map(() => []);
+        const prefillCpu: number[][] = files.map(() => []);
         const decode: number[][] = files.map(() => []);
         for (let round = 0; round <= repeats; round++) {
           for (let f = 0; f < files.length; f++) {
             let t0 = performance.now();
+            const cpu0 = process.cpuUsage();
             const out = await sessions[f].run(prefillFeeds);
+            const cpu = process.cpuUsage(cpu0);
             if (round > 0) prefill[f].push(performance.now() - t0);
+            if (round > 0) prefillCpu[f].push((cpu.user + cpu.system) / 1000);
             const stepFeeds = feedsFor(ort, config, [tokens[0]], n, out);
             t0 = performance.now();
             await sessions[f].run(stepFeeds);
@@ -106,9 +113,9 @@ export async function measureFolder(dir: string, config: GptConfig, opts: Measur
           }
         }
         files.forEach((file, f) => {
-          const t: Timing = { runtime, file, tokens: n, prefillMs: Math.min(...prefill[f]), prefillMedianMs: median(prefill[f]), decodeMs: Math.min(...decode[f]) };
+          const t: Timing = { runtime, file, tokens: n, prefillMs: Math.min(...prefill[f]), prefillMedianMs: median(prefill[f]), prefillCpuMs: Math.min(...prefillCpu[f]), decodeMs: Math.min(...decode[f]) };
           timings.push(t);
-          log(`${runtime}  ${file}  prefill ${n}: ${t.prefillMs.toFixed(1)} ms (median ${t.prefillMedianMs.toFixed(1)}), next token: ${t.decodeMs.toFixed(1)} ms`);
+          log(`${runtime}  ${file}  prefill ${n}: ${t.prefillMs.toFixed(1)} ms (median ${t.prefillMedianMs.toFixed(1)}, CPU ${t.prefillCpuMs.toFixed(1)}), next token: ${t.decodeMs.toFixed(1)} ms`);
         });
       }
     } finally {
