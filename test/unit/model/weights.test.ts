@@ -1,6 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { GptConfig, parameterCount, configFromJson } from '../../../src/model/config';
-import { encodeSafetensors, decodeSafetensors, tensorLayout, GptWeights } from '../../../src/model/weights';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { encodeSafetensors, decodeSafetensors, tensorLayout, GptWeights, checkWeightsFile } from '../../../src/model/weights';
 
 const tiny: GptConfig = { vocab_size: 11, n_positions: 7, n_embd: 8, n_layer: 2, n_head: 2, layer_norm_epsilon: 1e-5, bos_token_id: 0, eos_token_id: 0 };
 
@@ -42,5 +45,23 @@ describe('model weights (safetensors)', () => {
     assert.throws(() => configFromJson({ model_type: 'gpt2', vocab_size: 10, n_positions: 8, n_embd: 10, n_layer: 1, n_head: 3 }), /divisible/);
     assert.throws(() => configFromJson({ model_type: 'llama' }), /expected "gpt2"/);
     assert.throws(() => configFromJson({ model_type: 'gpt2', vocab_size: -1, n_positions: 8, n_embd: 8, n_layer: 1, n_head: 2 }), /vocab_size/);
+  });
+
+  it('checkWeightsFile checks a file against config.json from its header alone', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weights-'));
+    try {
+      const file = path.join(dir, 'model.safetensors');
+      const bytes = encodeSafetensors(tiny, filled(tiny));
+      fs.writeFileSync(file, bytes);
+      checkWeightsFile(file, tiny);
+      assert.throws(() => checkWeightsFile(file, { ...tiny, vocab_size: 12 }), { message: `${file}: tensor "wte.weight" has shape [11, 8], config.json implies [12, 8]` });
+      fs.writeFileSync(file, bytes.subarray(0, bytes.length - 4));
+      assert.throws(() => checkWeightsFile(file, tiny), /model\.safetensors: tensor "ln_f\.bias" data .* outside the file or the wrong size \(truncated\?\)/);
+      fs.writeFileSync(file, '{"not": "safetensors"}');
+      assert.throws(() => checkWeightsFile(file, tiny), /model\.safetensors: header length \d+ does not fit in a 22-byte file/);
+      assert.throws(() => checkWeightsFile(path.join(dir, 'nope.safetensors'), tiny), /nope\.safetensors: cannot read weights \(ENOENT\)/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
