@@ -1,9 +1,11 @@
 /**
  * The colour scale: attention weight -> how strongly a token is highlighted, in the panel and in the
- * editor. Linear in the weight, relative to the largest weight on an earlier token of the same row, so
- * the most-attended earlier token is always fully coloured and twice the weight is twice the colour.
+ * editor. Relative to the largest weight on an earlier token of the same row, so the most-attended
+ * earlier token is always fully coloured, and square-root shaped: attention rows are heavy-tailed (one
+ * or two tokens take most of the weight), and on a linear scale everything else would be invisible.
+ * Order is preserved (more weight, more colour); exact numbers are in the hovers and the ranked list.
  * The query token's own weight is left out of that maximum (it often dominates the row and would wash
- * out everything else); it is outlined instead. Exact numbers are in the hovers and the ranked list.
+ * out everything else); it is outlined instead.
  */
 
 /** The largest weight among keys 0..query-1 (or the query's own weight when it is the first token). */
@@ -14,10 +16,10 @@ export function scaleMax(weights: ArrayLike<number>, query: number): number {
   return max;
 }
 
-/** Highlight strength in [0, 1]: weight / max, clamped; 0 when max is 0 or the weight is not a number. */
+/** Highlight strength in [0, 1]: sqrt(weight / max), clamped; 0 when max is 0 or the weight is not a number. */
 export function intensity(weight: number, max: number): number {
   if (!(max > 0) || !(weight > 0)) return 0;
-  return Math.min(1, weight / max);
+  return Math.sqrt(Math.min(1, weight / max));
 }
 
 /** Opacity of the heat colour at full intensity (keeps text readable on top of it). */

@@ -1,40 +1,379 @@
-// PLACEHOLDER (extension foundation): the attention engineer replaces this body with the real
-// Explain Attention command and panel. Keep the signature: registerAttentionFeature(context, deps).
+/**
+ * Explain Attention: the palette command, the sidebar panel and the editor highlights.
+ *
+ * - `localGpt.explainAttention`: runs the attention graph in the model worker over a window around the
+ *   cursor (or over the last completion), highlights the earlier tokens the prediction looked at most,
+ *   and opens the panel with the ranked list, the explanation and every layer and head.
+ * - The panel follows the cursor (debounced, unless pinned or `localGpt.attention.followCursor` is off):
+ *   inside the analysed window it only moves the selection; outside it, it asks the worker again.
+ * - Highlights are cleared on any edit of the document, by `localGpt.clearAttentionHighlights`
+ *   (Escape, through the `localGpt.attentionHighlights` context key), or by the next explanation.
+ * Heavy work happens in the worker; the host reads at most a window of text per request.
+ */
 import * as vscode from 'vscode';
+import { weightsFor } from '../attention/aggregate';
+import { scaleMax } from '../attention/colour';
+import { explain, type Explanation } from '../attention/explain';
+import { tokenBeforeOffset, tokenPositions } from '../attention/layout';
+import { DEFAULT_VIEW, viewTitle } from '../attention/panelState';
+import { formatWeight, rankInfluences, tokenLabel, type Influence } from '../attention/rank';
+import { attentionRequestFor, completionAtCursor, type AttentionRequestBody, type CompletionRecord, type CompletionTarget } from '../attention/request';
+import type { AttentionSnapshot, AttentionView } from '../attention/types';
+import type { AttentionOutcome } from '../attention/workerProtocol';
+import { sharedEngine } from './completionFeature';
+import { AttentionDecorations } from './attentionDecorations';
+import { ATTENTION_VIEW_ID, AttentionViewProvider } from './attentionView';
 import type { Services } from './services';
 
-export const ATTENTION_VIEW_ID = 'localGpt.attentionView';
+export { ATTENTION_VIEW_ID };
+
+export const ATTENTION_COMMANDS = {
+  explain: 'localGpt.explainAttention',
+  clearHighlights: 'localGpt.clearAttentionHighlights',
+  /** Internal: the completion feature reports each shown completion `{ uri, offset, text }`. */
+  recordCompletion: 'localGpt.attention.recordCompletion',
+} as const;
+
+/** Worker deadline for one attention request, ms (a 1,024-token window on a slow machine, with room). */
+const REQUEST_DEADLINE_MS = 60_000;
+/** Cursor moves are coalesced for this long before the panel follows, ms. */
+const FOLLOW_DEBOUNCE_MS = 250;
+const RANKED = 8;
+
+/** What the command returns (for tests and other callers; the user sees the editor and the panel). */
+export interface ExplainResult {
+  ok: boolean;
+  /** Why not, when `ok` is false. */
+  message?: string;
+  query?: { text: string; line: number; start: number; end: number };
+  ranked?: { text: string; weight: number; start: number; end: number; line: number }[];
+  /** Editor ranges highlighted. */
+  highlighted?: number;
+  explanation?: Explanation;
+  tokens?: number;
+  view?: AttentionView;
+}
+
+interface Current {
+  uri: string;
+  version: number;
+  request: AttentionRequestBody;
+  snapshot: AttentionSnapshot;
+  query: number;
+  layer: number;
+  view: AttentionView;
+}
 
 export function registerAttentionFeature(context: vscode.ExtensionContext, deps: Services): void {
+  const controller = new AttentionController(context, deps);
   context.subscriptions.push(
-    vscode.window.registerWebviewViewProvider(ATTENTION_VIEW_ID, new PlaceholderAttentionView()),
-    vscode.commands.registerCommand('localGpt.explainAttention', () => {
-      deps.log.warn('Explain Attention needs the model engine.');
-      // Not awaited: showInformationMessage settles only when the notification is closed.
-      void vscode.window.showInformationMessage('Local GPT: Explain Attention needs the model engine.');
-    }),
+    controller,
+    vscode.window.registerWebviewViewProvider(ATTENTION_VIEW_ID, controller.view),
+    // Not awaited by the command system's callers for long: the command resolves once the highlights are set.
+    vscode.commands.registerCommand(ATTENTION_COMMANDS.explain, (arg?: unknown) => controller.explainCommand(arg)),
+    vscode.commands.registerCommand(ATTENTION_COMMANDS.clearHighlights, () => controller.clearHighlights()),
+    vscode.commands.registerCommand(ATTENTION_COMMANDS.recordCompletion, (arg?: unknown) => controller.recordCompletion(arg)),
   );
 }
 
-class PlaceholderAttentionView implements vscode.WebviewViewProvider {
-  resolveWebviewView(view: vscode.WebviewView): void {
-    view.webview.options = { enableScripts: false, localResourceRoots: [] };
-    const nonce = Array.from({ length: 32 }, () => Math.floor(Math.random() * 36).toString(36)).join('');
-    view.webview.html = `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'nonce-${nonce}';">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<style nonce="${nonce}">
-  body { color: var(--vscode-foreground); font-family: var(--vscode-font-family); font-size: var(--vscode-font-size); }
-  #status { color: var(--vscode-descriptionForeground); margin-top: 0.5em; }
-</style>
-<title>Attention</title>
-</head>
-<body>
-<p id="status">No attention yet — run <b>Local GPT: Explain Attention</b>.</p>
-</body>
-</html>`;
+class AttentionController implements vscode.Disposable {
+  readonly view: AttentionViewProvider;
+  private readonly decorations = new AttentionDecorations();
+  private readonly disposables: vscode.Disposable[] = [];
+  private current: Current | null = null;
+  private pinned = false;
+  private lastCompletion: CompletionRecord | null = null;
+  private followTimer: NodeJS.Timeout | null = null;
+  /** Increases with every request; an older reply is dropped. */
+  private generation = 0;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly deps: Services,
+  ) {
+    this.view = new AttentionViewProvider(context.extensionUri, deps.log);
+    this.disposables.push(
+      this.view,
+      this.decorations,
+      this.view.onMessage((m) => {
+        switch (m.type) {
+          case 'requestRow':
+            return void this.requestRow(m.query);
+          case 'reveal':
+            return void this.revealToken(m.index);
+          case 'selection':
+            return this.selectionChanged(m.query, m.layer, m.view);
+          case 'setPinned':
+            this.pinned = m.pinned;
+            return;
+          case 'refresh':
+            return void this.refresh();
+          case 'ready':
+            return;
+        }
+      }),
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (e.contentChanges.length === 0) return;
+        if (this.decorations.editor?.document === e.document) this.decorations.clear();
+        if (this.current?.uri === e.document.uri.toString()) this.scheduleFollow();
+      }),
+      vscode.window.onDidChangeTextEditorSelection((e) => {
+        if (this.current && e.textEditor === vscode.window.activeTextEditor) this.scheduleFollow();
+      }),
+      this.view.onDidChangeVisibility((visible) => visible && this.current && this.scheduleFollow()),
+      { dispose: () => this.followTimer && clearTimeout(this.followTimer) },
+    );
   }
+
+  // -------------------------------------------------------------------------------------------
+  // Commands
+
+  async explainCommand(arg: unknown): Promise<ExplainResult> {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) {
+      const message = 'Explain Attention needs an open editor: put the cursor after the code you want explained.';
+      this.deps.log.info(`Explain Attention: ${message}`);
+      void vscode.window.showInformationMessage(`Local GPT: ${message}`); // not awaited: settles only when closed
+      return { ok: false, message };
+    }
+    const doc = editor.document;
+    const cursor = doc.offsetAt(editor.selection.active);
+    const completion = parseCompletionArg(arg) ?? completionAtCursor(this.lastCompletion, docView(doc), cursor);
+    const request = attentionRequestFor(documentSlice(doc), cursor, this.deps.settings.current.attention.maxTokens, completion);
+    this.decorations.clear();
+    this.pinned = false;
+    await this.showPanel(editor);
+    const outcome = await this.run(request, completion ? 'Computing the attention of the last completion…' : 'Computing attention around the cursor…');
+    if (!outcome) return { ok: false, message: 'superseded by a newer request' };
+    if (outcome.kind === 'error' || outcome.kind === 'unsupported') {
+      const text = outcome.message;
+      void vscode.window.showWarningMessage(`Local GPT: ${text}`, 'Show Panel').then((choice) => choice && this.view.reveal(false));
+      return { ok: false, message: text };
+    }
+    const s = outcome.snapshot;
+    if (s.tokens.length === 0) {
+      this.view.post({ type: 'empty', message: 'There is no text before the cursor to explain.' });
+      return { ok: false, message: 'no text before the cursor' };
+    }
+    this.current = { uri: doc.uri.toString(), version: doc.version, request, snapshot: s, query: s.queryToken, layer: s.nLayer - 1, view: DEFAULT_VIEW };
+    this.view.post({ type: 'snapshot', snapshot: s, query: s.queryToken, view: DEFAULT_VIEW, layer: s.nLayer - 1 });
+    const summary = this.highlight(editor);
+    this.deps.log.info(
+      `Explain Attention: ${s.tokens.length} tokens, query ${JSON.stringify(s.tokens[s.queryToken].text)} (line ${summary.query?.line}), ` +
+        `${summary.highlighted} highlights, ${Math.round(s.elapsedMs)} ms in the worker.`,
+    );
+    return summary;
+  }
+
+  /** Opens the panel without leaving the editor (Escape must still reach the editor to clear highlights). */
+  private async showPanel(editor: vscode.TextEditor): Promise<void> {
+    if (this.view.resolved) return void (await this.view.reveal(true));
+    try {
+      await this.view.reveal(false); // the view's focus command: the only way to open a view never shown
+      await vscode.window.showTextDocument(editor.document, { viewColumn: editor.viewColumn, preserveFocus: false });
+    } catch (e) {
+      this.deps.log.warn(`Attention: could not open the panel: ${(e as Error).message}`);
+    }
+  }
+
+  clearHighlights(): void {
+    this.decorations.clear();
+  }
+
+  /** `{ uri: string, offset: number, text: string }` from the completion feature (ignored when malformed). */
+  recordCompletion(arg: unknown): void {
+    if (!isRecord(arg) || typeof arg.uri !== 'string' || typeof arg.text !== 'string' || !isIndex(arg.offset)) {
+      this.deps.log.warn('Attention: ignored a malformed completion record.');
+      return;
+    }
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === arg.uri);
+    this.lastCompletion = { uri: arg.uri, offset: arg.offset, text: arg.text, version: doc?.version ?? -1 };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Worker requests
+
+  private async run(request: AttentionRequestBody, loadingMessage: string): Promise<AttentionOutcome | { kind: 'error'; message: string } | null> {
+    const generation = ++this.generation;
+    this.view.post({ type: 'loading', message: loadingMessage });
+    const engine = sharedEngine(this.context, this.deps);
+    let outcome: AttentionOutcome | { kind: 'error'; message: string };
+    try {
+      if (engine.configError) throw new Error(engine.configError);
+      await engine.client.ensureLoaded();
+      const reply = await engine.client.request((id) => ({ type: 'attention', id, ...request }), REQUEST_DEADLINE_MS);
+      if (reply.type === 'attentionResult') outcome = reply.outcome;
+      else if (reply.type === 'error') throw new Error(reply.message);
+      else throw new Error(`unexpected reply "${reply.type}" to an attention request`);
+    } catch (e) {
+      const message = `Explain Attention failed: ${e instanceof Error ? e.message : String(e)}`;
+      this.deps.log.error(message);
+      outcome = { kind: 'error', message };
+    }
+    if (generation !== this.generation) return null;
+    if (outcome.kind === 'unsupported') {
+      this.deps.log.warn(`${outcome.message} ${outcome.howTo}`);
+      this.view.post({ type: 'unsupported', message: outcome.message, howTo: outcome.howTo });
+    } else if (outcome.kind === 'error') this.view.post({ type: 'error', message: outcome.message });
+    return outcome;
+  }
+
+  /** The panel selected a token whose row the partial snapshot lacks. */
+  private async requestRow(query: number): Promise<void> {
+    const c = this.current;
+    if (!c || query >= c.snapshot.tokens.length) return;
+    const editor = this.editorFor(c.uri);
+    if (!editor || editor.document.version !== c.version) return this.refresh();
+    const request = { ...c.request, rows: [...c.request.rows.filter((r) => r !== query), query].slice(-32) };
+    const outcome = await this.run(request, 'Computing this token’s weights…');
+    if (outcome?.kind !== 'ok') return;
+    this.current = { ...c, request, snapshot: outcome.snapshot, query };
+    this.view.post({ type: 'snapshot', snapshot: outcome.snapshot, query, view: c.view, layer: c.layer });
+  }
+
+  /** Recomputes around the cursor of the active editor (panel follow, Refresh). */
+  private async refresh(): Promise<void> {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor || editor.document.uri.scheme === 'output') return;
+    const doc = editor.document;
+    const cursor = doc.offsetAt(editor.selection.active);
+    const request = attentionRequestFor(documentSlice(doc), cursor, this.deps.settings.current.attention.maxTokens);
+    const version = doc.version;
+    const outcome = await this.run(request, doc.uri.toString() === this.current?.uri ? 'Updating…' : 'Computing attention around the cursor…');
+    if (outcome?.kind !== 'ok' || outcome.snapshot.tokens.length === 0) return;
+    const s = outcome.snapshot;
+    const previous = this.current;
+    this.current = { uri: doc.uri.toString(), version, request, snapshot: s, query: s.queryToken, layer: previous?.layer ?? s.nLayer - 1, view: previous?.view ?? DEFAULT_VIEW };
+    this.view.post({ type: 'snapshot', snapshot: s, query: s.queryToken });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Following the cursor
+
+  private scheduleFollow(): void {
+    if (this.followTimer) clearTimeout(this.followTimer);
+    this.followTimer = setTimeout(() => {
+      this.followTimer = null;
+      this.follow();
+    }, FOLLOW_DEBOUNCE_MS);
+  }
+
+  private follow(): void {
+    const c = this.current;
+    const editor = vscode.window.activeTextEditor;
+    if (!c || !editor || this.pinned || !this.deps.settings.current.attention.followCursor || !this.view.visible) return;
+    if (editor.document.uri.scheme === 'output') return;
+    const doc = editor.document;
+    const cursor = doc.offsetAt(editor.selection.active);
+    const tokens = c.snapshot.tokens;
+    const sameText = doc.uri.toString() === c.uri && doc.version === c.version;
+    const first = tokens[0];
+    const last = tokens[tokens.length - 1];
+    if (sameText && c.snapshot.generatedFrom < 0 && cursor > first.start && cursor <= last.end) {
+      const index = tokenBeforeOffset(tokens, cursor);
+      if (index !== c.query) {
+        this.current = { ...c, query: index };
+        this.view.post({ type: 'cursor', index });
+      }
+      return;
+    }
+    if (sameText && c.snapshot.generatedFrom >= 0) return; // a completion's window stays until the text changes
+    void this.refresh();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Selection and highlights
+
+  private selectionChanged(query: number, layer: number, view: AttentionView): void {
+    const c = this.current;
+    if (!c || query >= c.snapshot.tokens.length || layer >= c.snapshot.nLayer) return;
+    if (view.kind === 'head' && view.head >= c.snapshot.nHead) return;
+    this.current = { ...c, query, layer, view };
+    // Highlights follow the panel while they are shown in the editor of this document.
+    const editor = this.decorations.editor;
+    if (editor && editor.document.uri.toString() === c.uri && editor.document.version === c.version) this.highlight(editor);
+  }
+
+  /** Highlights the current selection's top tokens in `editor`; returns what the command reports. */
+  private highlight(editor: vscode.TextEditor): ExplainResult {
+    const c = this.current!;
+    const s = c.snapshot;
+    const weights = weightsFor(s, c.view, c.layer, c.query);
+    const positions = tokenPositions(s.tokens, s.startLine);
+    const q = s.tokens[c.query];
+    const query = { text: q.text, line: positions[c.query].line + 1, start: q.start, end: q.end };
+    if (!weights) return { ok: true, query, tokens: s.tokens.length, highlighted: 0, view: c.view };
+    const ranked: Influence[] = rankInfluences(weights, c.query, { limit: RANKED });
+    const name = viewTitle(c.view, c.layer, s.nHead);
+    const top = ranked.slice(0, 3).map((r) => `“${tokenLabel(s.tokens[r.index], 16)}” ${formatWeight(r.weight)}`);
+    const summary = top.length ? `  attention (${name.toLowerCase()}): ${top.join(' · ')}` : '  attention: first token of the window';
+    const { highlighted } = this.decorations.show(editor, { tokens: s.tokens, query: c.query, ranked, max: scaleMax(weights, c.query), summary, viewName: name.toLowerCase() });
+    const explanation = explain({
+      tokens: s.tokens,
+      query: c.query,
+      line: query.line,
+      view: c.view,
+      layer: c.layer,
+      nLayer: s.nLayer,
+      nHead: s.nHead,
+      ranked,
+      selfWeight: weights[c.query],
+      generated: s.generatedFrom >= 0,
+    });
+    return {
+      ok: true,
+      query,
+      ranked: ranked.map((r) => ({ text: s.tokens[r.index].text, weight: r.weight, start: s.tokens[r.index].start, end: s.tokens[r.index].end, line: positions[r.index].line + 1 })),
+      highlighted,
+      explanation,
+      tokens: s.tokens.length,
+      view: c.view,
+    };
+  }
+
+  private async revealToken(index: number): Promise<void> {
+    const c = this.current;
+    const t = c?.snapshot.tokens[index];
+    if (!c || !t || (t.generated && t.start === t.end)) return;
+    const editor = this.editorFor(c.uri) ?? (await vscode.window.showTextDocument(vscode.Uri.parse(c.uri)));
+    const range = new vscode.Range(editor.document.positionAt(t.start), editor.document.positionAt(t.end));
+    const shown = await vscode.window.showTextDocument(editor.document, { viewColumn: editor.viewColumn, selection: range });
+    shown.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  }
+
+  private editorFor(uri: string): vscode.TextEditor | undefined {
+    return vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri);
+  }
+
+  dispose(): void {
+    this.generation++;
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+
+/** `{ completion: { text, offset, inDocument } }` as the command's optional argument (tests, other features). */
+function parseCompletionArg(arg: unknown): CompletionTarget | null {
+  if (!isRecord(arg) || !isRecord(arg.completion)) return null;
+  const c = arg.completion;
+  if (typeof c.text !== 'string' || !isIndex(c.offset)) return null;
+  return { text: c.text, offset: c.offset, inDocument: c.inDocument === true };
+}
+
+function documentSlice(doc: vscode.TextDocument) {
+  const length = doc.offsetAt(doc.lineAt(doc.lineCount - 1).range.end);
+  return {
+    length,
+    text: (start: number, end: number) => doc.getText(new vscode.Range(doc.positionAt(start), doc.positionAt(end))),
+    lineAt: (offset: number) => doc.positionAt(offset).line,
+  };
+}
+
+function docView(doc: vscode.TextDocument) {
+  const slice = documentSlice(doc);
+  return { uri: doc.uri.toString(), version: doc.version, text: slice.text, length: slice.length };
 }

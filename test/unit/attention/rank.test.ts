@@ -30,10 +30,12 @@ describe('attention ranking and colour scale', () => {
     assert.deepEqual([0.4231, 0.0312, 0.0042, 0.00001, 0, 1].map(formatWeight), ['42%', '3.1%', '0.42%', '<0.01%', '0%', '100%']);
   });
 
-  it('intensity is linear in the weight, relative to the largest earlier weight (the query itself excluded)', () => {
+  it('intensity: square root of the weight relative to the largest earlier weight (the query itself excluded)', () => {
     const w = [0.1, 0.2, 0.05, 0.65];
     assert.equal(scaleMax(w, 3), 0.2);
-    assert.equal(intensity(0.1, 0.2), 0.5);
+    assert.equal(intensity(0.05, 0.2), 0.5);
+    assert.equal(intensity(0.2, 0.2), 1);
+    assert.ok(intensity(0.01, 0.2) < intensity(0.02, 0.2), 'order is kept');
     assert.equal(intensity(0.65, 0.2), 1, 'clamped');
     assert.equal(intensity(0.1, 0), 0);
     assert.equal(intensity(Number.NaN, 1), 0);
