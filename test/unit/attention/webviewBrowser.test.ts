@@ -17,6 +17,15 @@ import { CHROMIUM, REPO_ROOT } from '../../harness/codeServer';
 import { attentionHtml } from '../../../src/extension/attentionHtml';
 import { syntheticSnapshot } from './syntheticSnapshot';
 
+/** The page's globals as seen from Node (this file is type-checked without the DOM library). */
+interface PageWindow {
+  __posted: { type: string; query?: number }[];
+  postMessage(message: unknown, targetOrigin: string): void;
+  document: { activeElement: { getAttribute(name: string): string | null } | null };
+}
+// Callbacks passed to page.evaluate run in the page, so they spell out `(globalThis as unknown as PageWindow)`
+// (a helper function defined here would not exist there).
+
 /** A few of the theme variables VS Code defines in every webview (Dark Modern). */
 const THEME = `:root {
   --vscode-font-family: system-ui, sans-serif; --vscode-font-size: 13px;
@@ -81,7 +90,7 @@ describe('attention panel page in Chromium', function () {
     page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
     page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
     await page.goto(`${origin}/index.html`);
-    await page.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'ready'));
+    await page.waitForFunction(() => (globalThis as unknown as PageWindow).__posted.some((m) => m.type === 'ready'));
   });
   after(async () => {
     await browser?.close();
@@ -95,7 +104,7 @@ describe('attention panel page in Chromium', function () {
     page.evaluate(
       // (No named helpers in here: tsx would wrap them in a __name() call the page does not have.)
       ([s, probs, rollout, ex]) =>
-        window.postMessage(
+        (globalThis as unknown as PageWindow).postMessage(
           {
             type: 'snapshot',
             snapshot: {
@@ -109,8 +118,8 @@ describe('attention panel page in Chromium', function () {
         ),
       [{ ...snapshot, probs: undefined, rollout: undefined }, base64(snapshot.probs), base64(snapshot.rollout), extra] as const,
     );
-  const backgrounds = () => page.$$eval('#tokens .tok', (els) => els.map((e) => (e as HTMLElement).style.backgroundColor));
-  const posted = () => page.evaluate(() => (window as unknown as { __posted: Record<string, unknown>[] }).__posted);
+  const backgrounds = () => page.$$eval('#tokens .tok', (els) => els.map((e) => (e as unknown as { style: { backgroundColor: string } }).style.backgroundColor));
+  const posted = () => page.evaluate(() => (globalThis as unknown as PageWindow).__posted);
 
   it('shows the empty state until the host sends weights', async () => {
     assert.match(await page.locator('#status').innerText(), /No attention yet/);
@@ -156,7 +165,7 @@ describe('attention panel page in Chromium', function () {
     assert.equal(await page.locator('#tokens .tok[aria-selected="true"]').getAttribute('data-i'), '0');
     await page.keyboard.press('End');
     const last = (await page.locator('#tokens .tok').count()) - 1;
-    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-i')), String(last), 'focus follows the query');
+    assert.equal(await page.evaluate(() => (globalThis as unknown as PageWindow).document.activeElement?.getAttribute('data-i')), String(last), 'focus follows the query');
     const selections = (await posted()).filter((m) => m.type === 'selection');
     assert.ok(selections.length >= 3, 'the host hears about selection changes');
   });
@@ -184,9 +193,9 @@ describe('attention panel page in Chromium', function () {
   it('malformed host messages are ignored; a partial snapshot asks the host for a missing row', async () => {
     const before = await page.locator('#tokens').innerText();
     await page.evaluate(() => {
-      window.postMessage({ type: 'snapshot', snapshot: { nLayer: 1 } }, '*');
-      window.postMessage({ type: 'eval', code: 'alert(4)' }, '*');
-      window.postMessage('<img src=x onerror=alert(5)>', '*');
+      (globalThis as unknown as PageWindow).postMessage({ type: 'snapshot', snapshot: { nLayer: 1 } }, '*');
+      (globalThis as unknown as PageWindow).postMessage({ type: 'eval', code: 'alert(4)' }, '*');
+      (globalThis as unknown as PageWindow).postMessage('<img src=x onerror=alert(5)>', '*');
     });
     await page.waitForTimeout(200);
     assert.equal(await page.locator('#tokens').innerText(), before);
@@ -198,7 +207,7 @@ describe('attention panel page in Chromium', function () {
     for (let lh = 0; lh < partial.nLayer * partial.nHead; lh++) probs.set(partial.probs.subarray((lh * T + keep[0]) * T, (lh * T + keep[0] + 1) * T), lh * T);
     await postSnapshot({ ...partial, rows: keep, full: false, probs, rollout: partial.rollout.slice(keep[0] * T, (keep[0] + 1) * T) });
     await page.locator('#tokens .tok').nth(2).click();
-    await page.waitForFunction(() => (window as unknown as { __posted: { type: string; query?: number }[] }).__posted.some((m) => m.type === 'requestRow' && m.query === 2));
+    await page.waitForFunction(() => (globalThis as unknown as PageWindow).__posted.some((m) => m.type === 'requestRow' && m.query === 2));
     assert.match(await page.locator('#headline').innerText(), /Computing the weights of/);
     assert.deepEqual(dialogs, []);
   });
