@@ -28,6 +28,8 @@ export class AttentionDecorations implements vscode.Disposable {
   private readonly levels: vscode.TextEditorDecorationType[];
   private readonly queryType: vscode.TextEditorDecorationType;
   private shownIn: vscode.TextEditor | null = null;
+  /** Ranges highlighted now (query outline not counted). */
+  highlighted = 0;
 
   constructor() {
     this.levels = Array.from({ length: DECORATION_LEVELS }, (_, i) => {
@@ -89,6 +91,7 @@ export class AttentionDecorations implements vscode.Disposable {
       { range: this.rangeOf(doc, q), renderOptions: { after: { contentText: input.summary } } },
     ]);
     this.shownIn = editor;
+    this.highlighted = highlighted;
     void vscode.commands.executeCommand('setContext', HIGHLIGHTS_CONTEXT_KEY, true);
     return { highlighted };
   }
@@ -102,6 +105,7 @@ export class AttentionDecorations implements vscode.Disposable {
   clear(): void {
     const editor = this.shownIn;
     this.shownIn = null;
+    this.highlighted = 0;
     if (editor) {
       for (const type of this.levels) editor.setDecorations(type, []);
       editor.setDecorations(this.queryType, []);

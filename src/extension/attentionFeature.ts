@@ -32,6 +32,8 @@ export const ATTENTION_COMMANDS = {
   clearHighlights: 'localGpt.clearAttentionHighlights',
   /** Internal: the completion feature reports each shown completion `{ uri, offset, text }`. */
   recordCompletion: 'localGpt.attention.recordCompletion',
+  /** Internal: what is shown right now (`AttentionState`), for the integration tests. */
+  inspect: 'localGpt.attention.inspect',
 } as const;
 
 /** Worker deadline for one attention request, ms (a 1,024-token window on a slow machine, with room). */
@@ -54,6 +56,15 @@ export interface ExplainResult {
   view?: AttentionView;
 }
 
+/** What `localGpt.attention.inspect` returns. */
+export interface AttentionState {
+  /** Editor ranges highlighted now (0 after an edit, Escape or clear). */
+  highlighted: number;
+  panel: { resolved: boolean; visible: boolean };
+  /** The analysed window, if any. */
+  window: { uri: string; tokens: number; query: number; queryText: string } | null;
+}
+
 interface Current {
   uri: string;
   version: number;
@@ -73,6 +84,7 @@ export function registerAttentionFeature(context: vscode.ExtensionContext, deps:
     vscode.commands.registerCommand(ATTENTION_COMMANDS.explain, (arg?: unknown) => controller.explainCommand(arg)),
     vscode.commands.registerCommand(ATTENTION_COMMANDS.clearHighlights, () => controller.clearHighlights()),
     vscode.commands.registerCommand(ATTENTION_COMMANDS.recordCompletion, (arg?: unknown) => controller.recordCompletion(arg)),
+    vscode.commands.registerCommand(ATTENTION_COMMANDS.inspect, (): AttentionState => controller.inspect()),
   );
 }
 
@@ -178,6 +190,15 @@ class AttentionController implements vscode.Disposable {
 
   clearHighlights(): void {
     this.decorations.clear();
+  }
+
+  inspect(): AttentionState {
+    const c = this.current;
+    return {
+      highlighted: this.decorations.highlighted,
+      panel: { resolved: this.view.resolved, visible: this.view.visible },
+      window: c ? { uri: c.uri, tokens: c.snapshot.tokens.length, query: c.query, queryText: c.snapshot.tokens[c.query].text } : null,
+    };
   }
 
   /** `{ uri: string, offset: number, text: string }` from the completion feature (ignored when malformed). */

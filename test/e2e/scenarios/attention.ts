@@ -1,0 +1,163 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { FrameLocator, Page } from 'playwright-core';
+import { REPO_ROOT, type CodeServer } from '../../harness/codeServer';
+import { tinyGpt2 } from '../../unit/engine/fixtures/tinyModels';
+import type { Scenario, ScenarioContext } from '../lib/scenario';
+
+/**
+ * Explain Attention as a user sees it: the palette command on a TypeScript file highlights the tokens the
+ * prediction looked at (editor decorations) and opens the Attention panel with the explanation; the panel
+ * lists the window's tokens; clicking a token and switching layer/head change the highlighted weights;
+ * a document full of HTML (`<img src=x onerror=alert(1)>`, `</script>`) shows those characters in the
+ * panel and runs nothing (no dialog). Uses the embedded model when it has onnx/model_attentions.onnx, else
+ * a tiny random GPT-2 exported by the project's exporter.
+ */
+
+const XSS_FILE = 'src/xss.ts';
+const XSS_TEXT = [
+  '// <img src=x onerror=alert(1)> </script><script>alert(2)</script>',
+  'const html = "<b onclick=alert(3)>" + name + "</b>";',
+  "document.body.innerHTML = '<svg onload=alert(4)>';",
+  'render(',
+].join('\n');
+
+function setWorkspaceSettings(server: CodeServer, values: Record<string, unknown>): void {
+  const file = path.join(server.workspace, '.vscode', 'settings.json');
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const settings = (fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {}) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined) delete settings[key];
+    else settings[key] = value;
+  }
+  fs.writeFileSync(file, JSON.stringify(settings, null, 2));
+}
+
+/** The Attention panel's document (the only webview the workbench shows here). */
+function panel(page: Page): FrameLocator {
+  return page.frameLocator('iframe.webview.ready').first().frameLocator('iframe#active-frame');
+}
+
+/** Inline backgrounds of the panel's tokens (what the weights look like). */
+async function tokenBackgrounds(page: Page): Promise<string[]> {
+  return panel(page)
+    .locator('#tokens .tok')
+    .evaluateAll((els) => els.map((e) => (e as unknown as { style: { backgroundColor: string } }).style.backgroundColor));
+}
+
+async function waitUntil(page: Page, what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await page.waitForTimeout(150);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
+}
+
+/** Editor decorations with a background (VS Code renders them as `cdr ced-…` boxes in the view overlays). */
+const HIGHLIGHTS = '.editor-instance .monaco-editor .view-overlays .cdr[class*="ced-"]';
+
+async function explainFromPalette(ctx: ScenarioContext): Promise<void> {
+  const { wb, page } = ctx;
+  await wb.runCommand('Local GPT: Explain Attention');
+  await waitUntil(page, 'the panel shows an explanation (or a problem)', async () => {
+    const status = await panel(page).locator('body').getAttribute('data-status', { timeout: 1000 });
+    if (status === 'error' || status === 'unsupported') {
+      throw new Error(`the panel reports ${status}: ${await panel(page).locator('#status').innerText()}`);
+    }
+    return status === 'ready' && (await panel(page).locator('#headline').innerText({ timeout: 1000 })).length > 0;
+  }, 120_000);
+}
+
+export const scenario: Scenario = {
+  name: 'attention',
+  async run(ctx) {
+    const { wb, step, page, server, log } = ctx;
+    const dialogs: string[] = [];
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+
+    await step('use a model with attention outputs', async () => {
+      const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { localGpt: { embeddedModel: string } };
+      const embedded = path.join(REPO_ROOT, 'models', manifest.localGpt.embeddedModel, 'onnx', 'model_attentions.onnx');
+      const model = fs.existsSync(embedded) ? undefined : tinyGpt2().dir;
+      log(`model: ${model ?? 'embedded'}`);
+      setWorkspaceSettings(server, { 'localGpt.model': model });
+      fs.writeFileSync(path.join(server.workspace, XSS_FILE), XSS_TEXT);
+      await page.waitForTimeout(1000);
+    });
+
+    await step('Explain Attention from the palette highlights tokens and explains them', async () => {
+      await wb.openFile('src/greet.ts');
+      await wb.goToLine(9, 'return `Hello, ${person.'.length + 3); // after "person." in greet()
+      await explainFromPalette(ctx);
+      await waitUntil(page, 'editor highlights', async () => (await page.locator(HIGHLIGHTS).count()) > 0);
+      const headline = await panel(page).locator('#headline').innerText();
+      if (!/^To predict what comes after “\.” \(line 9\), the model looked most at /.test(headline)) throw new Error(`headline: ${headline}`);
+      const caveat = await panel(page).locator('#caveat').innerText();
+      if (!caveat.includes('not a full explanation')) throw new Error(`caveat: ${caveat}`);
+      log(`${await page.locator(HIGHLIGHTS).count()} highlight boxes; ${headline}`);
+    });
+
+    let before: string[] = [];
+    await step('the panel lists the window’s tokens', async () => {
+      const count = await panel(page).locator('#tokens .tok').count();
+      const text = await panel(page).locator('#tokens').innerText();
+      if (count < 20 || !text.includes('export function greet(person: Person): string {')) {
+        throw new Error(`${count} tokens; text ${JSON.stringify(text.slice(0, 200))}`);
+      }
+      before = await tokenBackgrounds(page);
+    });
+
+    await step('clicking a token changes the highlighted weights', async () => {
+      const target = panel(page).locator('#tokens .tok', { hasText: 'greet' }).first();
+      await target.click();
+      await waitUntil(page, 'the clicked token is selected', async () => (await target.getAttribute('aria-selected')) === 'true');
+      const after = await tokenBackgrounds(page);
+      if (JSON.stringify(after) === JSON.stringify(before)) throw new Error('the weights did not change');
+      before = after;
+    });
+
+    await step('switching layer and head changes them', async () => {
+      await panel(page).locator('#layer').selectOption('0');
+      const layer = await tokenBackgrounds(page);
+      if (JSON.stringify(layer) === JSON.stringify(before)) throw new Error('layer 1 shows the same weights as rollout');
+      await panel(page).locator('#head').selectOption('1');
+      const head = await tokenBackgrounds(page);
+      if (JSON.stringify(head) === JSON.stringify(layer)) throw new Error('head 2 shows the same weights as the mean of heads');
+      const title = await panel(page).locator('#view-title').innerText();
+      if (title !== 'Layer 1 · head 2') throw new Error(`view title ${title}`);
+      await panel(page).locator('#layer').selectOption('rollout');
+    });
+
+    await step('a document full of HTML shows as text in the panel and runs nothing', async () => {
+      await wb.openFile(XSS_FILE);
+      await page.keyboard.press('Control+End');
+      await explainFromPalette(ctx);
+      const shown = await panel(page).locator('#tokens').innerText();
+      for (const s of ['<img src=x onerror=alert(1)>', '</script><script>alert(2)</script>', '"<b onclick=alert(3)>"', "'<svg onload=alert(4)>'"]) {
+        if (!shown.includes(s)) throw new Error(`the panel does not show ${s}: ${JSON.stringify(shown)}`);
+      }
+      const elements = await panel(page).locator('img, svg, b, #tokens script').count();
+      if (elements > 0) throw new Error(`${elements} element(s) were created from document text`);
+      await page.waitForTimeout(500);
+      if (dialogs.length > 0) throw new Error(`a dialog fired: ${dialogs.join(' | ')}`);
+    });
+
+    await step('typing clears the highlights', async () => {
+      await page.locator('.editor-instance .monaco-editor textarea').first().focus();
+      await waitUntil(page, 'highlights on the XSS file', async () => (await page.locator(HIGHLIGHTS).count()) > 0);
+      await wb.type(' x');
+      await waitUntil(page, 'highlights gone after an edit', async () => (await page.locator(HIGHLIGHTS).count()) === 0);
+    });
+
+    await step('clean up', async () => {
+      await wb.runCommand('File: Revert File');
+      await wb.runCommand('View: Close All Editors');
+      setWorkspaceSettings(server, { 'localGpt.model': undefined });
+      fs.rmSync(path.join(server.workspace, XSS_FILE), { force: true });
+    });
+  },
+};
