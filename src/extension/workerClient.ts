@@ -58,6 +58,8 @@ export interface WorkerClientOptions {
   createWorker: WorkerFactory;
   /** A request with no reply for this long means the worker hangs, ms. */
   replyDeadlineMs?: number;
+  /** The worker must report `started` (runtime imported) within this, ms. */
+  startDeadlineMs?: number;
   /** Loading (download included) may go this long without any progress event, ms. */
   loadDeadlineMs?: number;
   /** Delays before restart 1, 2, ...; the last one repeats. */
@@ -79,6 +81,7 @@ interface Pending {
 
 const DEFAULTS = {
   replyDeadlineMs: 30_000,
+  startDeadlineMs: 60_000,
   loadDeadlineMs: 120_000,
   backoffMs: [500, 2_000, 8_000],
   maxCrashes: 3,
@@ -213,8 +216,8 @@ export class WorkerClient implements CompletionEngine {
       startedReject = reject;
     });
     const startTimer = setTimeout(
-      () => this.crashed(`the model worker did not start within ${duration(this.options.replyDeadlineMs)}`),
-      this.options.replyDeadlineMs,
+      () => this.crashed(`the model worker did not start within ${duration(this.options.startDeadlineMs)}`),
+      this.options.startDeadlineMs,
     );
     worker.on('message', (data: unknown) => {
       if (worker !== this.worker) return;

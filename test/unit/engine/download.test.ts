@@ -57,13 +57,19 @@ describe('engine/download (loopback Hub)', function () {
   after(() => {
     server.closeAllConnections();
     server.close();
+    for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
   });
   beforeEach(() => {
     fault = null;
     requests.length = 0;
   });
 
-  const cacheDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'local-gpt-cache-'));
+  const made: string[] = [];
+  const cacheDir = () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'local-gpt-cache-'));
+    made.push(dir);
+    return dir;
+  };
   const request = (dir: string, extra: Partial<HubModelRequest> = {}): HubModelRequest => ({
     id: 'acme/tiny-gpt2',
     revision: 'main',

@@ -99,6 +99,7 @@ describe('engine/backend choice', () => {
     fs.writeFileSync(path.join(dir, 'b.node'), '');
     assert.equal(findNativeBinding([path.join(dir, 'a.node'), path.join(dir, 'b.node')]), path.join(dir, 'b.node'));
     assert.equal(findNativeBinding([path.join(dir, 'a.node')]), null);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
   it('threads: the setting, or half the cores', () => {
     assert.equal(threadCount(3, 16), 3);

@@ -15,10 +15,17 @@ function config(mode: string): EngineConfig {
   };
 }
 
+const logDirs: string[] = [];
+after(() => {
+  for (const dir of logDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 /** A client on the fake worker that records its events and counts worker starts. */
 function client(mode: string, extra: Partial<ConstructorParameters<typeof WorkerClient>[1]> = {}) {
   const events: ClientEvent[] = [];
-  const startLog = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fake-worker-')), 'starts');
+  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-worker-'));
+  logDirs.push(logDir);
+  const startLog = path.join(logDir, 'starts');
   process.env.LOCAL_GPT_FAKE_WORKER_LOG = startLog;
   const c = new WorkerClient(config(mode), { createWorker: sourceWorker(FAKE), backoffMs: [50], onEvent: (e) => events.push(e), ...extra });
   const starts = () => (fs.existsSync(startLog) ? fs.readFileSync(startLog, 'utf8').split('\n').filter(Boolean).length : 0);
@@ -26,7 +33,7 @@ function client(mode: string, extra: Partial<ConstructorParameters<typeof Worker
   return { c, events, starts, states };
 }
 
-const until = async (check: () => boolean, ms = 5000) => {
+const until = async (check: () => boolean, ms = 30_000) => {
   const end = Date.now() + ms;
   while (!check()) {
     if (Date.now() > end) throw new Error('timed out waiting');
@@ -50,7 +57,7 @@ const cancellable = () => {
 };
 
 describe('extension/workerClient (fake workers)', function () {
-  this.timeout(20000);
+  this.timeout(90_000);
 
   it('starts the worker and loads the model on first use, then answers by id', async () => {
     const { c, states } = client('ok');
