@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { freePort, REPO_ROOT, FIXTURE_WORKSPACE, startCodeServer } from '../test/harness/codeServer';
+import { manifestVersion, packageVsix } from '../test/harness/vsix';
 
 const program = new Command()
   .name('npm start --')
@@ -37,10 +38,8 @@ async function portFree(port: number): Promise<boolean> {
 }
 
 async function main(): Promise<void> {
-  const version = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-  const vsix = path.join(REPO_ROOT, `local-gpt-${version}.vsix`);
-  if (opts.package) sh('npm', ['run', '--silent', 'package']);
-  if (!fs.existsSync(vsix)) throw new Error(`${vsix} not found: run without --no-package`);
+  const version = manifestVersion();
+  const vsix = packageVsix({ reuse: !opts.package });
   const embedded = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { localGpt: { embeddedModel: string } }).localGpt.embeddedModel;
   if (!fs.existsSync(path.join(REPO_ROOT, 'models', embedded))) {
     console.warn(`start: models/${embedded}/ does not exist yet, so the VSIX has no embedded model (completions will report it).`);

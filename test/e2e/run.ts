@@ -3,30 +3,17 @@
 // test/e2e/scenarios/ (see lib/scenario.ts). Screenshots: test-results/e2e/. Exit status 0 only if all pass.
 //   LOCAL_GPT_E2E_SCENARIOS=palette,sidebar   run only scenarios whose name contains one of these
 //   LOCAL_GPT_E2E_SKIP_PACKAGE=1              reuse the existing local-gpt-<version>.vsix
-//   LOCAL_GPT_E2E_TIMEOUT_MS                  overall timeout (default 5 minutes)
-import { spawnSync } from 'node:child_process';
+//   LOCAL_GPT_E2E_TIMEOUT_MS                  overall timeout (default 10 minutes)
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { launchBrowser, type Browser } from '../harness/browser';
 import { REPO_ROOT, startCodeServer, type CodeServer } from '../harness/codeServer';
+import { packageVsix } from '../harness/vsix';
 import type { Scenario, ScenarioContext } from './lib/scenario';
 import { Workbench } from './lib/workbench';
 
 const OUT_DIR = path.join(REPO_ROOT, 'test-results', 'e2e');
-const TIMEOUT_MS = Number(process.env.LOCAL_GPT_E2E_TIMEOUT_MS ?? 300_000);
-
-function packageVsix(): string {
-  const version = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-  const vsix = path.join(REPO_ROOT, `local-gpt-${version}.vsix`);
-  if (!process.env.LOCAL_GPT_E2E_SKIP_PACKAGE) {
-    const t = Date.now();
-    const r = spawnSync('npm', ['run', '--silent', 'package'], { cwd: REPO_ROOT, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`step "package VSIX": npm run package failed:\n${r.stdout}\n${r.stderr}`);
-    console.log(`e2e: packaged ${path.basename(vsix)} (${(fs.statSync(vsix).size / 1048576).toFixed(1)} MB) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
-  }
-  if (!fs.existsSync(vsix)) throw new Error(`step "package VSIX": ${vsix} not found`);
-  return vsix;
-}
+const TIMEOUT_MS = Number(process.env.LOCAL_GPT_E2E_TIMEOUT_MS ?? 600_000);
 
 async function loadScenarios(): Promise<Scenario[]> {
   const dir = path.join(__dirname, 'scenarios');
@@ -47,7 +34,12 @@ async function main(): Promise<number> {
   fs.rmSync(OUT_DIR, { recursive: true, force: true });
   fs.mkdirSync(OUT_DIR, { recursive: true });
   const scenarios = await loadScenarios();
-  const vsix = packageVsix();
+  let vsix: string;
+  try {
+    vsix = packageVsix({ reuse: Boolean(process.env.LOCAL_GPT_E2E_SKIP_PACKAGE) });
+  } catch (e) {
+    throw new Error(`step "package VSIX": ${e instanceof Error ? e.message : String(e)}`);
+  }
 
   let server: CodeServer | undefined;
   let browser: Browser | undefined;
@@ -73,7 +65,7 @@ async function main(): Promise<number> {
     page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
     const wb = new Workbench(page);
     console.log(`e2e: code-server ${server.url}; opening the workbench`);
-    await page.goto(server.workbenchUrl());
+    await page.goto(server.workbenchUrl(), { waitUntil: 'domcontentloaded', timeout: 120_000 });
 
     for (const scenario of scenarios) {
       let n = 0;
@@ -111,7 +103,7 @@ async function main(): Promise<number> {
       }
     }
     if (failures.length > 0 && consoleErrors.length > 0) {
-      console.log(`e2e: browser console errors (last 10):\n  ${consoleErrors.slice(-10).join('\n  ')}`);
+      console.log(`e2e: browser console errors (last 10):\n  ${consoleErrors.slice(-10).map((e) => e.split("\n")[0]!.slice(0, 300)).join("\n  ")}`);
     }
   } finally {
     clearTimeout(timer);

@@ -57,9 +57,24 @@ function symlink(target: string, linkPath: string): void {
   }
 }
 
+/**
+ * code-server's wrapper gives its child process 10 s to hand-shake and exits with "error timed out" otherwise;
+ * on a loaded shared machine (load average above 15 on 2 cores, measured) the child needs longer. Raised to 60 s.
+ */
+function patchHandshakeTimeout(): void {
+  const wrapper = path.join(PKG_DIR, 'out', 'node', 'wrapper.js');
+  const src = fs.readFileSync(wrapper, 'utf8');
+  const from = 'const timeoutInterval = 10000;';
+  if (src.includes(from)) fs.writeFileSync(wrapper, src.replace(from, 'const timeoutInterval = 60000; /* Local GPT harness: was 10000 */'));
+  else if (!src.includes('const timeoutInterval = 60000;')) log(`WARN: ${wrapper} has no handshake timeout to raise`);
+}
+
 /** Returns the path of code-server's entry script, installing it first when needed. */
 export function ensureCodeServer(): string {
-  if (fs.existsSync(MARKER) && fs.existsSync(CODE_SERVER_ENTRY)) return CODE_SERVER_ENTRY;
+  if (fs.existsSync(MARKER) && fs.existsSync(CODE_SERVER_ENTRY)) {
+    patchHandshakeTimeout();
+    return CODE_SERVER_ENTRY;
+  }
   const started = Date.now();
   ensureAptPackages();
   fs.mkdirSync(INSTALL_DIR, { recursive: true });
@@ -83,6 +98,7 @@ export function ensureCodeServer(): string {
   run('npm', ['install', '--omit=dev', '--no-save'], path.join(vscodeDir, 'extensions'), env);
 
   if (!fs.existsSync(CODE_SERVER_ENTRY)) throw new Error(`code-server install: ${CODE_SERVER_ENTRY} missing after install`);
+  patchHandshakeTimeout();
   fs.writeFileSync(MARKER, new Date().toISOString() + '\n');
   log(`installed code-server ${CODE_SERVER_VERSION} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   return CODE_SERVER_ENTRY;

@@ -1,7 +1,7 @@
 // `npm run test:integration`: builds the extension and the suite, starts code-server with fresh
 // user-data/extensions folders, opens the workbench in headless Chromium with the `payload` URL that makes
 // VS Code load the repo as a development extension and run dist/test/integration/index.js (mocha) in its
-// extension host, prints mocha's output and exits with the suite's status. Overall timeout: 5 minutes
+// extension host, prints mocha's output and exits with the suite's status. Overall timeout: 10 minutes
 // (LOCAL_GPT_TEST_TIMEOUT_MS). Filter tests with LOCAL_GPT_TEST_GREP=<regex> (passed through the host env).
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
@@ -13,7 +13,7 @@ import { REPO_ROOT, startCodeServer, type CodeServer } from './codeServer';
 const WORKBENCH_NOISE =
   /^(Resolving connection token|Resolved connection token|Creating a socket|Updating additional builtin extensions cache|\[Service Worker\]|ChatSessionStore:|getaddrinfo ENOTFOUND open-vsx\.org)/;
 
-const TIMEOUT_MS = Number(process.env.LOCAL_GPT_TEST_TIMEOUT_MS ?? 300_000);
+const TIMEOUT_MS = Number(process.env.LOCAL_GPT_TEST_TIMEOUT_MS ?? 600_000);
 
 async function main(): Promise<number> {
   const started = Date.now();
@@ -51,7 +51,7 @@ async function main(): Promise<number> {
     });
     page.on('crash', () => console.error('integration: the browser page crashed'));
     console.log(`integration: code-server ${server.url}, workspace ${server.workspace}`);
-    await page.goto(server.workbenchUrl({ payload }));
+    await page.goto(server.workbenchUrl({ payload }), { waitUntil: 'domcontentloaded', timeout: 120_000 });
     const code = await exitCode;
     console.log(`integration: suite exited with ${code} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return code;

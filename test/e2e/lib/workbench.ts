@@ -10,7 +10,7 @@ export class Workbench {
   constructor(readonly page: Page) {}
 
   /** Workbench rendered and the explorer shows `fileName` from the workspace. */
-  async waitReady(fileName = 'README.md', timeoutMs = 60_000): Promise<void> {
+  async waitReady(fileName = 'README.md', timeoutMs = 120_000): Promise<void> {
     await this.page.locator('.monaco-workbench').waitFor({ timeout: timeoutMs });
     await this.page.locator('.explorer-folders-view .monaco-list-row', { hasText: fileName }).first().waitFor({ timeout: timeoutMs });
   }
@@ -36,7 +36,7 @@ export class Workbench {
   }
 
   /** Runs a command palette entry by its full title, e.g. "Local GPT: Show Log". */
-  async runCommand(title: string, timeoutMs = 10_000): Promise<void> {
+  async runCommand(title: string, timeoutMs = 20_000): Promise<void> {
     await this.page.keyboard.press('Escape');
     await this.page.keyboard.press('F1');
     const input = this.page.locator('.quick-input-widget .quick-input-box input');
@@ -123,8 +123,11 @@ export class Workbench {
       throw new Error(`activity bar: no icon titled ${JSON.stringify(title)}`);
     }
     await icon.click();
-    await this.page.locator('.part.sidebar .composite.title', { hasText: title.toUpperCase() }).first()
-      .waitFor({ timeout: timeoutMs }).catch(() => undefined);
+    try {
+      await this.page.locator('.part.sidebar .composite.title', { hasText: title }).first().waitFor({ timeout: timeoutMs });
+    } catch {
+      throw new Error(`sidebar: ${JSON.stringify(title)} did not open after a click on its activity bar icon`);
+    }
   }
 
   /** The HTML document of the webview (the n-th visible one; views render in an overlay, not inside the sidebar). */

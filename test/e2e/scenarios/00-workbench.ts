@@ -5,6 +5,6 @@ export const scenario: Scenario = {
   name: 'workbench',
   async run({ wb, step }) {
     await step('workbench ready', () => wb.waitReady('README.md'));
-    await step('status bar item shows "Local GPT: idle"', () => wb.waitForStatusBar('Local GPT: idle', 30_000));
+    await step('status bar item shows "Local GPT: idle"', () => wb.waitForStatusBar('Local GPT: idle', 60_000));
   },
 };

@@ -6,11 +6,11 @@ export const scenario: Scenario = {
   async run({ wb, step, page }) {
     await step('Toggle Inline Completions turns it off', async () => {
       await wb.runCommand('Local GPT: Toggle Inline Completions');
-      await wb.waitForStatusBar('Local GPT: off', 10_000);
+      await wb.waitForStatusBar('Local GPT: off', 20_000);
     });
     await step('Toggle Inline Completions turns it on again', async () => {
       await wb.runCommand('Local GPT: Toggle Inline Completions');
-      await wb.waitForStatusBar('Local GPT: idle', 10_000);
+      await wb.waitForStatusBar('Local GPT: idle', 20_000);
     });
     await step('Show Log opens the Local GPT output', async () => {
       await wb.runCommand('Local GPT: Show Log');
