@@ -94,7 +94,8 @@ async function evaluate(
   const stop = (id: number) => id === 0 || newline.has(id);
   let exact = 0;
   let sim = 0;
-  for (const s of samples) {
+  for (const [k, s] of samples.entries()) {
+    if (k > 0 && k % 100 === 0) progress(`  ${lm.name}: ${k}/${samples.length} lines, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     const ids = tok.encode(s.prefix);
     const prompt = (s.fileStart ? [0, ...ids] : ids).slice(-(lm.contextLength - maxNew));
     const gen = await lm.greedy(prompt, maxNew, stop);
