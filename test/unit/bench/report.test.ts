@@ -1,0 +1,140 @@
+import { strict as assert } from 'node:assert';
+import { evaluateGoals } from '../../../bench/lib/goals';
+import { ANALYSIS_END, ANALYSIS_START, keptAnalysis, renderBenchmarks, table } from '../../../bench/lib/markdown';
+import { summarize } from '../../../bench/lib/stats';
+import type { BenchResults, LatencyCell, ScenarioResult, ThroughputCell } from '../../../bench/lib/types';
+import { resolveOptions } from '../../../bench/run';
+import { parseActivationMs } from '../../../bench/sections/pkg';
+
+const scenario = (name: string, ms: number[]): ScenarioResult => ({ name, ms: summarize(ms), promptTokens: 400, reusedTokens: 399, generatedTokens: 16 });
+
+function latencyCell(typedMs: number, coldMs: number, naiveMs: number, lagP99: number): LatencyCell {
+  return {
+    backend: 'native',
+    threads: 1,
+    dtype: 'int8',
+    model: 'embedded',
+    loadMs: 900,
+    workerLoadMs: 700,
+    rssMiB: { before: 60, loaded: 200, peak: 230 },
+    eventLoopLagMs: { idle: { p50: 1, p99: 2, max: 3, samples: 100 }, busy: { p50: 1, p99: lagP99, max: lagP99 + 1, samples: 500 } },
+    scenarios: [scenario('cold', [coldMs]), scenario('one more character', [typedMs])],
+    naive: [scenario('one more character', [naiveMs])],
+    wallMs: 1,
+  };
+}
+
+const SMALL = { vocab_size: 50257, n_positions: 1024, n_embd: 768, n_layer: 12, n_head: 12 };
+
+function decodeCell(msPerToken: number): ThroughputCell {
+  const ms = summarize([msPerToken]);
+  return {
+    model: 'gpt2-small',
+    dtype: 'int8',
+    backend: 'native',
+    threads: 1,
+    onnxFile: 'onnx/model_quantized.onnx',
+    loadMs: 3000,
+    prefill: [{ tokens: 256, requested: 256, ms: summarize([1000]), tokensPerS: { median: 256, best: 256, worst: 256 }, cpuMs: 1000 }],
+    decode: [{ context: 256, steps: 15, msPerToken: ms, tokensPerS: { median: 1000 / msPerToken, best: 1000 / msPerToken, worst: 1000 / msPerToken }, ortRunMsPerToken: 1, forwardMsPerToken: 1, cpuMsPerToken: 1, sysMsPerToken: 0 }],
+    naive: null,
+  };
+}
+
+function results(latency: LatencyCell[], cells: ThroughputCell[]): BenchResults {
+  return {
+    schema: 1,
+    name: 'test',
+    startedAt: '2026-01-01T00:00:00.000Z',
+    durationS: 10,
+    command: 'npm run bench',
+    options: {},
+    machine: { cpuModel: 'Test CPU', cores: 2, memoryGiB: 8, os: 'Linux', node: '20', versions: {}, loadAvgStart: [3, 2, 1], loadAvgEnd: [1, 1, 1], busyProcesses: [{ command: 'gpt-train', cpuPercent: 95 }] },
+    models: [{ key: 'gpt2-small', dir: '/m', shape: SMALL, source: 'random weights', params: 124e6 }],
+    throughput: [{ backend: 'native', threads: 1, ortMatMul: [], cells, wallMs: 1 }],
+    latency,
+    goals: [],
+    notes: [],
+  };
+}
+
+// 1e10 B/s read bandwidth; 1e11 flop/s
+const LIMITS = { readBytes: [{ threads: 1, value: 1e10, source: 'C read 256 MiB' }], flops: [{ threads: 1, value: 1e11, source: 'OpenBLAS sgemm' }] };
+
+describe('bench goals', () => {
+  it('passes the keystroke goal at <= 10% of a cold request and fails above, naming the configuration', () => {
+    const pass = evaluateGoals(results([latencyCell(9, 100, 50, 2)], []), LIMITS).find((g) => g.id === 'keystroke')!;
+    assert.equal(pass.status, 'PASS');
+    assert.equal(pass.display, '9%');
+    const fail = evaluateGoals(results([latencyCell(9, 100, 50, 2), latencyCell(30, 100, 50, 2)], []), LIMITS).find((g) => g.id === 'keystroke')!;
+    assert.equal(fail.status, 'FAIL');
+    assert.equal(fail.value, 0.3);
+    assert.ok(fail.details.some((d) => d.startsWith('native x1: 30%')), fail.details.join('\n'));
+  });
+
+  it('judges the speed-up over the naive pipeline and the event-loop lag', () => {
+    const goals = evaluateGoals(results([latencyCell(10, 100, 25, 12)], []), LIMITS);
+    const naive = goals.find((g) => g.id === 'vs-naive')!;
+    assert.equal(naive.display, '2.5x');
+    assert.equal(naive.status, 'FAIL');
+    const lag = goals.find((g) => g.id === 'event-loop')!;
+    assert.equal(lag.status, 'FAIL');
+    assert.equal(lag.value, 12);
+  });
+
+  it('compares decode against bytes per token over the read bandwidth', () => {
+    // int8 GPT-2 small at context 256 reads ~143 MB per token: 1e10 B/s allows ~70 tokens/s
+    const fast = evaluateGoals(results([], [decodeCell(20)]), LIMITS).find((g) => g.id === 'decode-roofline')!;
+    assert.equal(fast.status, 'PASS', fast.details.join('\n'));
+    const slow = evaluateGoals(results([], [decodeCell(100)]), LIMITS).find((g) => g.id === 'decode-roofline')!;
+    assert.equal(slow.status, 'FAIL');
+    assert.ok(slow.value! > 0.1 && slow.value! < 0.2, String(slow.value));
+  });
+
+  it('says "not measured" when the run had no such section', () => {
+    const goals = evaluateGoals(results([], []), LIMITS);
+    assert.equal(goals.find((g) => g.id === 'keystroke')!.status, 'NOT MEASURED');
+    assert.equal(goals.find((g) => g.id === 'decode-roofline')!.display, 'not measured in this run');
+  });
+});
+
+describe('bench markdown', () => {
+  it('renders a table with escaped pipes and right-aligned numbers', () => {
+    assert.equal(table(['a', 'n'], [['x|y', 3]]), '| a | n |\n|---|---:|\n| x\\|y | 3 |');
+  });
+
+  it('refuses a row whose width differs from the header', () => {
+    assert.throws(() => table(['a', 'b'], [['only one']]), /1 cells, the header 2/);
+  });
+
+  it('keeps the hand-written analysis of the previous file', () => {
+    const previous = `# old\n${ANALYSIS_START}\nKV copies dominate.\n${ANALYSIS_END}\ntail`;
+    assert.equal(keptAnalysis(previous), `${ANALYSIS_START}\nKV copies dominate.\n${ANALYSIS_END}`);
+    assert.match(keptAnalysis(null), /No analysis written yet/);
+  });
+
+  it('writes machine load, each goal with its status, and the kept analysis', () => {
+    const r = results([latencyCell(30, 100, 50, 2)], [decodeCell(100)]);
+    r.goals = evaluateGoals(r, LIMITS);
+    const md = renderBenchmarks(r, LIMITS, `${ANALYSIS_START}\nmine\n${ANALYSIS_END}`);
+    assert.match(md, /load average at start \(1\/5\/15 min\) \| 3\.00 \/ 2\.00 \/ 1\.00/);
+    assert.match(md, /gpt-train 95%/);
+    assert.match(md, /Typing one more character .* \| <= 10% \| 30% \| \*\*FAIL\*\*/);
+    assert.match(md, /mine/);
+    assert.match(md, /\| gpt2-small \| int8 \| native x1 \| 256 \|/);
+  });
+});
+
+describe('bench options and package', () => {
+  it('uses a smaller matrix for --quick, and explicit options win', () => {
+    const quick = resolveOptions({ quick: true, vsix: false });
+    assert.deepEqual([quick.threads, quick.dtypes, quick.lengths], [[1], ['int8'], [256]]);
+    const full = resolveOptions({ quick: false, vsix: false, threads: [2], only: ['latency'] });
+    assert.deepEqual([full.threads, full.dtypes, full.lengths, full.sections], [[2], ['fp32', 'int8'], [256, 1024], ['latency']]);
+  });
+
+  it('reads the activation time the integration suite prints (the last one)', () => {
+    assert.equal(parseActivationMs('x\n      activation time: 41.5 ms (VS Code 1.100.3, web)\n... activation time: 38 ms'), 38);
+    assert.equal(parseActivationMs('no such line'), null);
+  });
+});
