@@ -9,6 +9,10 @@ import { sourceWorker, WorkerClient, type ClientEvent } from '../../../src/exten
 import type { BackendName, GenerationOptions } from '../../../src/engine/protocol';
 import { generateGreedy } from '../../../src/model/gpt';
 import { tinyGpt2 } from './fixtures/tinyModels';
+import { greedyByRecompute, tinyLlama } from './fixtures/tinyLlama';
+import { startBackend } from '../../../src/engine/backend';
+import { inspectModelFolder } from '../../../src/engine/modelFolder';
+import { EngineSession } from '../../../src/engine/session';
 
 const WORKER = path.resolve(__dirname, '../../../src/engine/worker.ts');
 const WASM = path.resolve(__dirname, '../../../node_modules/onnxruntime-web/dist');
@@ -17,9 +21,21 @@ const greedy: GenerationOptions = { maxNewTokens: 8, temperature: 0, topK: 0, to
 describe('engine backends (worker thread, native and wasm)', function () {
   this.timeout(180_000); // two workers start transformers.js; slow on a busy 2-core machine
   const prompt = 'function add(a, b) {\n  return';
+  let llamaExpected = '';
+
+  before(async () => {
+    // What the Llama fixture must generate, by full recompute in this process (onnxruntime-node).
+    const transformers = await startBackend('native', { wasmPaths: '', threads: 1 });
+    const session = await EngineSession.open(transformers, inspectModelFolder(tinyLlama(), { quantized: false }), { name: 'llama', backend: 'native', threads: 1 });
+    try {
+      llamaExpected = session.decode(await greedyByRecompute(session.lm, session.encode(prompt), greedy.maxNewTokens));
+    } finally {
+      await session.dispose();
+    }
+  });
 
   for (const backend of ['native', 'wasm'] as BackendName[]) {
-    it(`${backend}: generates the reference greedy tokens, and reuses the prefix on the next keystroke`, async () => {
+    it(`${backend}: GPT-2 generates the reference greedy tokens and reuses the prefix on the next keystroke; Llama matches full recompute`, async () => {
       const model = tinyGpt2();
       const events: ClientEvent[] = [];
       const client = new WorkerClient(
@@ -47,6 +63,13 @@ describe('engine backends (worker thread, native and wasm)', function () {
         const typedExpected = model.tokenizer.decode(generateGreedy(model.config, model.weights, typedIds, greedy.maxNewTokens).filter((t) => t !== 0));
         assert.equal(typed?.text, typedExpected.replace(/\uFFFD+$/, ''));
         assert.ok((typed?.timings.reusedTokens ?? 0) >= ids.length - 1, `reused ${typed?.timings.reusedTokens} of ${typedIds.length}`);
+
+        // The same worker switches to a Llama-architecture model.
+        const loaded = await client.request((id) => ({ type: 'load', id, source: { kind: 'local', dir: tinyLlama() }, quantized: false, cacheDir: '/nonexistent', allowDownloads: false, remoteHost: 'http://127.0.0.1:9/' }), 60_000);
+        assert.ok(loaded.type === 'ready' && loaded.model.modelType === 'llama' && loaded.model.backend === backend, JSON.stringify(loaded));
+        const llama = await client.complete(prompt, greedy);
+        assert.equal(llama?.text, llamaExpected);
+        assert.ok(llamaExpected.length > 0);
       } finally {
         await client.dispose();
       }

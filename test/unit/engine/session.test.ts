@@ -11,6 +11,7 @@ import type { GenerationOptions } from '../../../src/engine/protocol';
 import { EngineSession, sliceSequence, type KvCache } from '../../../src/engine/session';
 import { generateGreedy } from '../../../src/model/gpt';
 import { tinyGpt2 } from './fixtures/tinyModels';
+import { greedyByRecompute, tinyLlama } from './fixtures/tinyLlama';
 
 const greedy = (maxNewTokens: number): GenerationOptions => ({ maxNewTokens, temperature: 0, topK: 0, topP: 1, seed: 0, stop: [] });
 const never = () => false;
@@ -86,6 +87,29 @@ describe('engine/session (tiny GPT-2 on onnxruntime-node, in process)', function
       assert.equal(out.status === 'done' && out.ids.length, 4);
     } finally {
       await q8.dispose();
+    }
+  });
+
+  it('a Llama-architecture model (RoPE, grouped-query attention, untied head): cached decoding equals full recompute, with prefix reuse', async () => {
+    const llama = await EngineSession.open(transformers, inspectModelFolder(tinyLlama(), { quantized: false }), { name: 'llama', backend: 'native', threads: 1 });
+    try {
+      assert.equal(llama.info.modelType, 'llama');
+      const lm = counting(llama.lm);
+      const gen = new PrefixReusingGenerator<KvCache>(lm, llama);
+      for (const text of ['function add(a, b) {', 'function add(a, b) {\n', 'function sub(a, b) {\n']) {
+        const ids = llama.encode(text);
+        const before = lm.tokensRun;
+        const out = await gen.generate(ids, greedy(6), never);
+        assert.equal(out.status, 'done');
+        if (out.status !== 'done') return;
+        assert.deepEqual(out.ids, await greedyByRecompute(llama.lm, ids, 6), text);
+        if (text.endsWith('\n')) assert.ok(out.timings.reusedTokens > 0, `${text}: reused ${out.timings.reusedTokens}`);
+        // decode runs every generated token but the last, which is run too when EOS followed it
+        const decodeRuns = out.stopReason === 'eos' ? out.ids.length : Math.max(0, out.ids.length - 1);
+        assert.equal(lm.tokensRun - before, ids.length - out.timings.reusedTokens + decodeRuns, `${text}: tokens run`);
+      }
+    } finally {
+      await llama.dispose();
     }
   });
 
