@@ -70,11 +70,12 @@ async function main(): Promise<void> {
     .option('--cache-dir <dir>', 'where downloaded models go', path.join(ROOT, '.cache', 'models'))
     .option('--bundle', 'run dist/worker.js (npm run build) instead of the TypeScript source', false)
     .option('--measure', 'also time: same spot again, one more character, a new line', false)
+    .option('--repeat <n>', 'with --measure, run each case n times and report the fastest and the median', (v) => parseInt(v, 10), 1)
     .parse();
   const [position] = program.processedArgs as [ReturnType<typeof parsePosition>];
   const o = program.opts<{
     model?: string; backend: string; threads: number; fp32: boolean; maxTokens?: number; temperature?: number; seed?: number;
-    multiline?: string; allowDownloads: boolean; cacheDir: string; bundle: boolean; measure: boolean;
+    multiline?: string; allowDownloads: boolean; cacheDir: string; bundle: boolean; measure: boolean; repeat: number;
   }>();
 
   const { settings, warnings } = normalizeSettings({
@@ -132,18 +133,35 @@ async function main(): Promise<void> {
     console.log('------------------');
     describe('first request (model loaded)', first);
     if (o.measure) {
-      pipeline.reset();
-      describe('same spot again (cache cleared)', await pipeline.complete(request(text, offset), never));
+      /** Runs a case `--repeat` times from the same cache state and prints the fastest and the median. */
+      const timed = async (label: string, setup: () => Promise<unknown>, run: () => Promise<CompletionResult | null>) => {
+        const runs: CompletionResult[] = [];
+        for (let i = 0; i < Math.max(1, o.repeat); i++) {
+          await setup();
+          pipeline.reset();
+          const r = await run();
+          if (r) runs.push(r);
+        }
+        if (runs.length === 0) return describe(label, null);
+        runs.sort((a, b) => a.latencyMs - b.latencyMs);
+        describe(runs.length > 1 ? `${label} [fastest of ${runs.length}]` : label, runs[0]);
+        if (runs.length > 1) console.log(`    median ${ms(runs[runs.length >> 1].latencyMs)}`);
+      };
+      const here = request(text, offset);
+      const warm = () => pipeline.complete(here, never); // leaves the worker's cache at this spot
+      await timed('same spot again', warm, () => pipeline.complete(here, never));
       const typed = first?.text ? first.text[0] : ' ';
-      const oneMore = text.slice(0, offset) + typed + text.slice(offset);
-      pipeline.reset();
-      describe(`one more character (${JSON.stringify(typed)})`, await pipeline.complete(request(oneMore, offset + 1), never));
-      describe('typing through the suggestion (cache)', await pipeline.complete(request(oneMore, offset + 1), never));
+      const oneMore = request(text.slice(0, offset) + typed + text.slice(offset), offset + 1);
+      await timed(`one more character (${JSON.stringify(typed)})`, warm, () => pipeline.complete(oneMore, never));
+      await pipeline.complete(oneMore, never);
+      describe('typing through the suggestion (cache)', await pipeline.complete(request(text.slice(0, offset) + typed + text.slice(offset), offset + 1), never));
       const indent = /^[ \t]*/.exec(text.slice(text.lastIndexOf('\n', offset - 1) + 1, offset))?.[0] ?? '';
       const accepted = text.slice(0, offset) + (first?.text ?? '') + '\n' + indent;
-      const rest = text.slice(offset);
-      pipeline.reset();
-      describe('accept, then a new line', await pipeline.complete(request(accepted + rest, accepted.length), never));
+      const newLine = request(accepted + text.slice(offset), accepted.length);
+      const acceptedHere = request(text.slice(0, offset) + (first?.text ?? '') + text.slice(offset), offset + (first?.text.length ?? 0));
+      await timed('accept, then a new line', () => pipeline.complete(acceptedHere, never), () => pipeline.complete(newLine, never));
+      const other = request(text, Math.max(0, text.lastIndexOf('\n', Math.floor(text.length / 3))));
+      await timed('cold prompt (nothing reusable)', () => pipeline.complete(other, never), () => pipeline.complete(here, never));
     }
   } finally {
     await client.dispose();
