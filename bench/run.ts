@@ -75,6 +75,7 @@ export interface BenchOptions {
   lengths?: number[];
   decodeTokens?: number;
   budget?: number;
+  cellTimeout?: number;
   vsix: boolean;
 }
 
@@ -93,6 +94,7 @@ export function resolveOptions(o: BenchOptions) {
     lengths: o.lengths ?? (q ? [256] : [256, 1024]),
     decodeTokens: o.decodeTokens ?? (q ? 8 : 16),
     budgetMs: (o.budget ?? (q ? 3 : 8)) * 1000,
+    cellTimeoutMs: (o.cellTimeout ?? 600) * 1000,
     vsix: o.vsix,
   };
 }
@@ -195,7 +197,7 @@ export async function runBench(o: BenchOptions, command: string): Promise<BenchR
             : null,
           promptText,
         };
-        const run = await runCell<ThroughputGroup>(path.join(__dirname, 'cells', 'throughput.ts'), input, { timeoutMs: 8 * 60_000, label: `throughput ${backend} x${threads}`, log });
+        const run = await runCell<ThroughputGroup>(path.join(__dirname, 'cells', 'throughput.ts'), input, { timeoutMs: opt.cellTimeoutMs, label: `throughput ${backend} x${threads}`, log });
         if (run.ok) {
           const group = run.result!;
           // naive runs only for int8 cells: drop the fp32 ones the cell measured anyway
@@ -247,7 +249,7 @@ export async function runBench(o: BenchOptions, command: string): Promise<BenchR
           : []),
       ],
     };
-    const run = await runCell<OptionsVariantResult[]>(path.join(__dirname, 'cells', 'options.ts'), input, { timeoutMs: 5 * 60_000, label: 'options', log });
+    const run = await runCell<OptionsVariantResult[]>(path.join(__dirname, 'cells', 'options.ts'), input, { timeoutMs: opt.cellTimeoutMs, label: 'options', log });
     results.sessionOptions = run.ok ? { results: run.result! } : { results: [], error: run.error };
     log(`   (${(run.wallMs / 1000).toFixed(0)} s)`);
   }
@@ -270,7 +272,7 @@ export async function runBench(o: BenchOptions, command: string): Promise<BenchR
           naive: true,
           workerFile: path.join(ROOT, 'src', 'engine', 'worker.ts'),
         };
-        const run = await runCell<LatencyCell>(path.join(__dirname, 'cells', 'latency.ts'), input, { timeoutMs: 6 * 60_000, label: `latency ${backend} x${threads}`, log });
+        const run = await runCell<LatencyCell>(path.join(__dirname, 'cells', 'latency.ts'), input, { timeoutMs: opt.cellTimeoutMs, label: `latency ${backend} x${threads}`, log });
         if (run.ok) results.latency.push(run.result!);
         else
           results.latency.push({
@@ -342,6 +344,7 @@ async function main(): Promise<void> {
     .option('--lengths <list>', 'prefill prompt lengths, clamped to the context window (default 256,1024; quick 256)', positiveInts)
     .option('--decode-tokens <n>', 'tokens decoded after each prefill (default 16, quick 8)', positiveInt)
     .option('--budget <s>', 'stop repeating a measurement after this many seconds (default 8, quick 3)', positiveInt)
+    .option('--cell-timeout <s>', 'stop a cell process after this many seconds (default 600)', positiveInt)
     .option('--vsix', 'build the VSIX first (npm run package)', false)
     .parse();
   const o = program.opts<BenchOptions>();

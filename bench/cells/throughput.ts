@@ -57,14 +57,20 @@ async function ortMatMul(input: ThroughputInput): Promise<RateMeasure[]> {
     try {
       const feeds = { X: new ort.Tensor('float32', x, [M, K]) };
       await session.run(feeds); // warm-up
-      const samples = await repeat(Math.max(3, input.repeats * 2), input.budgetMs / 4, async () => {
+      const cpu: number[] = [];
+      const samples = await repeat(Math.max(5, input.repeats * 4), input.budgetMs / 4, async () => {
+        const c0 = process.cpuUsage();
         const t0 = now();
         await session.run(feeds);
-        return now() - t0;
+        const dt = now() - t0;
+        const c = process.cpuUsage(c0);
+        cpu.push((c.user + c.system) / 1000);
+        return dt;
       });
       const ms = summarize(samples);
+      const cpuMs = summarize(cpu);
       const work = 2 * M * N * K;
-      out.push({ label: `ORT ${input.backend} ${int8 ? 'int8 MatMulInteger' : 'fp32 MatMul'} ${M}x${K}x${N}`, threads: input.threads, work, unit: 'flop', ms, rate: rateOf(work, ms) });
+      out.push({ label: `ORT ${input.backend} ${int8 ? 'int8 MatMulInteger' : 'fp32 MatMul'} ${M}x${K}x${N}`, threads: input.threads, work, unit: 'flop', ms, rate: rateOf(work, ms), cpuMs, cpuRate: rateOf(work, cpuMs) });
       log(`${out[out.length - 1].label}: ${(rateOf(work, ms).best / 1e9).toFixed(1)} GFLOP/s best, ${(rateOf(work, ms).median / 1e9).toFixed(1)} median`);
     } finally {
       await session.release();
@@ -204,7 +210,7 @@ async function measureModel(transformers: Transformers, input: ThroughputInput, 
   }
 
   let naive: NaiveCompare | null = null;
-  if (input.naive && input.naive.models.includes(m.key)) naive = await compareNaive(transformers, input, m, session, generator, folder.dtype);
+  if (input.naive && m.dtype === 'int8' && input.naive.models.includes(m.key)) naive = await compareNaive(transformers, input, m, session, generator, folder.dtype);
   await session.dispose();
   return {
     model: m.key,

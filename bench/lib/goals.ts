@@ -72,11 +72,14 @@ export function evaluateGoals(r: Pick<BenchResults, 'models' | 'throughput' | 'l
         const cold = scenario(c, 'cold');
         if (!typed || !cold) return [];
         const v = typed.ms.median / cold.ms.median;
-        return [{ value: v, pass: v <= TARGETS.keystrokeShareOfCold, detail: `${c.backend} x${c.threads}: ${pct(v)} (${ms(typed.ms.median)} / ${ms(cold.ms.median)})` }];
+        // "prompt cached" runs 1 prompt token + the 16 decode steps: the floor prefix reuse can reach.
+        const cached = scenario(c, 'prompt cached');
+        const floor = cached ? `; decode alone ("prompt cached") is ${pct(cached.ms.median / cold.ms.median)} of cold` : '';
+        return [{ value: v, pass: v <= TARGETS.keystrokeShareOfCold, detail: `${c.backend} x${c.threads}: ${pct(v)} (${ms(typed.ms.median)} / ${ms(cold.ms.median)}; ${typed.reusedTokens} of ${typed.promptTokens} prompt tokens reused${floor})` }];
       }),
       'max',
       pct,
-      'Not met: with prefix reuse only ~1-2 prompt tokens run, so the request is 16 decode steps; it stays above 10% of a cold request because the embedded model is small enough that a cold prefill costs only a few decode steps (see the decode/prefill columns).',
+      'Why: with the prefix reused only 1-2 prompt tokens run, so the request is the 16 decode steps. When decode alone ("prompt cached") is above 10% of a cold request, prefix reuse cannot reach the goal: each decode step must get cheaper (per-step overheads dominate a model this small, see the throughput table: decode is a few % of its bandwidth roofline).',
     ),
   );
 
@@ -101,7 +104,7 @@ export function evaluateGoals(r: Pick<BenchResults, 'models' | 'throughput' | 'l
         : [],
       'min',
       pct,
-      'Not met: see "Where decode time goes" (per-step time is far above the weight-read time; the KV cache is copied in and out of ONNX Runtime every step and the machine was shared).',
+      'Why: compare "ms/token" with "ORT run" and "CPU" in the throughput table: wall time far above CPU time means the step waited for a core (shared machine); CPU time far above the roofline time is the engine. Decode time growing with the context (256 vs ~1k rows) is the KV cache, copied in and out of ONNX Runtime every step. See the analysis.',
     ),
   );
   goals.push(
@@ -121,7 +124,7 @@ export function evaluateGoals(r: Pick<BenchResults, 'models' | 'throughput' | 'l
         : [],
       'min',
       pct,
-      'Not met: the graph computes logits for every prompt position (discarded but the last), the full masked attention rectangle per 128-token chunk, and int8 MatMulInteger runs below the fp32 sgemm rate here.',
+      'Why: the graph computes logits for every prompt position (all discarded but the last: the "discarded logits" share below) and the full masked score rectangle per 128-token chunk; on a shared machine, also waiting for a core (compare the CPU-time share).',
     ),
   );
 
@@ -136,11 +139,13 @@ export function evaluateGoals(r: Pick<BenchResults, 'models' | 'throughput' | 'l
         const naive = scenario(c, 'one more character', true);
         if (!ours || !naive) return [];
         const v = naive.ms.median / ours.ms.median;
-        return [{ value: v, pass: v >= TARGETS.speedupOverNaive, detail: `${c.backend} x${c.threads}: ${v.toFixed(1)}x (${ms(naive.ms.median)} naive / ${ms(ours.ms.median)})` }];
+        const cold = scenario(c, 'cold');
+        const vsCold = cold ? `; naive vs our cold request ${(naive.ms.median / cold.ms.median).toFixed(1)}x` : '';
+        return [{ value: v, pass: v >= TARGETS.speedupOverNaive, detail: `${c.backend} x${c.threads}: ${v.toFixed(1)}x (${ms(naive.ms.median)} naive / ${ms(ours.ms.median)}${vsCold})` }];
       }),
       'min',
       (v) => `${v.toFixed(1)}x`,
-      'Not met: on the small embedded model both are dominated by the 16 decode steps, which cost the same in both (same ONNX graph); prefix reuse saves only the prefill.',
+      'Why: both run the same ONNX graph, so the 16 decode steps cost about the same in both; our gain is the prefill that prefix reuse skips. It is below 3x when decode dominates the naive request too (see the goal above).',
     ),
   );
 
@@ -160,7 +165,7 @@ export function evaluateGoals(r: Pick<BenchResults, 'models' | 'throughput' | 'l
       }),
       'max',
       ms,
-      'Not met: compare with the idle reference; when it is high too, the lag comes from the machine being oversubscribed (other processes), not from the worker.',
+      'Why: compare with the idle reference (the same process with the worker idle): when that is high too, the lag comes from the machine being oversubscribed (other processes), not from the completions.',
     ),
   );
   return goals;

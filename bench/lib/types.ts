@@ -41,6 +41,9 @@ export interface RateMeasure {
   ms: Summary;
   /** Units per second: median, best and worst run. */
   rate: RateSummary;
+  /** Process CPU time per run and the rate on it: for one thread, the speed while it holds a core. */
+  cpuMs?: Summary;
+  cpuRate?: RateSummary;
 }
 
 export interface RooflineResults {

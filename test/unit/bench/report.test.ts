@@ -5,6 +5,7 @@ import { summarize } from '../../../bench/lib/stats';
 import type { BenchResults, LatencyCell, ScenarioResult, ThroughputCell } from '../../../bench/lib/types';
 import { resolveOptions } from '../../../bench/run';
 import { parseActivationMs } from '../../../bench/sections/pkg';
+import { deriveLimits } from '../../../bench/sections/roofline';
 
 const scenario = (name: string, ms: number[]): ScenarioResult => ({ name, ms: summarize(ms), promptTokens: 400, reusedTokens: 399, generatedTokens: 16 });
 
@@ -136,5 +137,33 @@ describe('bench options and package', () => {
   it('reads the activation time the integration suite prints (the last one)', () => {
     assert.equal(parseActivationMs('x\n      activation time: 41.5 ms (VS Code 1.100.3, web)\n... activation time: 38 ms'), 38);
     assert.equal(parseActivationMs('no such line'), null);
+  });
+});
+
+describe('bench limits', () => {
+  it('uses the best of wall and CPU-time rates for one thread, and wall rates only for more threads', () => {
+    const measure = (label: string, threads: number, unit: 'flop' | 'byte', wallMs: number, cpuMs: number) => ({
+      label,
+      threads,
+      work: 1e9,
+      unit,
+      ms: summarize([wallMs]),
+      rate: { median: 1e12 / wallMs, best: 1e12 / wallMs, worst: 1e12 / wallMs },
+      cpuMs: summarize([cpuMs]),
+      cpuRate: { median: 1e12 / cpuMs, best: 1e12 / cpuMs, worst: 1e12 / cpuMs },
+    });
+    const limits = deriveLimits(
+      {
+        native: { available: true, measures: [measure('read 128 MiB', 1, 'byte', 100, 40), measure('read 128 MiB', 2, 'byte', 50, 60), measure('sgemm 256x768x3072', 1, 'flop', 20, 10)] },
+        js: [],
+        limits: { flops: [], readBytes: [] },
+      },
+      [],
+    );
+    const one = limits.readBytes.filter((l) => l.threads === 1).sort((a, b) => b.value - a.value)[0];
+    assert.equal(one.value, 25e9); // 1 GB in 40 ms of CPU time
+    assert.match(one.source, /on CPU time/);
+    assert.deepEqual(limits.readBytes.filter((l) => l.threads === 2).map((l) => l.value), [20e9]);
+    assert.equal(Math.max(...limits.flops.map((l) => l.value)), 100e9);
   });
 });
