@@ -130,9 +130,14 @@ export type WorkerToHost =
   | { type: 'ready'; id: number; model: ModelInfo; loadMs: number }
   | { type: 'result'; id: number; text: string; generatedTokens: number; stopReason: StopReason; timings: GenerationTimings }
   | { type: 'cancelled'; id: number }
+  /** A long request is still running (sent at most every ALIVE_INTERVAL_MS): the host's hang deadline restarts. */
+  | { type: 'alive'; id: number }
   | AttentionResultMessage
   | { type: 'error'; id: number | null; code: ErrorCode; message: string }
   | { type: 'disposed' };
+
+/** How often a running request says it is alive, ms. */
+export const ALIVE_INTERVAL_MS = 2000;
 
 export type Parsed<T> = { ok: true; message: T } | { ok: false; error: string };
 
@@ -247,6 +252,7 @@ export const WORKER_MESSAGE_VALIDATORS: Record<WorkerToHost['type'], Record<stri
   ready: { id: requestId, model: modelInfo, loadMs: num({ min: 0 }) },
   result: { id: requestId, text: str, generatedTokens: num({ int: true, min: 0 }), stopReason: oneOf('eos', 'stop', 'maxTokens', 'contextFull'), timings },
   cancelled: { id: requestId },
+  alive: { id: requestId },
   attentionResult: ATTENTION_RESULT_FIELDS,
   error: {
     id: nullable(requestId),

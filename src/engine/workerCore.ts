@@ -12,6 +12,7 @@ import { PrefixReusingGenerator, type CausalLm } from './generate';
 import { inspectModelFolder, ModelFolderError } from './modelFolder';
 import { sourceName } from './modelSource';
 import {
+  ALIVE_INTERVAL_MS,
   messageIdOf,
   parseHostMessage,
   type BackendName,
@@ -182,7 +183,16 @@ export class WorkerCore {
         if (!session || !generator) throw new RequestError('notLoaded', 'no model is loaded yet (send "load" first)');
         let outcome;
         try {
-          outcome = await generator.generate(session.encode(m.prompt), m.options, () => job.cancelled);
+          let lastSign = performance.now();
+          const isCancelled = () => {
+            // Called between forward calls: a long generation shows the host it is not hung.
+            if (performance.now() - lastSign >= ALIVE_INTERVAL_MS) {
+              lastSign = performance.now();
+              this.deps.post({ type: 'alive', id: m.id });
+            }
+            return job.cancelled;
+          };
+          outcome = await generator.generate(session.encode(m.prompt), m.options, isCancelled);
         } catch (e) {
           generator.reset(); // the cache may be half-updated
           throw new RequestError('generationFailed', `generation failed: ${(e as Error).message}`);

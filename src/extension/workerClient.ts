@@ -56,7 +56,7 @@ export function sourceWorker(sourcePath: string): WorkerFactory {
 export interface WorkerClientOptions {
   /** How to start the worker thread: `bundledWorker('dist/worker.js')` or `sourceWorker(...)`. */
   createWorker: WorkerFactory;
-  /** A request with no reply for this long means the worker hangs, ms. */
+  /** A request with no reply (nor progress / alive message) for this long means the worker hangs, ms. */
   replyDeadlineMs?: number;
   /** The worker must report `started` (runtime imported) within this, ms. */
   startDeadlineMs?: number;
@@ -277,13 +277,15 @@ export class WorkerClient implements CompletionEngine {
   }
 
   private dispatch(message: WorkerToHost): void {
-    if (message.type === 'progress') {
+    if (message.type === 'progress' || message.type === 'alive') {
       const pending = this.pending.get(message.id);
       if (pending) {
-        clearTimeout(pending.timer); // progress proves the worker is alive
+        clearTimeout(pending.timer); // the worker is alive: the hang deadline starts again
         pending.timer = this.deadline(message.id, pending.deadlineMs);
       }
-      this.options.onEvent?.({ type: 'progress', phase: message.phase, file: message.file, loadedBytes: message.loadedBytes, totalBytes: message.totalBytes });
+      if (message.type === 'progress') {
+        this.options.onEvent?.({ type: 'progress', phase: message.phase, file: message.file, loadedBytes: message.loadedBytes, totalBytes: message.totalBytes });
+      }
       return;
     }
     const id = 'id' in message ? message.id : null;

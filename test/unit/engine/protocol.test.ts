@@ -23,6 +23,7 @@ describe('engine/protocol', () => {
     { type: 'ready', id: 1, model, loadMs: 12 },
     { type: 'result', id: 3, text: 'x', generatedTokens: 1, stopReason: 'stop', timings },
     { type: 'cancelled', id: 3 },
+    { type: 'alive', id: 3 },
     { type: 'error', id: null, code: 'backendFailed', message: 'no' },
     { type: 'disposed' },
   ];

@@ -107,6 +107,13 @@ describe('extension/workerClient (fake workers)', function () {
     await c.dispose();
   });
 
+  it('a long request that keeps saying "alive" is not mistaken for a hang', async () => {
+    const { c, starts } = client('long-alive', { replyDeadlineMs: 600 });
+    assert.equal((await c.complete('slowly', greedy))?.text, 'ok:slowly');
+    assert.equal(starts(), 1);
+    await c.dispose();
+  });
+
   it('a worker that cannot start its runtime fails with its message, and the editor is not blocked', async () => {
     const { c } = client('fail-start');
     await assert.rejects(c.complete('x', greedy), /no runtime here/);
