@@ -29,6 +29,8 @@ interface Metrics {
   lines: number;
   tokens: number;
   seconds: number;
+  /** Predictions for the first held-out lines, in order (never picked by quality). */
+  predictions: string[];
 }
 
 function readTokens(file: string): Uint16Array {
@@ -69,6 +71,7 @@ async function evaluate(
   byteLen: Uint32Array,
   maxNew: number,
   progress: (msg: string) => void,
+  keepPredictions = 0,
 ): Promise<Metrics> {
   const t0 = Date.now();
   let nats = 0;
@@ -94,6 +97,7 @@ async function evaluate(
   const stop = (id: number) => id === 0 || newline.has(id);
   let exact = 0;
   let sim = 0;
+  const predictions: string[] = [];
   for (const [k, s] of samples.entries()) {
     if (k > 0 && k % 100 === 0) progress(`  ${lm.name}: ${k}/${samples.length} lines, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     const ids = tok.encode(s.prefix);
@@ -101,6 +105,7 @@ async function evaluate(
     const gen = await lm.greedy(prompt, maxNew, stop);
     const text = tok.decode(gen.filter((id) => id !== 0));
     const pred = text.split('\n')[0].trimEnd();
+    if (k < keepPredictions) predictions.push(pred);
     if (pred === s.target) exact++;
     sim += editSimilarity(pred, s.target);
   }
@@ -114,7 +119,24 @@ async function evaluate(
     lines: samples.length,
     tokens: count,
     seconds: (Date.now() - t0) / 1000,
+    predictions,
   };
+}
+
+/** The first held-out lines with every model's completion: `code` cells, pipes escaped. */
+function examplesTable(rows: Metrics[], samples: LineSample[], count: number): string {
+  const cell = (text: string) => (text.trim() === '' ? '(empty)' : '`' + text.replace(/\|/g, '\\|').replace(/`/g, "'") + '`');
+  const lastLine = (prefix: string) => prefix.slice(prefix.lastIndexOf('\n') + 1);
+  const lines = [
+    `| file:line | line so far | expected | ${rows.map((r) => r.model).join(' | ')} |`,
+    `|---|---|---|${rows.map(() => '---').join('|')}|`,
+  ];
+  for (let i = 0; i < Math.min(count, samples.length); i++) {
+    const s = samples[i];
+    const preds = rows.map((r) => cell(r.predictions[i] ?? ''));
+    lines.push(`| ${s.file}:${s.line + 1} | ${cell(lastLine(s.prefix))} | ${cell(s.target)} | ${preds.join(' | ')} |`);
+  }
+  return lines.join('\n');
 }
 
 function markdownTable(rows: Metrics[]): string {
@@ -142,9 +164,10 @@ async function main(): Promise<void> {
     .option('--ngram-order <n>', 'order of the n-gram baseline (0: skip it)', (v) => parseInt(v, 10), 4)
     .option('--reference', 'use the TS reference forward pass even when onnx/model.onnx exists (slow)', false)
     .option('--json <file>', 'also write the metrics as JSON')
+    .option('--examples <n>', 'print the first N held-out line completions of every model (not cherry-picked)', (v) => parseInt(v, 10), 0)
     .parse();
   const [modelDir] = program.args;
-  const o = program.opts<{ data: string; valTokens: number; maxLines: number; perFile: number; maxNew: number; ngramOrder: number; reference: boolean; json?: string }>();
+  const o = program.opts<{ data: string; valTokens: number; maxLines: number; perFile: number; maxNew: number; ngramOrder: number; reference: boolean; json?: string; examples: number }>();
   const log = (m: string) => console.error(m);
 
   const config = readModelConfig(modelDir);
@@ -164,16 +187,17 @@ async function main(): Promise<void> {
   const samples = selectLines(readValFiles(path.join(o.data, 'val-files.jsonl')), o.maxLines, o.perFile);
   log(`eval: ${windows.length} windows of ${windowLen - 1} predicted tokens, ${samples.length} held-out lines, tokenizer from ${tokDir}`);
 
-  const rows: Metrics[] = [await evaluate(gpt, windows, samples, tok, byteLen, o.maxNew, log)];
+  const rows: Metrics[] = [await evaluate(gpt, windows, samples, tok, byteLen, o.maxNew, log, o.examples)];
   if (o.ngramOrder > 0) {
     const t0 = Date.now();
     const train = readTokens(path.join(o.data, 'train.bin'));
     const ngram = NGramModel.train(train, config.vocab_size, o.ngramOrder);
     log(`  ${o.ngramOrder}-gram trained on ${train.length} tokens in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    rows.push(await evaluate(new NGramLanguageModel(ngram, gpt.contextLength), windows, samples, tok, byteLen, o.maxNew, log));
+    rows.push(await evaluate(new NGramLanguageModel(ngram, gpt.contextLength), windows, samples, tok, byteLen, o.maxNew, log, o.examples));
   }
   console.log(`\nEvaluation of ${modelDir} (${windows.length * (windowLen - 1)} val tokens, ${samples.length} lines from ${o.data}/val-files.jsonl)\n`);
   console.log(markdownTable(rows));
+  if (o.examples > 0) console.log(`\nFirst ${Math.min(o.examples, samples.length)} held-out lines (greedy, to end of line):\n\n${examplesTable(rows, samples, o.examples)}`);
   if (o.json) fs.writeFileSync(o.json, JSON.stringify({ modelDir, data: o.data, rows }, null, 2) + '\n');
 }
 
