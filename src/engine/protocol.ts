@@ -279,5 +279,6 @@ export function parseWorkerMessage(data: unknown): Parsed<WorkerToHost> {
 
 /** The id of a request-shaped message, if it has one, so an error reply can name it. */
 export function messageIdOf(data: unknown): number | null {
-  return isRecord(data) && typeof data.id === 'number' && Number.isInteger(data.id) ? data.id : null;
+  // Only an id the host's validator accepts (a negative one would make the error reply itself malformed).
+  return isRecord(data) && typeof data.id === 'number' && Number.isInteger(data.id) && data.id >= 0 ? data.id : null;
 }
