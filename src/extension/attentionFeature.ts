@@ -98,6 +98,8 @@ class AttentionController implements vscode.Disposable {
   private followTimer: NodeJS.Timeout | null = null;
   /** Increases with every request; an older reply is dropped. */
   private generation = 0;
+  /** An Explain Attention command is running: background follow-ups wait rather than supersede it. */
+  private commandRunning = false;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -141,6 +143,15 @@ class AttentionController implements vscode.Disposable {
   // Commands
 
   async explainCommand(arg: unknown): Promise<ExplainResult> {
+    this.commandRunning = true;
+    try {
+      return await this.explain(arg);
+    } finally {
+      this.commandRunning = false;
+    }
+  }
+
+  private async explain(arg: unknown): Promise<ExplainResult> {
     const editor = vscode.window.activeTextEditor;
     if (!editor) {
       const message = 'Explain Attention needs an open editor: put the cursor after the code you want explained.';
@@ -283,6 +294,7 @@ class AttentionController implements vscode.Disposable {
     const c = this.current;
     const editor = vscode.window.activeTextEditor;
     if (!c || !editor || this.pinned || !this.deps.settings.current.attention.followCursor || !this.view.visible) return;
+    if (this.commandRunning) return this.scheduleFollow(); // the command's result comes first
     if (editor.document.uri.scheme === 'output') return;
     const doc = editor.document;
     const cursor = doc.offsetAt(editor.selection.active);

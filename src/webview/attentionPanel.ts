@@ -174,7 +174,6 @@ function drawControls(s: AttentionSnapshot): void {
 function drawWeights(s: AttentionSnapshot, weights: Float32Array | null): void {
   const q = state.query;
   const max = weights ? scaleMax(weights, q) : 0;
-  ui.tokens.setAttribute('aria-activedescendant', `tok-${q}`);
   ui.tokens.classList.toggle('pending', weights === null);
   for (let i = 0; i < spans.length; i++) {
     const span = spans[i];

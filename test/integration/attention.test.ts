@@ -14,7 +14,7 @@ const explainAttention = (arg?: unknown) => vscode.commands.executeCommand<Expla
 const inspect = () => vscode.commands.executeCommand<AttentionState>('localGpt.attention.inspect');
 
 describe('Explain Attention', function () {
-  this.timeout(120_000);
+  this.timeout(300_000); // the first call starts the worker and loads the model; slow on a loaded machine
   const config = () => vscode.workspace.getConfiguration('localGpt');
 
   before(async () => {
@@ -56,7 +56,7 @@ describe('Explain Attention', function () {
     assert.match(result.explanation!.caveat, /not a full explanation/);
     const state = await inspect();
     assert.equal(state.highlighted, result.highlighted);
-    await waitFor(async () => (await inspect()).panel.resolved, 'the Attention view resolves');
+    await waitFor(async () => (await inspect()).panel.resolved, 'the Attention view resolves', 30_000);
     assert.equal(state.window?.queryText, '.');
   });
 
@@ -65,7 +65,7 @@ describe('Explain Attention', function () {
     cursorAfter(editor, 'console.log(');
     assert.ok((await explainAttention()).highlighted! > 0);
     await editor.edit((b) => b.insert(new vscode.Position(0, 0), '// edited\n'));
-    await waitFor(async () => (await inspect()).highlighted === 0, 'highlights cleared after an edit');
+    await waitFor(async () => (await inspect()).highlighted === 0, 'highlights cleared after an edit', 30_000);
     await vscode.commands.executeCommand('undo');
     cursorAfter(editor, 'console.log(');
     assert.ok((await explainAttention()).highlighted! > 0);
@@ -80,7 +80,9 @@ describe('Explain Attention', function () {
     const editor = await vscode.window.showTextDocument(doc);
     const pos = new vscode.Position(2500, 20);
     editor.selection = new vscode.Selection(pos, pos);
-    // The extension host's event loop keeps ticking while the worker computes.
+    // The extension host's event loop keeps ticking while the worker computes. (On a machine shared with a
+    // training run the host sees gaps of several hundred ms with nothing running; reading a 5,000-line file
+    // or tokenizing in the host would cost seconds.)
     let maxGap = 0;
     let last = performance.now();
     const timer = setInterval(() => {
@@ -100,7 +102,7 @@ describe('Explain Attention', function () {
     assert.ok(result.ok, result.message);
     assert.ok(result.tokens! <= 64 && result.tokens! >= 32, `${result.tokens} tokens`);
     assert.equal(result.query!.line, 2501);
-    assert.ok(maxGap < 1000, `the extension host stalled for ${maxGap.toFixed(0)} ms`);
+    assert.ok(maxGap < 2000, `the extension host stalled for ${maxGap.toFixed(0)} ms`);
     await config().update('attention.maxTokens', undefined, vscode.ConfigurationTarget.Global);
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
