@@ -3,17 +3,17 @@
 // test/e2e/scenarios/ (see lib/scenario.ts). Screenshots: test-results/e2e/. Exit status 0 only if all pass.
 //   LOCAL_GPT_E2E_SCENARIOS=palette,sidebar   run only scenarios whose name contains one of these
 //   LOCAL_GPT_E2E_SKIP_PACKAGE=1              reuse the existing local-gpt-<version>.vsix
-//   LOCAL_GPT_E2E_TIMEOUT_MS                  overall timeout (default 10 minutes)
+//   LOCAL_GPT_E2E_TIMEOUT_MS                  overall timeout (default 20 minutes)
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { launchBrowser, type Browser } from '../harness/browser';
-import { REPO_ROOT, startCodeServer, type CodeServer } from '../harness/codeServer';
+import { REPO_ROOT, startCodeServer, withCleanup, type CodeServer } from '../harness/codeServer';
 import { packageVsix } from '../harness/vsix';
 import type { Scenario, ScenarioContext } from './lib/scenario';
 import { Workbench } from './lib/workbench';
 
 const OUT_DIR = path.join(REPO_ROOT, 'test-results', 'e2e');
-const TIMEOUT_MS = Number(process.env.LOCAL_GPT_E2E_TIMEOUT_MS ?? 600_000);
+const TIMEOUT_MS = Number(process.env.LOCAL_GPT_E2E_TIMEOUT_MS ?? 1_200_000);
 
 async function loadScenarios(): Promise<Scenario[]> {
   const dir = path.join(__dirname, 'scenarios');
@@ -47,17 +47,9 @@ async function main(): Promise<number> {
     await browser?.close();
     await server?.stop();
   };
-  const timer = setTimeout(() => {
-    console.error(`e2e: FAILED — overall timeout of ${TIMEOUT_MS / 1000} s reached`);
-    void cleanup().then(() => process.exit(124));
-  }, TIMEOUT_MS);
-  const onSignal = () => void cleanup().then(() => process.exit(130));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-
   let passed = 0;
   const failures: string[] = [];
-  try {
+  await withCleanup('e2e', TIMEOUT_MS, cleanup, async () => {
     server = await startCodeServer({ vsix: [vsix] });
     browser = await launchBrowser();
     const { page } = browser;
@@ -105,10 +97,7 @@ async function main(): Promise<number> {
     if (failures.length > 0 && consoleErrors.length > 0) {
       console.log(`e2e: browser console errors (last 10):\n  ${consoleErrors.slice(-10).map((e) => e.split("\n")[0]!.slice(0, 300)).join("\n  ")}`);
     }
-  } finally {
-    clearTimeout(timer);
-    await cleanup();
-  }
+  });
   const secs = ((Date.now() - started) / 1000).toFixed(1);
   console.log(`\n  ${passed} passing, ${failures.length} failing (${scenarios.length} scenarios, ${secs} s); screenshots in ${path.relative(REPO_ROOT, OUT_DIR)}/`);
   for (const f of failures) console.error(`e2e: FAILED ${f}`);

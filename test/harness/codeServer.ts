@@ -177,3 +177,25 @@ export async function killTree(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
   signal('SIGKILL'); // stragglers in the group
 }
+
+/**
+ * Runs `body` with the server/browser cleanup guaranteed: on return or throw, on Ctrl+C/SIGTERM (exit 130)
+ * and when `timeoutMs` passes (message naming `label`, exit 124).
+ */
+export async function withCleanup<T>(label: string, timeoutMs: number, cleanup: () => Promise<void>, body: () => Promise<T>): Promise<T> {
+  const timer = setTimeout(() => {
+    console.error(`${label}: FAILED — overall timeout of ${timeoutMs / 1000} s reached; stopping`);
+    void cleanup().then(() => process.exit(124));
+  }, timeoutMs);
+  const onSignal = () => void cleanup().then(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await body();
+  } finally {
+    clearTimeout(timer);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await cleanup();
+  }
+}

@@ -1,19 +1,19 @@
 // `npm run test:integration`: builds the extension and the suite, starts code-server with fresh
 // user-data/extensions folders, opens the workbench in headless Chromium with the `payload` URL that makes
 // VS Code load the repo as a development extension and run dist/test/integration/index.js (mocha) in its
-// extension host, prints mocha's output and exits with the suite's status. Overall timeout: 10 minutes
+// extension host, prints mocha's output and exits with the suite's status. Overall timeout: 20 minutes
 // (LOCAL_GPT_TEST_TIMEOUT_MS). Filter tests with LOCAL_GPT_TEST_GREP=<regex> (passed through the host env).
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { format } from 'node:util';
 import { launchBrowser, type Browser } from './browser';
-import { REPO_ROOT, startCodeServer, type CodeServer } from './codeServer';
+import { REPO_ROOT, startCodeServer, withCleanup, type CodeServer } from './codeServer';
 
 /** Workbench console chatter that reaches codeAutomationLog besides mocha's output (the gallery lookup fails offline). */
 const WORKBENCH_NOISE =
   /^(Resolving connection token|Resolved connection token|Creating a socket|Updating additional builtin extensions cache|\[Service Worker\]|ChatSessionStore:|getaddrinfo ENOTFOUND open-vsx\.org)/;
 
-const TIMEOUT_MS = Number(process.env.LOCAL_GPT_TEST_TIMEOUT_MS ?? 600_000);
+const TIMEOUT_MS = Number(process.env.LOCAL_GPT_TEST_TIMEOUT_MS ?? 1_200_000);
 
 async function main(): Promise<number> {
   const started = Date.now();
@@ -22,18 +22,11 @@ async function main(): Promise<number> {
 
   let server: CodeServer | undefined;
   let browser: Browser | undefined;
-  const timer = setTimeout(() => {
-    console.error(`integration: overall timeout of ${TIMEOUT_MS / 1000} s reached; stopping`);
-    void cleanup().then(() => process.exit(124));
-  }, TIMEOUT_MS);
   const cleanup = async () => {
     await browser?.close();
     await server?.stop();
   };
-  const onSignal = () => void cleanup().then(() => process.exit(130));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
+  return withCleanup('integration', TIMEOUT_MS, cleanup, async () => {
     server = await startCodeServer();
     browser = await launchBrowser();
     const { page } = browser;
@@ -55,10 +48,7 @@ async function main(): Promise<number> {
     const code = await exitCode;
     console.log(`integration: suite exited with ${code} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return code;
-  } finally {
-    clearTimeout(timer);
-    await cleanup();
-  }
+  });
 }
 
 main().then(
