@@ -117,6 +117,8 @@ export class CompletionPipeline {
       this.windowStarts.get(request.documentKey),
     );
     this.rememberWindowStart(request.documentKey, context.prefixStartLine);
+    // Binary-looking text (NUL characters) around the cursor: no completion, and no model run.
+    if (context.prefix.includes('\u0000') || context.suffix.includes('\u0000')) return null;
     const multiline = decideMultiline(context, settings.multiline);
     const cacheKey = { document: `${request.documentKey}\u0000${multiline}`, prefix: context.prefix, lineSuffix: context.lineSuffix };
 

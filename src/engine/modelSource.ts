@@ -24,7 +24,7 @@ export function resolveModelSetting(setting: string, extensionRoot: string, embe
   if (value === '~' || value.startsWith('~/')) return { ok: true, source: { kind: 'local', dir: path.join(home, value.slice(1)) } };
   if (path.isAbsolute(value) || /^[A-Za-z]:[\\/]/.test(value)) return { ok: true, source: { kind: 'local', dir: path.normalize(value) } };
   const [id, revision = 'main', ...rest] = value.split('@');
-  if (rest.length === 0 && HUB_ID.test(id) && !id.includes('..') && REVISION.test(revision)) {
+  if (rest.length === 0 && isHubId(id, revision)) {
     return { ok: true, source: { kind: 'hub', id, revision } };
   }
   return {
@@ -35,8 +35,17 @@ export function resolveModelSetting(setting: string, extensionRoot: string, embe
   };
 }
 
-/** Folder of a downloaded Hub model inside the cache (one per id and revision). */
+/** A Hub id and revision that are safe as one folder name (no `..`, one `/`). */
+export function isHubId(id: string, revision: string): boolean {
+  return HUB_ID.test(id) && !id.includes('..') && REVISION.test(revision) && revision !== '.' && revision !== '..';
+}
+
+/**
+ * Folder of a downloaded Hub model inside the cache (one per id and revision). Throws for an id that
+ * is not `owner/name` (e.g. `a/../../x` from a malformed request), so no path leaves the cache.
+ */
 export function hubModelDir(cacheDir: string, id: string, revision: string): string {
+  if (!isHubId(id, revision)) throw new Error(`${JSON.stringify(id)}@${JSON.stringify(revision)} is not a Hugging Face model id (owner/name[@revision])`);
   return path.join(cacheDir, 'models', `${id.replace('/', '--')}@${revision}`);
 }
 

@@ -1,0 +1,115 @@
+/**
+ * Bad input, table-driven: huge lines and documents (the window is capped), binary-looking text
+ * (skipped without running the model), CRLF documents, settings of the wrong type or range, and
+ * model settings with `..`.
+ */
+import { strict as assert } from 'node:assert';
+import { CompletionPipeline, type CompletionEngine, type EngineReply } from '../../../src/completion/pipeline';
+import { normalizeSettings } from '../../../src/config/settings';
+import type { GenerationOptions } from '../../../src/engine/protocol';
+import { hubModelDir, isHubId, resolveModelSetting } from '../../../src/engine/modelSource';
+
+/** An engine that records prompts and answers with a fixed text. */
+function fakeEngine(answer: string) {
+  const prompts: string[] = [];
+  const engine: CompletionEngine = {
+    capabilities: { fim: true },
+    contextLength: 512,
+    complete: (prompt: string, _options: GenerationOptions): Promise<EngineReply | null> => {
+      prompts.push(prompt);
+      return Promise.resolve({ text: answer, stopReason: 'stop', timings: { promptTokens: 10, reusedTokens: 0, prefillMs: 1, decodeMs: 1, tokensPerSecond: 1 } });
+    },
+  };
+  return { engine, prompts };
+}
+const settings = () => ({ ...normalizeSettings({}).settings, debounceMs: 0 });
+const never = { isCancellationRequested: false, onCancellationRequested: () => ({ dispose: () => undefined }) };
+
+describe('reliability/badInput', function () {
+  this.timeout(60000);
+
+  const documents: { name: string; text: string; offset: number; maxPromptChars: number }[] = [
+    { name: 'a 100k-character line', text: `const x = "${'a'.repeat(100_000)}`, offset: 100_011, maxPromptChars: 4000 },
+    { name: 'a 20 MB document, cursor in the middle', text: 'let v = 1;\n'.repeat(2_000_000), offset: 11_000_000, maxPromptChars: 4000 },
+    { name: 'a 20 MB single line', text: 'x'.repeat(20_000_000), offset: 10_000_000, maxPromptChars: 4000 },
+  ];
+  for (const d of documents) {
+    it(`${d.name}: the prompt holds only a window around the cursor`, async () => {
+      const { engine, prompts } = fakeEngine('1;');
+      const pipeline = new CompletionPipeline(engine, settings);
+      const started = performance.now();
+      await pipeline.complete({ text: d.text, offset: d.offset, languageId: 'typescript', relativePath: 'a.ts', documentKey: 'k' }, never);
+      const ms = performance.now() - started;
+      assert.equal(prompts.length, 1);
+      assert.ok(prompts[0].length <= d.maxPromptChars, `prompt of ${prompts[0].length} characters`);
+      console.log(`      ${d.name}: prompt ${prompts[0].length} chars, ${ms.toFixed(0)} ms`);
+    });
+  }
+
+  const binary: [string, string][] = [
+    ['NUL before the cursor', 'abc\u0000\u0001\u0002def\n'],
+    ['NUL after the cursor', 'function f() {\n|\u0000\u0000\u0000'],
+  ];
+  for (const [name, text] of binary) {
+    it(`binary-looking text (${name}): no completion and no model run, silently`, async () => {
+      const { engine, prompts } = fakeEngine('x');
+      const pipeline = new CompletionPipeline(engine, settings);
+      const offset = text.includes('|') ? text.indexOf('|') : text.length;
+      const result = await pipeline.complete({ text: text.replace('|', ''), offset, languageId: 'plaintext', relativePath: 'a.bin', documentKey: 'b' }, never);
+      assert.equal(result, null);
+      assert.deepEqual(prompts, []);
+    });
+  }
+
+  it('CRLF document: the prompt keeps the CRLF prefix/suffix text, the completion is served', async () => {
+    const { engine, prompts } = fakeEngine(' a + b;');
+    const pipeline = new CompletionPipeline(engine, settings);
+    const text = 'function add(a, b) {\r\n  return\r\n}\r\n';
+    const offset = text.indexOf('return') + 'return'.length;
+    const result = await pipeline.complete({ text, offset, languageId: 'typescript', relativePath: 'a.ts', documentKey: 'c' }, never);
+    assert.ok(prompts[0].includes('function add(a, b) {\r\n  return'), JSON.stringify(prompts[0]));
+    assert.equal(result?.text, ' a + b;');
+  });
+
+  const badSettings: [string, Record<string, unknown>, (s: ReturnType<typeof normalizeSettings>) => void][] = [
+    ['negative maxNewTokens', { maxNewTokens: -5 }, (n) => assert.ok(n.settings.maxNewTokens >= 1 && n.warnings.some((w) => w.includes('localGpt.maxNewTokens')))],
+    ['huge maxNewTokens', { maxNewTokens: 1e12 }, (n) => assert.ok(n.settings.maxNewTokens <= 4096 && n.warnings.some((w) => w.includes('localGpt.maxNewTokens')))],
+    ['NaN temperature', { temperature: NaN }, (n) => assert.ok(Number.isFinite(n.settings.temperature) && n.warnings.some((w) => w.includes('localGpt.temperature')))],
+    ['string topK', { topK: '40' }, (n) => assert.ok(typeof n.settings.topK === 'number' && n.warnings.some((w) => w.includes('localGpt.topK')))],
+    ['object debounceMs', { debounceMs: { __proto__: { x: 1 } } }, (n) => assert.ok(typeof n.settings.debounceMs === 'number' && n.warnings.some((w) => w.includes('localGpt.debounceMs')))],
+    ['boolean model', { model: true }, (n) => assert.equal(n.settings.model, '')],
+    ['Infinity contextTokens', { contextTokens: Infinity }, (n) => assert.ok(Number.isFinite(n.settings.contextTokens))],
+  ];
+  for (const [name, raw, check] of badSettings) {
+    it(`settings: ${name} -> a usable value and a warning naming the setting, never a throw`, () => check(normalizeSettings(raw)));
+  }
+
+  const modelSettings: [string, RegExp | 'local' | 'hub'][] = [
+    ['../../etc', /neither an absolute folder nor a Hugging Face model id/],
+    ['a/../../etc', /neither an absolute folder nor a Hugging Face model id/],
+    ['owner/..', /neither an absolute folder nor a Hugging Face model id/],
+    ['owner/name@..', /neither an absolute folder nor a Hugging Face model id/],
+    ['owner/name@../../x', /neither an absolute folder nor a Hugging Face model id/],
+    ['/models/../models/tiny', 'local'], // an absolute folder the user chose: normalised, allowed
+    ['owner/name', 'hub'],
+  ];
+  for (const [value, expected] of modelSettings) {
+    it(`localGpt.model ${JSON.stringify(value)} -> ${typeof expected === 'string' ? expected : 'a clear error'}`, () => {
+      const r = resolveModelSetting(value, '/ext', 'embedded-model', '/home/u');
+      if (typeof expected === 'string') {
+        assert.ok(r.ok && r.source.kind === expected, JSON.stringify(r));
+        if (r.ok && r.source.kind === 'local') assert.equal(r.source.dir, '/models/tiny');
+      } else {
+        assert.ok(!r.ok && expected.test(r.error) && r.error.includes(JSON.stringify(value)), JSON.stringify(r));
+      }
+    });
+  }
+
+  it('hubModelDir refuses ids that would leave the cache folder (requests that bypass the setting check)', () => {
+    assert.equal(hubModelDir('/cache', 'owner/name', 'main'), '/cache/models/owner--name@main');
+    for (const [id, rev] of [['a/../../x', 'main'], ['../../etc', 'main'], ['owner/name', '..'], ['a/b/../../../c', 'main']]) {
+      assert.equal(isHubId(id, rev), false, id);
+      assert.throws(() => hubModelDir('/cache', id, rev), /is not a Hugging Face model id/);
+    }
+  });
+});
