@@ -7,6 +7,7 @@ import { dropUnbalancedTail } from './dropUnbalancedTail';
 import { keepFirstLine } from './keepFirstLine';
 import { limitScopeByIndentation } from './limitScopeByIndentation';
 import type { PostContext, Stage } from './stage';
+import { stopAtBlankLine } from './stopAtBlankLine';
 import { stopAtRepeatingLines } from './stopAtRepeatingLines';
 import { stopAtSuffixClosingBracket } from './stopAtSuffixClosingBracket';
 import { trimTrailingWhitespace } from './trimTrailingWhitespace';
@@ -17,6 +18,7 @@ export type { PostContext, Stage } from './stage';
 export const STAGES: readonly [string, Stage][] = [
   ['keepFirstLine', keepFirstLine],
   ['limitScopeByIndentation', limitScopeByIndentation],
+  ['stopAtBlankLine', stopAtBlankLine],
   ['stopAtRepeatingLines', stopAtRepeatingLines],
   ['stopAtSuffixClosingBracket', stopAtSuffixClosingBracket],
   ['dropLineSuffixRepeat', dropLineSuffixRepeat],
