@@ -49,7 +49,9 @@ export function bundledWorker(workerPath: string): WorkerFactory {
  * bootstrap registers tsx first.
  */
 export function sourceWorker(sourcePath: string): WorkerFactory {
-  const bootstrap = `require('tsx/cjs/api').register(); require(${JSON.stringify(sourcePath)});`;
+  // Resolved here: eval'd worker code resolves modules from the current folder, which may be anywhere.
+  const tsx = require.resolve('tsx/cjs/api');
+  const bootstrap = `require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(sourcePath)});`;
   return (workerData) => new Worker(bootstrap, { eval: true, workerData });
 }
 
