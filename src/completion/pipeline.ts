@@ -172,6 +172,7 @@ export function generationOptions(settings: PipelineSettings, multiline: boolean
     topP: settings.topP,
     seed: settings.seed < 0 ? randomSeed() : settings.seed,
     stop: multiline ? [] : ['\n'],
+    heal: true,
   };
 }
 

@@ -27,6 +27,8 @@ export interface CausalLm<P> {
 
 export interface TextCodec {
   decode(ids: readonly number[]): string;
+  /** Text of each token id (for token healing); absent: no healing. */
+  readonly tokenTexts?: readonly string[];
 }
 
 export type GenerationOutcome =
@@ -122,6 +124,9 @@ export class PrefixReusingGenerator<P> {
     const { now } = this.options;
     const prompt = fitPrompt(promptIds, this.lm.contextLength, options.maxNewTokens);
     if (prompt.length === 0) throw new Error('the prompt is empty: nothing to complete');
+    // Token healing: take the last token back; the first new token must start with its text.
+    const texts = this.codec.tokenTexts;
+    const healed = options.heal && texts && prompt.length > 1 && texts[prompt[prompt.length - 1]] ? texts[prompt.pop()!] : '';
 
     // Reuse the common prefix, but always run at least the last prompt token: its logits pick the first new token.
     const reused = this.keepPrefix(Math.min(commonPrefixLength(this.cachedIds, prompt), prompt.length - 1));
@@ -134,7 +139,15 @@ export class PrefixReusingGenerator<P> {
     }
     const prefillMs = now() - prefillStart;
 
-    const select = createTokenSelector(options);
+    const selectAny = createTokenSelector(options);
+    let select = selectAny;
+    if (healed) {
+      select = (row) => {
+        select = selectAny; // only the first token is constrained
+        for (let id = 0; id < row.length; id++) if (!texts![id]?.startsWith(healed)) row[id] = -Infinity;
+        return selectAny(row);
+      };
+    }
     const eos = new Set(this.lm.eosTokenIds);
     const context = prompt.slice(-DECODE_CONTEXT_TOKENS);
     const contextText = this.codec.decode(context);
@@ -151,6 +164,7 @@ export class PrefixReusingGenerator<P> {
       generated.push(next);
       const full = this.codec.decode([...context, ...generated]);
       text = full.startsWith(contextText) ? full.slice(contextText.length) : this.codec.decode(generated);
+      if (healed && text.startsWith(healed)) text = text.slice(healed.length); // the user already typed it
       const stopAt = findStop(text, options.stop);
       if (stopAt !== null) {
         text = text.slice(0, stopAt);
@@ -173,7 +187,7 @@ export class PrefixReusingGenerator<P> {
       ids: generated,
       stopReason,
       timings: {
-        promptTokens: prompt.length,
+        promptTokens: prompt.length + (healed ? 1 : 0),
         reusedTokens: reused,
         prefillMs,
         decodeMs,

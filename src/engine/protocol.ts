@@ -56,6 +56,12 @@ export interface GenerationOptions {
   seed: number;
   /** Generation stops before the first of these strings; the string itself is not returned. */
   stop: string[];
+  /**
+   * Token healing: the prompt's last token is taken back and the first new token must start with
+   * its text (a prompt ending in "= " would otherwise end in a lone space token the model rarely
+   * saw in training). Default off.
+   */
+  heal?: boolean;
 }
 
 export interface CompleteRequest {
@@ -160,6 +166,10 @@ const num =
   };
 const str: Check = (v, path) => (typeof v === 'string' ? null : `${path} must be a string`);
 const bool: Check = (v, path) => (typeof v === 'boolean' ? null : `${path} must be a boolean`);
+const optional =
+  (inner: Check): Check =>
+  (v, path) =>
+    v === undefined ? null : inner(v, path);
 const nullable =
   (inner: Check): Check =>
   (v, path) =>
@@ -201,7 +211,7 @@ const tagged =
 const requestId = num({ int: true, min: 0 });
 
 /** The building blocks, for message types added by other features. */
-export const checks = { num, str, bool, nullable, oneOf, arrayOf, object, tagged, requestId };
+export const checks = { num, str, bool, optional, nullable, oneOf, arrayOf, object, tagged, requestId };
 
 const modelSource = tagged('kind', {
   embedded: { name: str, dir: str },
@@ -216,6 +226,7 @@ export const generationOptionsCheck = object({
   topP: num({ min: 0, max: 1 }),
   seed: num({ int: true }),
   stop: arrayOf(str),
+  heal: optional(bool),
 });
 
 /** One row per host -> worker message type: field -> check (the `type` field is implied). */

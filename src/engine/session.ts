@@ -113,6 +113,7 @@ export interface OpenOptions {
 
 export class EngineSession {
   private readonly graphs = new Map<string, Promise<PreTrainedModel>>();
+  private texts: string[] | null = null;
 
   private constructor(
     readonly transformers: Transformers,
@@ -166,6 +167,12 @@ export class EngineSession {
 
   decode(ids: readonly number[]): string {
     return this.tokenizer.decode([...ids], { skip_special_tokens: true });
+  }
+
+  /** Text of every token id ('' for special tokens), for token healing; built on first use. */
+  get tokenTexts(): readonly string[] {
+    this.texts ??= Array.from({ length: this.info.vocabSize }, (_, id) => this.decode([id]));
+    return this.texts;
   }
 
   /**

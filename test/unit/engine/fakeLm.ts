@@ -43,8 +43,11 @@ export class FakeLm implements CausalLm<FakePast> {
   }
 }
 
+const charOf = (i: number) => (i === 0 ? '' : i === 1 ? '\n' : String.fromCharCode(95 + i));
+
 export const fakeCodec: TextCodec = {
-  decode: (ids) => ids.map((i) => (i === 0 ? '' : i === 1 ? '\n' : String.fromCharCode(95 + i))).join(''),
+  decode: (ids) => ids.map(charOf).join(''),
+  tokenTexts: Array.from({ length: VOCAB }, (_, i) => charOf(i)),
 };
 
 export function encodeFake(text: string): number[] {

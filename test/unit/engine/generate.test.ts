@@ -160,6 +160,42 @@ describe('engine/generate: generation loop with prefix reuse', () => {
     assert.equal(lm.tokensRun - before, 20 + 1);
   });
 
+  it('token healing takes the last token back and makes the first new token start with it', async () => {
+    // One character per token: healing must give exactly the unhealed result, minus nothing.
+    const lm = new FakeLm();
+    const prompt = encodeFake('const value');
+    const out = await new PrefixReusingGenerator(lm, fakeCodec, opts).generate(prompt, { ...greedy(5), heal: true }, never);
+    // The taken-back token is generated again (and counts as one of the new tokens), then cut from the text.
+    assert.equal(out.status === 'done' && out.text, fakeCodec.decode(referenceGreedy(prompt, 4)));
+    // "const value" is 11 tokens: the prefill runs 10 of them (chunks of 8 + 2), then decodes one at a time.
+    assert.deepEqual(lm.calls.slice(0, 2), [prompt.slice(0, 8), prompt.slice(8, 10)], 'the last prompt token is not part of the prefill');
+    assert.equal(out.status === 'done' && out.timings.promptTokens, prompt.length);
+  });
+
+  it('token healing lets a merged token replace a trailing space ("= " + "value" -> " v" token)', async () => {
+    const texts = ['', '=', ' ', ' v', 'a', 'l'];
+    const codec = { decode: (ids: readonly number[]) => ids.map((i) => texts[i]).join(''), tokenTexts: texts };
+    const lm = {
+      contextLength: 64,
+      eosTokenIds: [0],
+      truncate: (p: number[], n: number) => p.slice(0, n),
+      forward: async (ids: readonly number[], past: number[] | null) => {
+        const all = [...(past ?? []), ...ids];
+        const last = all[all.length - 1];
+        const logits = new Float32Array(texts.length).fill(-5);
+        if (last === 1) [logits[3], logits[2], logits[4]] = [5, 4, 3]; // after "=": " v", then " ", then "a"
+        else if (last === 2) logits[4] = 5; // after a lone " ": "a"
+        else logits[5] = 5; // else "l"
+        return { logits, past: all };
+      },
+    };
+    const prompt = [1, 2]; // "= "
+    const plain = await new PrefixReusingGenerator(lm, codec, opts).generate(prompt, greedy(3), never);
+    assert.equal(plain.status === 'done' && plain.text, 'all');
+    const healed = await new PrefixReusingGenerator(lm, codec, opts).generate(prompt, { ...greedy(3), heal: true }, never);
+    assert.equal(healed.status === 'done' && healed.text, 'vll', 'the " v" token, minus the space already typed');
+  });
+
   it('sampling with a seed is repeatable across generators', async () => {
     const sampled: GenerationOptions = { maxNewTokens: 8, temperature: 1.5, topK: 5, topP: 0.9, seed: 9, stop: [] };
     const run = async () => {
