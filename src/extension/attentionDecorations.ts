@@ -27,6 +27,8 @@ export interface HighlightInput {
 export class AttentionDecorations implements vscode.Disposable {
   private readonly levels: vscode.TextEditorDecorationType[];
   private readonly queryType: vscode.TextEditorDecorationType;
+  /** The one-line summary, at the end of the query token's line (not inside the code). */
+  private readonly summaryType: vscode.TextEditorDecorationType;
   private shownIn: vscode.TextEditor | null = null;
   /** Ranges highlighted now (query outline not counted). */
   highlighted = 0;
@@ -52,12 +54,14 @@ export class AttentionDecorations implements vscode.Disposable {
       outlineStyle: 'solid',
       outlineColor: new vscode.ThemeColor('focusBorder'),
       borderRadius: '2px',
+      rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
+    });
+    this.summaryType = vscode.window.createTextEditorDecorationType({
       after: {
         color: new vscode.ThemeColor('editorCodeLens.foreground'),
         fontStyle: 'italic',
-        margin: '0 0 0 1.5em',
+        margin: '0 0 0 2em',
       },
-      rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
     });
   }
 
@@ -87,9 +91,10 @@ export class AttentionDecorations implements vscode.Disposable {
     }
     this.levels.forEach((type, i) => editor.setDecorations(type, byLevel[i]));
     const q = input.tokens[input.query];
-    editor.setDecorations(this.queryType, [
-      { range: this.rangeOf(doc, q), renderOptions: { after: { contentText: input.summary } } },
-    ]);
+    const queryRange = this.rangeOf(doc, q);
+    editor.setDecorations(this.queryType, [{ range: queryRange }]);
+    const lineEnd = doc.lineAt(queryRange.start.line).range.end;
+    editor.setDecorations(this.summaryType, [{ range: new vscode.Range(lineEnd, lineEnd), renderOptions: { after: { contentText: input.summary } } }]);
     this.shownIn = editor;
     this.highlighted = highlighted;
     void vscode.commands.executeCommand('setContext', HIGHLIGHTS_CONTEXT_KEY, true);
@@ -109,6 +114,7 @@ export class AttentionDecorations implements vscode.Disposable {
     if (editor) {
       for (const type of this.levels) editor.setDecorations(type, []);
       editor.setDecorations(this.queryType, []);
+      editor.setDecorations(this.summaryType, []);
     }
     void vscode.commands.executeCommand('setContext', HIGHLIGHTS_CONTEXT_KEY, false);
   }
@@ -117,5 +123,6 @@ export class AttentionDecorations implements vscode.Disposable {
     this.clear();
     for (const type of this.levels) type.dispose();
     this.queryType.dispose();
+    this.summaryType.dispose();
   }
 }

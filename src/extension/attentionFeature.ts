@@ -339,7 +339,8 @@ class AttentionController implements vscode.Disposable {
     const ranked: Influence[] = rankInfluences(weights, c.query, { limit: RANKED });
     const name = viewTitle(c.view, c.layer, s.nHead);
     const top = ranked.slice(0, 3).map((r) => `“${tokenLabel(s.tokens[r.index], 16)}” ${formatWeight(r.weight)}`);
-    const summary = top.length ? `  attention (${name.toLowerCase()}): ${top.join(' · ')}` : '  attention: first token of the window';
+    const short = c.view.kind === 'rollout' ? 'rollout' : c.view.kind === 'mean' ? `layer ${c.layer + 1} mean` : `layer ${c.layer + 1} head ${c.view.head + 1}`;
+    const summary = top.length ? `  ← looked at (${short}): ${top.join(' · ')}` : '  ← first token of the window';
     const { highlighted } = this.decorations.show(editor, { tokens: s.tokens, query: c.query, ranked, max: scaleMax(weights, c.query), summary, viewName: name.toLowerCase() });
     const explanation = explain({
       tokens: s.tokens,

@@ -273,6 +273,18 @@ function drawReadout(): void {
   ui.readout.textContent = text;
 }
 
+/** Scrolls the token box (only it, not the page: the summary stays in view) to the query token. */
+function scrollToQuery(how: 'center' | 'nearest'): void {
+  const span = spans[state.query];
+  if (!span || ui.tokens.hidden) return;
+  const box = ui.tokens;
+  const top = span.offsetTop - box.offsetTop;
+  const bottom = top + span.offsetHeight;
+  if (how === 'center') box.scrollTop = Math.max(0, top - box.clientHeight / 2);
+  else if (top < box.scrollTop) box.scrollTop = top;
+  else if (bottom > box.scrollTop + box.clientHeight) box.scrollTop = bottom - box.clientHeight;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Input
 
@@ -376,12 +388,12 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
       dispatch({ type: 'snapshot', snapshot: m.snapshot, query: m.query, view: m.view, layer: m.layer });
       lastSelection = '';
       reportSelection();
-      if (spans[state.query] && !ui.tokens.contains(document.activeElement)) spans[state.query].scrollIntoView({ block: 'center' });
+      if (!ui.tokens.contains(document.activeElement)) scrollToQuery('center');
       break;
     case 'cursor':
       dispatch({ type: 'cursor', index: m.index });
       if (!state.pinned) {
-        spans[state.query]?.scrollIntoView({ block: 'nearest' });
+        scrollToQuery('nearest');
         reportSelection();
       }
       break;
