@@ -127,7 +127,8 @@ export function registerCompletionFeature(context: vscode.ExtensionContext, deps
     isEnabled: () => deps.settings.current.enabled && engine.configError === null,
     onResult: (result: CompletionResult) => {
       lastError = '';
-      deps.statusBar.setLatency(result.latencyMs);
+      // The status bar shows the model's latency; a cache hit (typing through) says nothing about it.
+      if (result.source === 'model') deps.statusBar.setLatency(result.latencyMs);
       if (result.source === 'model' && result.timings) {
         const t = result.timings;
         deps.log.debug(
