@@ -21,6 +21,8 @@ export interface PanelState {
   view: AttentionView;
   /** Pinned: cursor moves in the editor do not change the query token. */
   pinned: boolean;
+  /** A newer window is being computed (the old weights stay on screen, dimmed). */
+  busy: boolean;
 }
 
 export type PanelAction =
@@ -44,7 +46,7 @@ export type PanelAction =
 export const DEFAULT_VIEW: AttentionView = { kind: 'rollout' };
 
 export function initialPanelState(message = 'No attention yet — run “Local GPT: Explain Attention” in an editor.'): PanelState {
-  return { status: 'empty', message, howTo: '', snapshot: null, query: 0, layer: 0, view: DEFAULT_VIEW, pinned: false };
+  return { status: 'empty', message, howTo: '', snapshot: null, query: 0, layer: 0, view: DEFAULT_VIEW, pinned: false, busy: false };
 }
 
 const clamp = (v: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, v));
@@ -58,22 +60,22 @@ export function panelReducer(state: PanelState, action: PanelAction): PanelState
   switch (action.type) {
     case 'loading':
       // Keep showing the old weights (dimmed by the view) until the new ones arrive.
-      return { ...state, status: state.snapshot ? state.status : 'loading', message: action.message };
+      return { ...state, status: state.snapshot ? state.status : 'loading', message: action.message, busy: true };
     case 'snapshot': {
       const s = action.snapshot;
       const T = s.tokens.length;
-      if (T === 0) return { ...state, status: 'empty', snapshot: null, message: 'The window has no tokens.' };
+      if (T === 0) return { ...state, status: 'empty', snapshot: null, message: 'The window has no tokens.', busy: false };
       const query = clamp(action.query ?? s.queryToken, 0, T - 1);
       const layer = clamp(action.layer ?? (state.snapshot ? state.layer : s.nLayer - 1), 0, s.nLayer - 1);
       const view = validView(action.view ?? state.view, s.nHead);
-      return { ...state, status: 'ready', message: '', howTo: '', snapshot: s, query, layer, view };
+      return { ...state, status: 'ready', message: '', howTo: '', snapshot: s, query, layer, view, busy: false };
     }
     case 'unsupported':
-      return { ...state, status: 'unsupported', message: action.message, howTo: action.howTo, snapshot: null };
+      return { ...state, status: 'unsupported', message: action.message, howTo: action.howTo, snapshot: null, busy: false };
     case 'error':
-      return { ...state, status: 'error', message: action.message, snapshot: null };
+      return { ...state, status: 'error', message: action.message, snapshot: null, busy: false };
     case 'empty':
-      return { ...state, status: 'empty', message: action.message, snapshot: null };
+      return { ...state, status: 'empty', message: action.message, snapshot: null, busy: false };
     case 'selectQuery':
       return withQuery(state, action.index);
     case 'moveQuery': {

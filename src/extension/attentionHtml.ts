@@ -42,7 +42,7 @@ export function attentionHtml(r: PageResources): string {
 <link rel="stylesheet" href="${r.styleUri}">
 <title>Attention</title>
 </head>
-<body data-status="empty">
+<body data-status="empty" data-busy="false">
 <header id="header">
   <p id="status" role="status" aria-live="polite">No attention yet — run “Local GPT: Explain Attention” in an editor.</p>
   <div class="toolbar">

@@ -95,6 +95,7 @@ function render(): void {
   const s = state.snapshot;
   const ready = state.status === 'ready' && s !== null;
   document.body.dataset.status = state.status;
+  document.body.dataset.busy = String(state.busy);
   ui.pin.setAttribute('aria-pressed', String(state.pinned));
   ui.pin.textContent = state.pinned ? 'Pinned' : 'Pin';
   ui.pin.title = state.pinned ? 'Pinned: the cursor does not move the selected token. Click to follow the cursor again.' : 'Pin the selected token (stop following the cursor)';

@@ -82,15 +82,18 @@ async function goTo(ctx: ScenarioContext, line: number, column: number): Promise
   throw new Error(`the cursor did not reach ${want}`);
 }
 
-async function explainFromPalette(ctx: ScenarioContext): Promise<void> {
+/** Runs the command and waits until the panel shows the new window (its tokens contain `expect`). */
+async function explainFromPalette(ctx: ScenarioContext, expect: string): Promise<void> {
   const { wb, page } = ctx;
   await wb.runCommand('Local GPT: Explain Attention');
-  await waitUntil(page, 'the panel shows an explanation (or a problem)', async () => {
-    const status = await panel(page).locator('body').getAttribute('data-status', { timeout: 1000 });
+  await waitUntil(page, `the panel shows an explanation of a window with ${JSON.stringify(expect)} (or a problem)`, async () => {
+    const body = panel(page).locator('body');
+    const status = await body.getAttribute('data-status', { timeout: 1000 });
     if (status === 'error' || status === 'unsupported') {
       throw new Error(`the panel reports ${status}: ${await panel(page).locator('#status').innerText()}`);
     }
-    return status === 'ready' && (await panel(page).locator('#headline').innerText({ timeout: 1000 })).length > 0;
+    if (status !== 'ready' || (await body.getAttribute('data-busy', { timeout: 1000 })) !== 'false') return false;
+    return (await panel(page).locator('#tokens').innerText({ timeout: 1000 })).includes(expect);
   }, 120_000);
 }
 
@@ -117,7 +120,7 @@ export const scenario: Scenario = {
     await step('Explain Attention from the palette highlights tokens and explains them', async () => {
       await wb.openFile('src/greet.ts');
       await goTo(ctx, 9, '  return `Hello, ${person.'.length + 1); // after "person." in greet()
-      await explainFromPalette(ctx);
+      await explainFromPalette(ctx, 'export function greet(');
       await waitUntil(page, 'editor highlights', async () => (await page.locator(HIGHLIGHTS).count()) > 0);
       const headline = await panel(page).locator('#headline').innerText();
       if (!/^To predict what comes after “\.” \(line 9\), the model looked most at /.test(headline)) throw new Error(`headline: ${headline}`);
@@ -161,7 +164,7 @@ export const scenario: Scenario = {
     await step('a document full of HTML shows as text in the panel and runs nothing', async () => {
       await wb.openFile(XSS_FILE);
       await page.keyboard.press('Control+End');
-      await explainFromPalette(ctx);
+      await explainFromPalette(ctx, 'render(');
       const shown = await panel(page).locator('#tokens').innerText();
       for (const s of ['<img src=x onerror=alert(1)>', '</script><script>alert(2)</script>', '"<b onclick=alert(3)>"', "'<svg onload=alert(4)>'"]) {
         if (!shown.includes(s)) throw new Error(`the panel does not show ${s}: ${JSON.stringify(shown)}`);

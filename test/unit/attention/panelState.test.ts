@@ -60,6 +60,8 @@ describe('attention panel selection state', () => {
     let s = run(initialPanelState(), { type: 'snapshot', snapshot: snap }, { type: 'loading', message: 'Computing…' });
     assert.equal(s.status, 'ready');
     assert.ok(s.snapshot);
+    assert.equal(s.busy, true);
+    assert.equal(run(s, { type: 'snapshot', snapshot: snap }).busy, false);
     s = run(s, { type: 'unsupported', message: 'no attention', howTo: 'export it' });
     assert.deepEqual([s.status, s.snapshot, s.howTo], ['unsupported', null, 'export it']);
     s = run(s, { type: 'moveQuery', delta: 1 });
