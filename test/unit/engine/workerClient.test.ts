@@ -108,7 +108,7 @@ describe('extension/workerClient (fake workers)', function () {
   });
 
   it('a long request that keeps saying "alive" is not mistaken for a hang', async () => {
-    const { c, starts } = client('long-alive', { replyDeadlineMs: 600 });
+    const { c, starts } = client('long-alive', { replyDeadlineMs: 1000 });
     assert.equal((await c.complete('slowly', greedy))?.text, 'ok:slowly');
     assert.equal(starts(), 1);
     await c.dispose();
