@@ -8,7 +8,7 @@
  *   options     ONNX Runtime session-option variants on the same graphs (evidence for backend.ts changes)
  *   latency     completion scenarios through the real worker thread, event-loop lag, RSS, load time
  *   package     VSIX size, activation time
- * Results: bench/results/<name>.json; a full run (no --only) also writes bench/results/latest.json
+ * Results: bench/results/<name>.json; a full run (no --quick, no --only) also writes bench/results/latest.json
  * and regenerates BENCHMARKS.md. Each throughput/latency cell runs in its own process.
  */
 import { execFileSync } from 'node:child_process';
@@ -331,7 +331,7 @@ async function main(): Promise<void> {
   const program = new Command()
     .name('bench')
     .description('Local GPT engine benchmarks against the machine limits (see BENCHMARKS.md)')
-    .option('--quick', 'reduced matrix: 1 thread, int8, 256-token prompts, fewer repeats (~2 min)', false)
+    .option('--quick', 'reduced matrix: 1 thread, int8, 256-token prompts, fewer repeats; writes its results file only', false)
     .option('--only <sections>', `run only these sections (${SECTIONS.join(', ')}); writes the results file only`, listOf(SECTIONS, 'section'))
     .option('--name <name>', 'results file name (default: the start time)')
     .option('--repeats <n>', 'timed runs per throughput measurement after a warm-up (default 2, quick 1)', positiveInt)
@@ -349,7 +349,8 @@ async function main(): Promise<void> {
     .parse();
   const o = program.opts<BenchOptions>();
   const results = await runBench(o, `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`);
-  const written = writeResults(results, !o.only);
+  // latest.json and BENCHMARKS.md come from full runs only: a --quick or --only run writes its own file.
+  const written = writeResults(results, !o.only && !o.quick);
   log('');
   for (const g of results.goals) log(`${g.status.padEnd(12)} ${g.title}: ${g.display} (target ${g.target})`);
   log(`done in ${results.durationS.toFixed(0)} s; wrote ${written.map((f) => path.relative(ROOT, f)).join(', ')}`);
