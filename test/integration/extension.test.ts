@@ -18,7 +18,7 @@ describe('Local GPT extension', () => {
     };
     const declared = manifest.contributes.commands.map((c) => c.command).sort();
     assert.deepEqual(declared, [
-      'localGpt.explainAttention', 'localGpt.showLog', 'localGpt.toggleInlineCompletions', 'localGpt.triggerCompletion',
+      'localGpt.clearAttentionHighlights', 'localGpt.explainAttention', 'localGpt.showLog', 'localGpt.toggleInlineCompletions', 'localGpt.triggerCompletion',
     ]);
     const registered = new Set(await vscode.commands.getCommands(true));
     for (const c of declared) assert.ok(registered.has(c), `command ${c} is not registered`);
