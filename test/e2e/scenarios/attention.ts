@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
-import { REPO_ROOT, type CodeServer } from '../../harness/codeServer';
+import { REPO_ROOT } from '../../harness/codeServer';
 import { tinyGpt2 } from '../../unit/engine/fixtures/tinyModels';
+import { setWorkspaceSettings } from '../lib/workspaceSettings';
 import type { Scenario, ScenarioContext } from '../lib/scenario';
 
 /**
@@ -21,17 +22,6 @@ const XSS_TEXT = [
   "document.body.innerHTML = '<svg onload=alert(4)>';",
   'render(',
 ].join('\n');
-
-function setWorkspaceSettings(server: CodeServer, values: Record<string, unknown>): void {
-  const file = path.join(server.workspace, '.vscode', 'settings.json');
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const settings = (fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {}) as Record<string, unknown>;
-  for (const [key, value] of Object.entries(values)) {
-    if (value === undefined) delete settings[key];
-    else settings[key] = value;
-  }
-  fs.writeFileSync(file, JSON.stringify(settings, null, 2));
-}
 
 /** The Attention panel's document (the only webview the workbench shows here). */
 function panel(page: Page): FrameLocator {

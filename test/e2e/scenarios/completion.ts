@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { REPO_ROOT, type CodeServer } from '../../harness/codeServer';
+import { REPO_ROOT } from '../../harness/codeServer';
 import { tinyGpt2 } from '../../unit/engine/fixtures/tinyModels';
+import { setWorkspaceSettings } from '../lib/workspaceSettings';
 import type { Scenario } from '../lib/scenario';
 
 /**
@@ -10,21 +11,6 @@ import type { Scenario } from '../lib/scenario';
  * stops completions. Runs the embedded model when the repo has it, else a tiny random GPT-2 (its
  * suggestions are noise, but real output of the installed VSIX's worker).
  */
-
-/**
- * Edits the workspace's .vscode/settings.json (undefined removes a key): the file watcher applies it
- * at once (an edit of the user settings file on disk is not picked up by the web workbench).
- */
-function setWorkspaceSettings(server: CodeServer, values: Record<string, unknown>): void {
-  const file = path.join(server.workspace, '.vscode', 'settings.json');
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const settings = (fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {}) as Record<string, unknown>;
-  for (const [key, value] of Object.entries(values)) {
-    if (value === undefined) delete settings[key];
-    else settings[key] = value;
-  }
-  fs.writeFileSync(file, JSON.stringify(settings, null, 2));
-}
 
 /** Waits for ghost text; if the status bar turns to error first, fails with the extension's log. */
 async function ghostTextOrError(ctx: Parameters<Scenario['run']>[0], timeoutMs: number): Promise<string> {

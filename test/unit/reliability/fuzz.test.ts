@@ -4,6 +4,7 @@
  * webview -> host (parseWebviewMessage). Each must never throw, must answer with a clear error
  * value, and must never touch Object.prototype.
  */
+import { createRng } from '../../../src/engine/sampling';
 import { strict as assert } from 'node:assert';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -12,17 +13,7 @@ import type { Transformers } from '../../../src/engine/backend';
 import { parseHostMessage, parseWorkerMessage, type WorkerToHost } from '../../../src/engine/protocol';
 import { WorkerCore } from '../../../src/engine/workerCore';
 
-/** mulberry32: a small deterministic PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = createRng;
 
 const LONG = 'x'.repeat(200_000);
 const SPECIAL_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf'];

@@ -1,3 +1,4 @@
+import { createRng } from '../../../src/engine/sampling';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { END_OF_TEXT, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX } from '../../../src/model/tokenizer';
@@ -54,17 +55,8 @@ export const ADVERSARIAL: readonly string[] = [
   'x => { return a?.b ?? c!; } // comment /* block */ #private @decorator',
 ];
 
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32): the engine's sampler RNG, so tests and product share one implementation. */
+export const rng = createRng;
 
 const PIECES = [
   'a', 'Z', 'foo', 'Bar', '_', '$', '0', '42', ' ', '  ', '    ', '\t', '\n', '\r\n', '\r', '{', '}', '(', ')', ';', '=>',
