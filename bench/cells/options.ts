@@ -12,6 +12,7 @@ import * as ortWeb from 'onnxruntime-web';
 import { cellMain } from '../lib/child';
 import type { ModelShape } from '../lib/roofline';
 import { summarize, type Summary } from '../lib/stats';
+import { gptFeeds } from '../../src/model/gptFeeds';
 
 type Ort = typeof ortNode | typeof ortWeb;
 type Tensor = ortNode.Tensor;
@@ -38,17 +39,12 @@ export interface OptionsVariantResult {
 const now = () => performance.now();
 
 function feeds(ort: Ort, shape: ModelShape, T: number, past: number, pkv?: Record<string, Tensor>): Record<string, Tensor> {
-  const D = shape.n_embd / shape.n_head;
-  const i64 = (v: number[], dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(v, (x) => BigInt(x)), dims) as Tensor;
-  const f: Record<string, Tensor> = {
-    input_ids: i64(Array.from({ length: T }, (_, i) => (i * 7919 + 11) % shape.vocab_size), [1, T]),
-    attention_mask: i64(new Array(past + T).fill(1), [1, past + T]),
-    position_ids: i64(Array.from({ length: T }, (_, i) => past + i), [1, T]),
-  };
-  for (let l = 0; l < shape.n_layer; l++) {
-    for (const kv of ['key', 'value']) {
-      f[`past_key_values.${l}.${kv}`] = pkv?.[`present.${l}.${kv}`] ?? (new ort.Tensor('float32', new Float32Array(shape.n_head * past * D), [1, shape.n_head, past, D]) as Tensor);
-    }
+  const tokens = Array.from({ length: T }, (_, i) => (i * 7919 + 11) % shape.vocab_size);
+  const f = gptFeeds((type, data, dims) => new ort.Tensor(type, data, dims) as Tensor, shape, tokens, { pastLength: past, past: pkv, logitsToKeep: 1 });
+  if (!pkv && past > 0) {
+    // A zero cache of `past` tokens, to time a step at that context length without a prefill.
+    const D = shape.n_embd / shape.n_head;
+    for (const name of Object.keys(f)) if (name.startsWith('past_key_values.')) f[name] = new ort.Tensor('float32', new Float32Array(shape.n_head * past * D), [1, shape.n_head, past, D]) as Tensor;
   }
   return f;
 }

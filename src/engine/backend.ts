@@ -91,8 +91,16 @@ export async function startBackend(backend: BackendName, options: { wasmPaths: s
   return transformers;
 }
 
-/** Session options for `from_pretrained`: the device and the thread count, per backend. */
+/**
+ * Session options for `from_pretrained`: the device and the thread count, per backend. Native
+ * worker threads do not spin while waiting for work: spinning keeps a core busy between the small
+ * kernels of a decode step, which on a machine with few cores is taken from the editor (2-thread
+ * decode was 3x slower with spinning than without on 2 busy cores, bench/results/options-2026-11-29.json).
+ */
 export function sessionOptionsFor(backend: BackendName, threads: number): { device: 'auto' | 'cpu'; session_options: Record<string, unknown> } {
   if (backend === 'wasm') return { device: 'auto', session_options: {} }; // threads: env.wasm.numThreads
-  return { device: 'cpu', session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 } };
+  return {
+    device: 'cpu',
+    session_options: { intraOpNumThreads: threads, interOpNumThreads: 1, extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } },
+  };
 }

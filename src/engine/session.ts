@@ -154,11 +154,16 @@ export class EngineSession {
   }
 
   /**
-   * Runs one token through the completion graph, so the first request does not pay for the
-   * runtime's first-run costs (WebAssembly compilation and allocation take seconds).
+   * Runs a short prompt and a few decode steps through the completion graph, so the first requests
+   * do not pay for the runtime's first-run costs: allocation, and on WebAssembly compilation and
+   * tier-up of the hot kernels (a decode step on the embedded model takes ~2x longer for the first
+   * ~100 steps after one warm-up token than after this).
    */
   async warmUp(): Promise<void> {
-    await this.lm.forward([this.folder.eosTokenIds[0] ?? 0], null);
+    const eos = this.folder.eosTokenIds[0] ?? 0;
+    const prompt = new Array<number>(Math.min(32, this.lm.contextLength - 9)).fill(eos);
+    let { past } = await this.lm.forward(prompt, null);
+    for (let i = 0; i < 8; i++) ({ past } = await this.lm.forward([eos], past));
   }
 
   encode(text: string): number[] {

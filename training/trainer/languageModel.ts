@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { GptConfig, configFromJson } from '../../src/model/config';
+import { gptFeeds } from '../../src/model/gptFeeds';
 import { readWeights, GptWeights } from '../../src/model/weights';
 import { forward, argmax, KVCache } from '../../src/model/gpt';
 import { NGramModel } from './ngram';
@@ -79,41 +80,28 @@ export class OrtModel implements LanguageModel {
     return new OrtModel(session, config, onnx);
   }
 
-  private async run(tokens: readonly number[], past: Record<string, ort.Tensor> | undefined, pastLen: number) {
-    const T = tokens.length;
-    const { n_layer: L, n_head: H, n_embd: C } = this.config;
-    const D = C / H;
-    const feeds: Record<string, ort.Tensor> = {
-      input_ids: new ort.Tensor('int64', BigInt64Array.from(tokens, (t) => BigInt(t)), [1, T]),
-      attention_mask: new ort.Tensor('int64', new BigInt64Array(pastLen + T).fill(1n), [1, pastLen + T]),
-      position_ids: new ort.Tensor('int64', BigInt64Array.from({ length: T }, (_, i) => BigInt(pastLen + i)), [1, T]),
-    };
-    for (let i = 0; i < L; i++) {
-      for (const kv of ['key', 'value']) {
-        feeds[`past_key_values.${i}.${kv}`] = past?.[`present.${i}.${kv}`] ?? new ort.Tensor('float32', new Float32Array(0), [1, H, 0, D]);
-      }
-    }
+  /** Runs `tokens` after `pastLen` cached ones; `logitsToKeep` 0 = every position's logits. */
+  private run(tokens: readonly number[], past: Record<string, ort.Tensor> | undefined, pastLen: number, logitsToKeep: number) {
+    const feeds = gptFeeds((type, data, dims) => new ort.Tensor(type, data, dims), this.config, tokens, { past, pastLength: pastLen, logitsToKeep });
     return this.session.run(feeds);
   }
 
   async scoreWindow(tokens: readonly number[]) {
-    const out = await this.run(tokens.slice(0, -1), undefined, 0);
+    const out = await this.run(tokens.slice(0, -1), undefined, 0, 0);
     return scoreLogits(out.logits.data as Float32Array, tokens, this.config.vocab_size);
   }
 
   async greedy(prompt: readonly number[], maxNew: number, stop: (id: number) => boolean): Promise<number[]> {
     const V = this.config.vocab_size;
     const result: number[] = [];
-    let out = await this.run(prompt, undefined, 0);
+    let out = await this.run(prompt, undefined, 0, 1);
     let len = prompt.length;
-    let T = prompt.length;
     while (result.length < maxNew) {
-      const next = argmax(out.logits.data as Float32Array, (T - 1) * V, V);
+      const next = argmax(out.logits.data as Float32Array, 0, V);
       result.push(next);
       if (stop(next) || result.length === maxNew || len + 1 > this.contextLength) break;
-      out = await this.run([next], out, len);
+      out = await this.run([next], out, len, 1);
       len += 1;
-      T = 1;
     }
     return result;
   }

@@ -6,14 +6,16 @@
  * S = P + T = total_sequence_length, C = n_embd, H = n_head, D = C / H, V = vocab_size.
  *
  * Inputs:  input_ids [B, T] int64, attention_mask [B, S] int64 (0 = padding), position_ids [B, T] int64,
- *          past_key_values.{i}.key / .value [B, H, P, D] float32
- * Outputs: logits [B, T, V], present.{i}.key / .value [B, H, S, D],
+ *          past_key_values.{i}.key / .value [B, H, P, D] float32,
+ *          num_logits_to_keep [] int64: logits for the last K positions only (0 = all; transformers.js
+ *          and our engine pass 1 while generating, so the LM head, the largest matmul, runs on one row)
+ * Outputs: logits [B, K, V], present.{i}.key / .value [B, H, S, D],
  *          and with `attentions`: decoder_attentions.{i} [B, H, T, S] (softmax probabilities).
  */
 import { GptConfig, parameterCount } from '../config';
 import { GptWeights } from '../weights';
 import { DataType, GraphBuilder, f32 } from './onnxBuilder';
-import { WEIGHT_ZERO_POINT, quantizeColumns, transpose } from './quantize';
+import { DEFAULT_WEIGHT_LEVELS, WeightLevels, quantizeColumns, transpose } from './quantize';
 
 /** ONNX opset: 17 is the first with LayerNormalization; ORT 1.30 (node and wasm) runs up to 22+. */
 export const OPSET = 17;
@@ -23,12 +25,18 @@ export interface GraphOptions {
   attentions?: boolean;
   /** int8 dynamic quantization of every MatMul weight (and the tied embedding / LM head). */
   quantize?: boolean;
+  /** Weight range when quantizing (quantize.ts): 63 (7-bit, exact on every CPU, the default) or 127. */
+  weightLevels?: WeightLevels;
 }
 
 /** Score given to masked keys: the most negative float32, as Hugging Face uses (exp() of it is 0). */
 const MASKED_SCORE = -3.4028234663852886e38;
 
-export function buildGptGraph(config: GptConfig, weights: GptWeights, { attentions = false, quantize = false }: GraphOptions = {}): Uint8Array {
+export function buildGptGraph(
+  config: GptConfig,
+  weights: GptWeights,
+  { attentions = false, quantize = false, weightLevels = DEFAULT_WEIGHT_LEVELS }: GraphOptions = {},
+): Uint8Array {
   const { n_embd: C, n_head: H, n_layer: L, vocab_size: V } = config;
   const D = C / H;
   // A protobuf message is limited to 2 GiB; bigger models would need ONNX external data, which we do not write.
@@ -46,7 +54,8 @@ export function buildGptGraph(config: GptConfig, weights: GptWeights, { attentio
       g.input(`past_key_values.${i}.${kv}`, DataType.FLOAT, ['batch_size', H, 'past_sequence_length', D]);
     }
   }
-  g.output('logits', DataType.FLOAT, ['batch_size', 'sequence_length', V]);
+  const logitsToKeep = g.input('num_logits_to_keep', DataType.INT64, []);
+  g.output('logits', DataType.FLOAT, ['batch_size', 'num_logits', V]);
   for (let i = 0; i < L; i++) {
     for (const kv of ['key', 'value']) {
       g.output(`present.${i}.${kv}`, DataType.FLOAT, ['batch_size', H, 'total_sequence_length', D]);
@@ -73,8 +82,8 @@ export function buildGptGraph(config: GptConfig, weights: GptWeights, { attentio
     if (!quantize) {
       y = g.op1('MatMul', [x, g.floats(`${name}.weight`, [IN, OUT], W)]);
     } else {
-      const qw = quantizeColumns(W, IN, OUT);
-      y = quantizedMatMul(g, x, g.tensor(`${name}.weight_quantized`, DataType.UINT8, [IN, OUT], qw.q), g.floats(`${name}.weight_scale`, [OUT], qw.scale));
+      const qw = quantizeColumns(W, IN, OUT, weightLevels);
+      y = quantizedMatMul(g, x, g.tensor(`${name}.weight_quantized`, DataType.INT8, [IN, OUT], qw.q), g.floats(`${name}.weight_scale`, [OUT], qw.scale));
     }
     return b ? g.op1('Add', [y, g.floats(`${name}.bias`, [OUT], b)]) : y;
   };
@@ -93,20 +102,19 @@ export function buildGptGraph(config: GptConfig, weights: GptWeights, { attentio
     // logits = x wte^T: Gemm reads wte transposed in place (transB), so the tied weight is stored once.
     lmHead = (x) => {
       const flat = g.op1('Reshape', [x, g.int64s('shape_rows', [-1, C])]); // [B*T, C]
-      const rows = g.op1('Gemm', [flat, wte], { transB: 1 }); // [B*T, V]
-      const outShape = g.op1('Concat', [g.op1('Shape', [inputIds]), g.int64s('vocab', [V])], { axis: 0 });
-      return g.op1('Reshape', [rows, outShape]); // [B, T, V]
+      const rows = g.op1('Gemm', [flat, wte], { transB: 1 }); // [B*K, V]
+      const outShape = g.op1('Concat', [g.op1('Shape', [x], { end: 2 }), g.int64s('vocab', [V])], { axis: 0 });
+      return g.op1('Reshape', [rows, outShape]); // [B, K, V]
     };
   } else {
     // One quantized copy of the tied weight, stored as the LM head wants it: wte^T [C, V], one scale per token.
-    const qw = quantizeColumns(transpose(weights.wte, V, C), C, V);
-    const wteQ = g.tensor('wte.weight_quantized_t', DataType.UINT8, [C, V], qw.q);
+    const qw = quantizeColumns(transpose(weights.wte, V, C), C, V, weightLevels);
+    const wteQ = g.tensor('wte.weight_quantized_t', DataType.INT8, [C, V], qw.q);
     const wteScale = g.floats('wte.weight_scale', [V], qw.scale);
-    const cols = g.op1('Gather', [wteQ, inputIds], { axis: 1 }); // [C, B, T] uint8
+    const cols = g.op1('Gather', [wteQ, inputIds], { axis: 1 }); // [C, B, T] int8
     const rows = g.op1('Cast', [g.op1('Transpose', [cols], { perm: [1, 2, 0] })], { to: DataType.FLOAT }); // [B, T, C]
-    const centred = g.op1('Sub', [rows, g.scalar('wte.zero_point_f', WEIGHT_ZERO_POINT)]);
     const scale = g.op1('Unsqueeze', [g.op1('Gather', [wteScale, inputIds], { axis: 0 }), g.int64s('axes_last', [-1])]); // [B, T, 1]
-    tokEmb = g.op1('Mul', [centred, scale]);
+    tokEmb = g.op1('Mul', [rows, scale]);
     lmHead = (x) => quantizedMatMul(g, x, wteQ, wteScale);
   }
   const posEmb = g.op1('Gather', [g.floats('wpe.weight', [config.n_positions, C], weights.wpe), positionIds], { axis: 0 });
@@ -149,7 +157,14 @@ export function buildGptGraph(config: GptConfig, weights: GptWeights, { attentio
     x = g.op1('Add', [x, linear(geluTanh(g, fc), w.mlp_c_proj_weight, w.mlp_c_proj_bias, 4 * C, C, `${p}.mlp.c_proj`)]);
   }
 
-  const xf = layerNorm(x, weights.ln_f_weight, weights.ln_f_bias, 'ln_f');
+  // Only the last K positions go through ln_f and the LM head (both act per position, so slicing
+  // first changes nothing for the rows kept). K = num_logits_to_keep, 0 or more than T meaning all T.
+  const keepAll = g.op1('Or', [g.op1('Equal', [logitsToKeep, zero]), g.op1('Greater', [logitsToKeep, T])]);
+  const firstKept = g.op1('Where', [keepAll, zero, g.op1('Sub', [T, logitsToKeep])]);
+  const axis0 = g.int64s('axes_0', [0]);
+  const toAxis = (scalar: string) => g.op1('Unsqueeze', [scalar, axis0]);
+  const kept = g.op1('Slice', [x, toAxis(firstKept), toAxis(T), axis1]); // [B, K, C]
+  const xf = layerNorm(kept, weights.ln_f_weight, weights.ln_f_bias, 'ln_f');
   g.rename(lmHead(xf), 'logits');
 
   return g.encode({
@@ -172,12 +187,12 @@ function geluTanh(g: GraphBuilder, x: string): string {
 }
 
 /**
- * y = x W with x quantized on the fly (per tensor, uint8) and W stored as uint8 per column:
+ * y = x W with x quantized on the fly (per tensor, uint8) and W stored as int8 per column:
  * DynamicQuantizeLinear -> MatMulInteger -> Cast -> Mul(x_scale * w_scale), the pattern
  * ONNX Runtime's quantize_dynamic writes, and which its CPU optimizer fuses.
  */
 function quantizedMatMul(g: GraphBuilder, x: string, Wq: string, wScale: string): string {
   const [xq, xScale, xZero] = g.op('DynamicQuantizeLinear', [x], {}, 3);
-  const acc = g.op1('MatMulInteger', [xq, Wq, xZero, g.tensor(`${Wq}.zero_point`, DataType.UINT8, [], Uint8Array.of(WEIGHT_ZERO_POINT))]); // int32
+  const acc = g.op1('MatMulInteger', [xq, Wq, xZero, g.tensor(`${Wq}.zero_point`, DataType.INT8, [], Int8Array.of(0))]); // int32
   return g.op1('Mul', [g.op1('Cast', [acc], { to: DataType.FLOAT }), g.op1('Mul', [xScale, wScale])]);
 }

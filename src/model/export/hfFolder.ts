@@ -24,7 +24,7 @@ export const ONNX_FILES = {
 } as const;
 
 export const QUANTIZATION_SCHEME =
-  'int8 dynamic quantization (DynamicQuantizeLinear + MatMulInteger): weights uint8 per output column, symmetric (zero point 128); activations uint8 per tensor, computed at run time';
+  'int8 dynamic quantization (DynamicQuantizeLinear + MatMulInteger): weights int8 per output column, symmetric 7-bit (-63..63, zero point 0, exact on CPUs without VNNI); activations uint8 per tensor, computed at run time';
 
 /** Hugging Face GPT-2 `config.json`, with every key transformers (Python) and transformers.js read. */
 export function hfConfigJson(config: GptConfig): Record<string, unknown> {
@@ -180,7 +180,8 @@ ${files
   .join('\n')}
 
 ONNX opset ${OPSET}. Inputs \`input_ids\`, \`attention_mask\`, \`position_ids\` (int64),
-\`past_key_values.{i}.key/value\` [batch, ${config.n_head}, past, ${config.n_embd / config.n_head}]; outputs \`logits\`,
+\`past_key_values.{i}.key/value\` [batch, ${config.n_head}, past, ${config.n_embd / config.n_head}], \`num_logits_to_keep\` (int64 scalar: logits for the
+last K positions only, 0 = all; transformers.js passes 1 while generating); outputs \`logits\`,
 \`present.{i}.key/value\` and, in model_attentions.onnx only, \`decoder_attentions.{i}\` [batch, heads, q, k].
 ${extra ? `\n${extra.trim()}\n` : ''}`;
 }

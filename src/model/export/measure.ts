@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { GptConfig } from '../config';
+import { gptFeeds } from '../gptFeeds';
 import { argmax } from '../gpt';
 import { ONNX_FILES } from './hfFolder';
 
@@ -53,20 +54,8 @@ export interface Measurements {
 }
 
 function feedsFor(ort: Ort, config: GptConfig, tokens: number[], pastLength: number, past?: Record<string, ortNode.Tensor>): Feeds {
-  const T = tokens.length;
-  const D = config.n_embd / config.n_head;
-  const int64 = (v: number[], dims: number[]): ortNode.Tensor => new ort.Tensor('int64', BigInt64Array.from(v.map(BigInt)), dims) as ortNode.Tensor;
-  const feeds: Feeds = {
-    input_ids: int64(tokens, [1, T]),
-    attention_mask: int64(new Array(pastLength + T).fill(1), [1, pastLength + T]),
-    position_ids: int64(tokens.map((_, i) => pastLength + i), [1, T]),
-  };
-  for (let i = 0; i < config.n_layer; i++) {
-    for (const kv of ['key', 'value']) {
-      feeds[`past_key_values.${i}.${kv}`] = past?.[`present.${i}.${kv}`] ?? (new ort.Tensor('float32', new Float32Array(0), [1, config.n_head, 0, D]) as ortNode.Tensor);
-    }
-  }
-  return feeds;
+  // The engine asks for the last position's logits only; so do these timings.
+  return gptFeeds((type, data, dims) => new ort.Tensor(type, data, dims) as ortNode.Tensor, config, tokens, { pastLength, past, logitsToKeep: 1 });
 }
 
 function median(xs: number[]): number {

@@ -1,33 +1,39 @@
 /**
- * Weight quantization for the int8 model: symmetric, one scale per output column.
+ * Weight quantization for the int8 model: symmetric, one scale per output column, zero point 0.
  *
- *   W[i, n] ~= scale[n] * (Wq[i, n] - 128),   Wq in [1, 255] (uint8),  scale[n] = max_i |W[i, n]| / 127
+ *   W[i, n] ~= scale[n] * Wq[i, n],   Wq in [-L, L] (int8),   scale[n] = max_i |W[i, n]| / L
  *
- * Stored as uint8 with zero point 128 ("U8U8" in ONNX Runtime terms) rather than int8: with
- * int8 weights (U8S8), x86 CPUs without AVX-VNNI multiply through 16-bit saturating adds
- * (vpmaddubsw), which can overflow; ORT's docs call for 7-bit weights ("reduce_range") there.
- * U8U8 widens to 16 bits first, so it is exact on every CPU and in WebAssembly.
+ * int8 weights with uint8 activations ("U8S8" in ONNX Runtime terms) is the layout ORT's fast x86
+ * kernels take: with AVX-VNNI / AVX512-VNNI a 128-token prefill chunk runs ~5x faster than with
+ * uint8 weights (bench/experiments/int8Layouts.ts). x86 CPUs without VNNI multiply u8 x s8 pairs
+ * through vpmaddubsw, whose 16-bit sum saturates when two adjacent products are near 255 x 127;
+ * 7-bit weights (L = 63, ORT's "reduce_range") cannot overflow there: 2 x 255 x 64 < 32768.
+ * The embedded model is exported with 7-bit weights, so one file is exact on every CPU and in
+ * WebAssembly; bench/experiments/int8Accuracy.ts measures what the lost bit costs.
  */
 
-export const WEIGHT_ZERO_POINT = 128;
+/** Largest quantized magnitude: 127 for full 8-bit weights, 63 for 7-bit ("reduce_range"). */
+export type WeightLevels = 127 | 63;
+
+export const DEFAULT_WEIGHT_LEVELS: WeightLevels = 63;
 
 export interface QuantizedMatrix {
-  q: Uint8Array; // [rows, cols]
+  q: Int8Array; // [rows, cols]
   scale: Float32Array; // [cols]
 }
 
 /** Quantizes W [rows, cols] per column (the output features of a Conv1D weight). */
-export function quantizeColumns(W: Float32Array, rows: number, cols: number): QuantizedMatrix {
+export function quantizeColumns(W: Float32Array, rows: number, cols: number, levels: WeightLevels = DEFAULT_WEIGHT_LEVELS): QuantizedMatrix {
   const scale = new Float32Array(cols);
   for (let i = 0; i < rows; i++) {
     for (let n = 0; n < cols; n++) scale[n] = Math.max(scale[n], Math.abs(W[i * cols + n]));
   }
-  for (let n = 0; n < cols; n++) scale[n] = scale[n] > 0 ? scale[n] / 127 : 1;
-  const q = new Uint8Array(rows * cols);
+  for (let n = 0; n < cols; n++) scale[n] = scale[n] > 0 ? scale[n] / levels : 1;
+  const q = new Int8Array(rows * cols);
   for (let i = 0; i < rows; i++) {
     for (let n = 0; n < cols; n++) {
       const v = Math.round(W[i * cols + n] / scale[n]);
-      q[i * cols + n] = Math.max(-127, Math.min(127, v)) + WEIGHT_ZERO_POINT;
+      q[i * cols + n] = Math.max(-levels, Math.min(levels, v));
     }
   }
   return { q, scale };

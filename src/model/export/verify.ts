@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { GptConfig } from '../config';
+import { gptFeeds } from '../gptFeeds';
 import { argmax, forward } from '../gpt';
 import { GptWeights } from '../weights';
 import { ONNX_FILES } from './hfFolder';
@@ -23,17 +24,7 @@ export interface VerifyReport {
 async function run(file: string, config: GptConfig, tokens: number[]): Promise<Record<string, ort.Tensor>> {
   const session = await ort.InferenceSession.create(file);
   try {
-    const T = tokens.length;
-    const D = config.n_embd / config.n_head;
-    const feeds: Record<string, ort.Tensor> = {
-      input_ids: new ort.Tensor('int64', BigInt64Array.from(tokens.map(BigInt)), [1, T]),
-      attention_mask: new ort.Tensor('int64', new BigInt64Array(T).fill(1n), [1, T]),
-      position_ids: new ort.Tensor('int64', BigInt64Array.from(tokens.map((_, i) => BigInt(i))), [1, T]),
-    };
-    for (let i = 0; i < config.n_layer; i++) {
-      for (const kv of ['key', 'value']) feeds[`past_key_values.${i}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [1, config.n_head, 0, D]);
-    }
-    return await session.run(feeds);
+    return await session.run(gptFeeds((type, data, dims) => new ort.Tensor(type, data, dims), config, tokens));
   } finally {
     await session.release();
   }

@@ -99,7 +99,7 @@ for (const rt of RUNTIMES) {
       const ids = [...a, ...new Array(pad).fill(0), ...b];
       const mask = [...new Array(9).fill(1), ...new Array(pad).fill(0), ...new Array(5).fill(1)];
       const pos = [...a.map((_, i) => i), ...new Array(pad).fill(1), ...b.map((_, i) => i)];
-      const out = await rt.run(attentions, { input_ids: int64(ids, [2, 9]), attention_mask: int64(mask, [2, 9]), position_ids: int64(pos, [2, 9]), ...pastFeeds(config, 2) });
+      const out = await rt.run(attentions, { input_ids: int64(ids, [2, 9]), attention_mask: int64(mask, [2, 9]), position_ids: int64(pos, [2, 9]), num_logits_to_keep: int64([0], []), ...pastFeeds(config, 2) });
       const refA = forward(config, weights, a);
       const refB = forward(config, weights, b);
       assert.ok(maxAbsDiff(out.logits.data.subarray(0, 9 * V), refA.logits) <= TOL);
@@ -118,6 +118,7 @@ for (const rt of RUNTIMES) {
         input_ids: int64(next, [2, 1]),
         attention_mask: int64([...mask.slice(0, 9), 1, ...mask.slice(9), 1], [2, 10]),
         position_ids: int64([9, 5], [2, 1]),
+        num_logits_to_keep: int64([0], []),
         ...pastFeeds(config, 2, out),
       });
       const stepA = forward(config, weights, [next[0]], refA.cache);
@@ -137,6 +138,25 @@ for (const rt of RUNTIMES) {
       const diff = Math.max(maxAbsDiff(out.logits.data, ref.subarray(0, 15 * V)), maxAbsDiff(step.logits.data, ref.subarray(15 * V)));
       assert.ok(diff < 0.05 * spread, `int8 logits differ by ${diff}, the logits spread over ${spread}`);
       q8Logits.set(rt.name, step.logits.data);
+    });
+
+    it('num_logits_to_keep = K gives the logits of the last K positions (0 or more than the tokens: all), the same KV cache', async () => {
+      const { config, weights, fp32, q8 } = model(SHAPES[1]);
+      const V = config.vocab_size;
+      const tokens = tokensFor(12, V, 6);
+      const ref = forward(config, weights, tokens).logits;
+      for (const [keep, rows] of [[1, 1], [3, 3], [12, 12], [40, 12], [0, 12]]) {
+        const out = await rt.run(fp32, sequenceFeeds(config, tokens, undefined, 0, keep));
+        assert.deepEqual(out.logits.dims, [1, rows, V], `num_logits_to_keep=${keep}`);
+        assert.ok(maxAbsDiff(out.logits.data, ref.subarray((12 - rows) * V)) <= TOL, `num_logits_to_keep=${keep}: the last ${rows} rows`);
+        const all = await rt.run(fp32, sequenceFeeds(config, tokens));
+        assert.equal(maxAbsDiff(out['present.0.key'].data, all['present.0.key'].data), 0, 'the cache does not depend on it');
+      }
+      // The int8 graph takes it too: its last row is the int8 all-positions run's last row, near the reference.
+      const last = await rt.run(q8, sequenceFeeds(config, tokens, undefined, 0, 1));
+      assert.deepEqual(last.logits.dims, [1, 1, V]);
+      const spread = Math.max(...ref) - Math.min(...ref);
+      assert.ok(maxAbsDiff(last.logits.data, ref.subarray(11 * V)) < 0.05 * spread);
     });
 
     it('attention rows sum to 1 and are zero above the diagonal, also after a past', async () => {
