@@ -2,10 +2,19 @@
  * Model worker entry (`dist/worker.js`, a `worker_threads` Worker). `workerData` is a
  * `WorkerStartOptions`: the backend is chosen and installed here, before transformers.js is imported,
  * so changing it means starting a new worker. Then every message goes to `WorkerCore`.
+ *
+ * Test-only fault hook: with the environment variable LOCAL_GPT_TEST_FAULTS=1 (set by the integration
+ * runner, never by the extension) a `complete` whose prompt contains `localgpt-fault:crash`,
+ * `localgpt-fault:hang` or `localgpt-fault:oom` makes this thread throw, block, or fill its heap
+ * once the generation has started, and the worker reports what it did on the BroadcastChannel
+ * FAULT_STATS_CHANNEL (requests in, replies out, model runs at once, heap). Without the variable
+ * none of this exists: no channel, no wrapping, messages go straight to WorkerCore.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { BroadcastChannel, parentPort, threadId, workerData } from 'node:worker_threads';
 import * as os from 'node:os';
-import { chooseBackend, findNativeBinding, nativeBindingCandidates, startBackend, threadCount } from './backend';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
+import { chooseBackend, findNativeBinding, nativeBindingCandidates, startBackend, threadCount, type Transformers } from './backend';
 import { checks, type WorkerStartOptions, type WorkerToHost } from './protocol';
 import { WorkerCore } from './workerCore';
 
@@ -18,7 +27,8 @@ const startCheck = checks.object({
 async function main(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('src/engine/worker.ts must run as a worker_threads Worker');
-  const post = (message: WorkerToHost) => port.postMessage(message);
+  const faults = process.env.LOCAL_GPT_TEST_FAULTS === '1' ? new FaultHook((m) => port.postMessage(m)) : null;
+  const post = faults ? (message: WorkerToHost) => faults.post(message) : (message: WorkerToHost) => port.postMessage(message);
   const fail = (message: string) => {
     post({ type: 'error', id: null, code: 'backendFailed', message });
     port.close();
@@ -31,7 +41,12 @@ async function main(): Promise<void> {
   // Messages that arrive while the runtime starts wait here, in order.
   const early: unknown[] = [];
   let core: WorkerCore | null = null;
-  port.on('message', (data: unknown) => (core ? void core.handle(data) : early.push(data)));
+  const handle = (data: unknown) => {
+    faults?.received(data);
+    if (core) void core.handle(data);
+    else early.push(data);
+  };
+  port.on('message', handle);
 
   let choice;
   let transformers;
@@ -43,7 +58,7 @@ async function main(): Promise<void> {
     return fail(`Local GPT worker: could not start ONNX Runtime: ${(e as Error).message}`);
   }
   const ready = new WorkerCore({
-    transformers,
+    transformers: faults ? faults.countModelRuns(transformers) : transformers,
     backend: choice.backend,
     threads,
     post,
@@ -52,6 +67,115 @@ async function main(): Promise<void> {
   post({ type: 'started', backend: choice.backend, reason: `${choice.reason}; ${threads} thread${threads === 1 ? '' : 's'}` });
   core = ready;
   for (const data of early.splice(0)) void ready.handle(data);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Test-only: fault injection and statistics (LOCAL_GPT_TEST_FAULTS=1).
+
+/** Name of the BroadcastChannel the fault hook reports on (the integration tests listen). */
+const FAULT_STATS_CHANNEL = 'localgpt-test-worker';
+const FAULT_MARKER = /localgpt-fault:(crash|hang|oom)/;
+
+/**
+ * What the worker says on FAULT_STATS_CHANNEL. `t` is `performance.timeOrigin + performance.now()`, ms.
+ * - `in` / `out`: a request received / a reply posted (`progress` excluded).
+ * - `run`: one model forward call finished; `concurrent` = forward calls running when it started (itself included).
+ * - `heap`: answer to `{ type: 'heap' }` sent on the channel: V8 heap after a full GC, bytes.
+ * - `fault`: the hook is about to inject `kind`.
+ */
+type FaultStat =
+  | { kind: 'in' | 'out'; threadId: number; t: number; type: string; id: number | null }
+  | { kind: 'run'; threadId: number; t: number; ms: number; concurrent: number }
+  | { kind: 'heap'; threadId: number; t: number; usedBytes: number; limitBytes: number }
+  | { kind: 'fault'; threadId: number; t: number; fault: string; id: number };
+
+class FaultHook {
+  private readonly channel = new BroadcastChannel(FAULT_STATS_CHANNEL);
+  /** A request that must never be answered: the thread dies while it runs. */
+  private doomed: number | null = null;
+  private running = 0;
+
+  constructor(private readonly send: (message: WorkerToHost) => void) {
+    this.channel.unref();
+    this.channel.onmessage = (event) => {
+      if ((event as { data?: { type?: string } }).data?.type === 'heap') this.reportHeap();
+    };
+  }
+
+  private stat(stat: FaultStat): void {
+    this.channel.postMessage(stat);
+  }
+
+  private now(): number {
+    return performance.timeOrigin + performance.now();
+  }
+
+  received(data: unknown): void {
+    const m = (typeof data === 'object' && data !== null ? data : {}) as { type?: unknown; id?: unknown; prompt?: unknown };
+    const id = typeof m.id === 'number' ? m.id : null;
+    this.stat({ kind: 'in', threadId, t: this.now(), type: String(m.type), id });
+    const fault = m.type === 'complete' && typeof m.prompt === 'string' ? FAULT_MARKER.exec(m.prompt)?.[1] : undefined;
+    if (!fault || id === null) return;
+    this.doomed = id;
+    // The request goes on to WorkerCore; the fault strikes at the next timer turn, i.e. between the
+    // generation's first model runs (a model run never blocks timers for long: each is preceded by a yield).
+    setTimeout(() => this.strike(fault, id), 0);
+  }
+
+  post(message: WorkerToHost): void {
+    if (message.type !== 'progress') {
+      const id = 'id' in message && typeof message.id === 'number' ? message.id : null;
+      if (id !== null && id === this.doomed && message.type !== 'alive') return; // dies before it can answer
+      this.stat({ kind: 'out', threadId, t: this.now(), type: message.type, id });
+    }
+    this.send(message);
+  }
+
+  private strike(fault: string, id: number): void {
+    this.stat({ kind: 'fault', threadId, t: this.now(), fault, id });
+    if (fault === 'crash') throw new Error(`localgpt-fault: crash injected by the test hook during request ${id}`);
+    if (fault === 'hang') {
+      // Blocks the thread without spinning a core: no replies, no alive beats, until it is terminated.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+      return;
+    }
+    const hog: number[][] = []; // oom: fill the heap until resourceLimits stop the thread
+    for (;;) hog.push(new Array<number>(1 << 16).fill(hog.length));
+  }
+
+  private reportHeap(): void {
+    if (typeof globalThis.gc !== 'function') v8.setFlagsFromString('--expose-gc');
+    const gc = (globalThis.gc ?? (vm.runInNewContext('gc') as () => void)) as () => void;
+    gc();
+    const heap = v8.getHeapStatistics();
+    this.stat({ kind: 'heap', threadId, t: this.now(), usedBytes: heap.used_heap_size, limitBytes: heap.heap_size_limit });
+  }
+
+  /** The same runtime, but every model loaded through it reports its forward calls (`run` stats). */
+  countModelRuns(transformers: Transformers): Transformers {
+    const auto = transformers.AutoModelForCausalLM;
+    const hook = this;
+    const wrapped = {
+      from_pretrained: async (...args: Parameters<typeof auto.from_pretrained>) => {
+        const model = await auto.from_pretrained(...args);
+        const forward = model.forward.bind(model);
+        model.forward = async (inputs: Parameters<typeof forward>[0]) => {
+          const started = performance.now();
+          const concurrent = ++hook.running;
+          try {
+            return await forward(inputs);
+          } finally {
+            hook.running--;
+            hook.stat({ kind: 'run', threadId, t: hook.now(), ms: performance.now() - started, concurrent });
+          }
+        };
+        return model;
+      },
+    };
+    const runtime = Object.create(transformers) as Transformers;
+    Object.defineProperty(runtime, 'AutoModelForCausalLM', { value: wrapped });
+    return runtime;
+  }
 }
 
 void main();

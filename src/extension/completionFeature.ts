@@ -119,13 +119,23 @@ export function sharedEngine(context: vscode.ExtensionContext, deps: Services): 
   return shared;
 }
 
-export function registerCompletionFeature(context: vscode.ExtensionContext, deps: Services): void {
+/** What the completion feature hands to tests (through the extension's API). */
+export interface CompletionFeatureApi {
+  /** The shared model worker client (state, stats, events). */
+  engine: WorkerClient;
+  /** Completions shown since activation, by where they came from, and engine failures. */
+  counts: { model: number; cache: number; errors: number };
+}
+
+export function registerCompletionFeature(context: vscode.ExtensionContext, deps: Services): CompletionFeatureApi {
   const engine = sharedEngine(context, deps);
   const pipeline = new CompletionPipeline(engine.client, () => deps.settings.current);
+  const counts = { model: 0, cache: 0, errors: 0 };
   let lastError = '';
   const provider = new LocalGptCompletionProvider(pipeline, {
     isEnabled: () => deps.settings.current.enabled && engine.configError === null,
     onResult: (result: CompletionResult) => {
+      counts[result.source]++;
       lastError = '';
       // The status bar shows the model's latency; a cache hit (typing through) says nothing about it.
       if (result.source === 'model') deps.statusBar.setLatency(result.latencyMs);
@@ -139,6 +149,7 @@ export function registerCompletionFeature(context: vscode.ExtensionContext, deps
       }
     },
     onError: (error) => {
+      counts.errors++;
       // The client already logged load failures and crashes; say each other failure once.
       if (error.message !== lastError) deps.log.warn(`completion failed: ${error.message}`);
       lastError = error.message;
@@ -155,4 +166,5 @@ export function registerCompletionFeature(context: vscode.ExtensionContext, deps
       await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
     }),
   );
+  return { engine: engine.client, counts };
 }

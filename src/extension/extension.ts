@@ -28,7 +28,7 @@ export function activate(context: vscode.ExtensionContext): LocalGptApi {
     vscode.commands.registerCommand(COMMANDS.toggleInlineCompletions, () => toggleInlineCompletions(services)),
     vscode.commands.registerCommand(COMMANDS.showLog, () => log.show(true)),
   );
-  registerCompletionFeature(context, services);
+  const completions = registerCompletionFeature(context, services);
   registerAttentionFeature(context, services);
 
   const activationMs = performance.now() - started;
@@ -36,7 +36,7 @@ export function activate(context: vscode.ExtensionContext): LocalGptApi {
     `Activated Local GPT ${String(context.extension.packageJSON.version)} in ${activationMs.toFixed(1)} ms ` +
       `(VS Code ${vscode.version}, ${vscode.env.appHost}, Node ${process.versions.node}); inline completions ${settings.current.enabled ? 'on' : 'off'}.`,
   );
-  return { activationMs, services };
+  return { activationMs, services, completions };
 }
 
 export function deactivate(): void {

@@ -1,6 +1,7 @@
 import type * as vscode from 'vscode';
 import type { EngineStatusBar } from './statusBar';
 import type { SettingsService } from './settings';
+import type { CompletionFeatureApi } from './completionFeature';
 
 /**
  * What activate() hands to each feature (`registerCompletionFeature(context, deps)`,
@@ -24,4 +25,6 @@ export interface LocalGptApi {
   /** Time spent in activate(), ms. */
   activationMs: number;
   services: Services;
+  /** The model worker client and completion counts (for the integration tests). */
+  completions: CompletionFeatureApi;
 }

@@ -47,8 +47,9 @@ export class EngineStatusBar implements vscode.Disposable {
     this.item.show();
   }
 
-  get current(): { enabled: boolean; state: EngineState; latencyMs: number | undefined; text: string } {
-    return { enabled: this.enabled, state: this.state, latencyMs: this.latencyMs, text: this.item.text };
+  /** `detail`: the tooltip's explanation (error message, restart reason, model). */
+  get current(): { enabled: boolean; state: EngineState; latencyMs: number | undefined; text: string; detail: string | undefined } {
+    return { enabled: this.enabled, state: this.state, latencyMs: this.latencyMs, text: this.item.text, detail: this.detail };
   }
 
   setEnabled(enabled: boolean): void {

@@ -9,6 +9,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import {
+  checks,
   parseWorkerMessage,
   type GenerationOptions,
   type HostToWorker,
@@ -38,9 +39,17 @@ export interface EngineConfig {
 /** Starts a worker thread with the given `workerData`. */
 export type WorkerFactory = (workerData: WorkerStartOptions) => Worker;
 
+/**
+ * V8 heap limit of the worker thread, MB. The model's weights and ONNX Runtime's buffers live outside
+ * the JS heap (native or WebAssembly memory); the heap holds the tokenizer and per-request arrays, far
+ * below this. A runaway worker hits the limit and is stopped by Node (ERR_WORKER_OUT_OF_MEMORY), the
+ * client restarts it, and the extension host never runs out of memory itself.
+ */
+export const WORKER_HEAP_LIMIT_MB = 1024;
+
 /** The bundled worker (`dist/worker.js`), as the extension runs it. */
-export function bundledWorker(workerPath: string): WorkerFactory {
-  return (workerData) => new Worker(workerPath, { workerData });
+export function bundledWorker(workerPath: string, heapLimitMb = testClientOptions().workerHeapLimitMb ?? WORKER_HEAP_LIMIT_MB): WorkerFactory {
+  return (workerData) => new Worker(workerPath, { workerData, resourceLimits: { maxOldGenerationSizeMb: heapLimitMb } });
 }
 
 /**
@@ -81,6 +90,54 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
+/**
+ * Test-only timing overrides for the integration suite (which would otherwise wait out real 8 s
+ * backoffs and 30 s hang deadlines): JSON in the environment variable LOCAL_GPT_TEST_CLIENT_OPTIONS,
+ * e.g. `{"backoffMs":[200,400],"replyDeadlineMs":6000,"crashWindowMs":60000,"workerHeapLimitMb":256}`.
+ * Unset (always, outside tests): no overrides. A malformed value throws, naming the variable.
+ */
+export type TestClientOptions = Partial<Pick<WorkerClientOptions, 'replyDeadlineMs' | 'startDeadlineMs' | 'loadDeadlineMs' | 'backoffMs' | 'maxCrashes' | 'crashWindowMs'>> & {
+  workerHeapLimitMb?: number;
+};
+
+export function testClientOptions(env: NodeJS.ProcessEnv = process.env): TestClientOptions {
+  const raw = env.LOCAL_GPT_TEST_CLIENT_OPTIONS;
+  if (!raw) return {};
+  const positive = checks.num({ int: true, min: 1 });
+  const problem = checks.object({
+    replyDeadlineMs: checks.optional(positive),
+    startDeadlineMs: checks.optional(positive),
+    loadDeadlineMs: checks.optional(positive),
+    backoffMs: checks.optional(checks.arrayOf(checks.num({ int: true, min: 0 }))),
+    maxCrashes: checks.optional(positive),
+    crashWindowMs: checks.optional(positive),
+    workerHeapLimitMb: checks.optional(positive),
+  });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (e) {
+    throw new Error(`LOCAL_GPT_TEST_CLIENT_OPTIONS is not JSON: ${(e as Error).message}`);
+  }
+  const error = problem(parsed, 'LOCAL_GPT_TEST_CLIENT_OPTIONS');
+  if (error) throw new Error(error);
+  const options = parsed as TestClientOptions;
+  if (options.backoffMs?.length === 0) throw new Error('LOCAL_GPT_TEST_CLIENT_OPTIONS.backoffMs must not be empty');
+  return options;
+}
+
+/** What the client has in flight, for tests and diagnostics. */
+export interface ClientStats {
+  /** Requests sent to the worker and not yet answered (all types). */
+  pending: number;
+  /** `complete` calls not yet settled (including those waiting for the model to load). */
+  generating: number;
+  /** Crashes counted towards giving up (within `crashWindowMs`). */
+  recentCrashes: number;
+  /** `threadId` of the running worker, null when none runs. */
+  workerThreadId: number | null;
+}
+
 const DEFAULTS = {
   replyDeadlineMs: 30_000,
   startDeadlineMs: 60_000,
@@ -105,13 +162,36 @@ export class WorkerClient implements CompletionEngine {
   private lastError: string | null = null;
   private readonly options: Required<Omit<WorkerClientOptions, 'onEvent'>> & Pick<WorkerClientOptions, 'onEvent'>;
   private generating = 0;
+  private readonly listeners = new Set<(event: ClientEvent) => void>();
 
   /** `config` null: not configured yet (the settings name no usable model); requests fail until `configure`. */
   constructor(
     private config: EngineConfig | null,
     options: WorkerClientOptions,
   ) {
-    this.options = { ...DEFAULTS, ...options };
+    const { workerHeapLimitMb: _heap, ...timings } = testClientOptions();
+    this.options = { ...DEFAULTS, ...timings, ...options };
+  }
+
+  /** Also tells `listener` every event (after `onEvent`); for tests. */
+  addListener(listener: (event: ClientEvent) => void): { dispose(): void } {
+    this.listeners.add(listener);
+    return { dispose: () => void this.listeners.delete(listener) };
+  }
+
+  get stats(): ClientStats {
+    const now = Date.now();
+    return {
+      pending: this.pending.size,
+      generating: this.generating,
+      recentCrashes: this.crashes.filter((t) => now - t < this.options.crashWindowMs).length,
+      workerThreadId: this.worker?.threadId ?? null,
+    };
+  }
+
+  /** The message of the last load failure or of giving up, while the client is `error` / `failed`. */
+  get problem(): string | null {
+    return this.stateValue === 'error' || this.stateValue === 'failed' ? this.lastError : null;
   }
 
   get state(): ClientState {
@@ -244,7 +324,9 @@ export class WorkerClient implements CompletionEngine {
       this.dispatch(message);
     });
     worker.on('error', (e) => {
-      if (worker === this.worker) this.crashed(`the model worker threw: ${e.message}`);
+      if (worker !== this.worker) return;
+      const outOfMemory = (e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
+      this.crashed(outOfMemory ? `the model worker ran out of memory (${e.message})` : `the model worker threw: ${e.message}`);
     });
     worker.on('exit', (code) => {
       clearTimeout(startTimer);
@@ -286,7 +368,7 @@ export class WorkerClient implements CompletionEngine {
         pending.timer = this.deadline(message.id, pending.deadlineMs);
       }
       if (message.type === 'progress') {
-        this.options.onEvent?.({ type: 'progress', phase: message.phase, file: message.file, loadedBytes: message.loadedBytes, totalBytes: message.totalBytes });
+        this.emit({ type: 'progress', phase: message.phase, file: message.file, loadedBytes: message.loadedBytes, totalBytes: message.totalBytes });
       }
       return;
     }
@@ -366,11 +448,16 @@ export class WorkerClient implements CompletionEngine {
   private setState(state: ClientState, detail?: string): void {
     if (this.stateValue === 'disposed' && state !== 'disposed') return;
     this.stateValue = state;
-    this.options.onEvent?.({ type: 'state', state, detail });
+    this.emit({ type: 'state', state, detail });
   }
 
   private log(level: 'info' | 'warn' | 'error', message: string): void {
-    this.options.onEvent?.({ type: 'log', level, message });
+    this.emit({ type: 'log', level, message });
+  }
+
+  private emit(event: ClientEvent): void {
+    this.options.onEvent?.(event);
+    for (const listener of this.listeners) listener(event);
   }
 }
 

@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { sourceWorker, WorkerClient, type ClientEvent, type EngineConfig } from '../../../src/extension/workerClient';
+import { Worker } from 'node:worker_threads';
+import { sourceWorker, testClientOptions, WorkerClient, type ClientEvent, type EngineConfig } from '../../../src/extension/workerClient';
 import type { GenerationOptions } from '../../../src/engine/protocol';
 
 const FAKE = path.join(__dirname, 'fixtures/fakeWorker.ts');
@@ -119,5 +120,41 @@ describe('extension/workerClient (fake workers)', function () {
     await assert.rejects(c.complete('x', greedy), /no runtime here/);
     assert.equal(c.state, 'failed');
     await c.dispose();
+  });
+
+  it('a worker that runs out of its heap limit is restarted, and the log says it ran out of memory', async () => {
+    const hog =
+      'const port = require("node:worker_threads").parentPort; port.postMessage({ type: "started", backend: "native", reason: "hog" });' +
+      'port.on("message", () => { const a = []; for (;;) a.push(new Array(1 << 16).fill(1)); });';
+    let made = 0;
+    const events: ClientEvent[] = [];
+    const c = new WorkerClient(config('ok'), {
+      // The first worker fills a 64 MB heap on its first message; the next ones are the fake worker.
+      createWorker: (workerData) => (made++ === 0 ? new Worker(hog, { eval: true, workerData, resourceLimits: { maxOldGenerationSizeMb: 64 } }) : sourceWorker(FAKE)(workerData)),
+      backoffMs: [50],
+      onEvent: (e) => events.push(e),
+    });
+    await assert.rejects(c.ensureLoaded(), /exited|memory/);
+    assert.ok(
+      events.some((e) => e.type === 'log' && /the model worker ran out of memory \(.*JS heap out of memory\)/.test(e.message)),
+      JSON.stringify(events.filter((e) => e.type === 'log')),
+    );
+    await until(() => c.state === 'ready');
+    assert.equal((await c.complete('x', greedy))?.text, 'ok:x');
+    await c.dispose();
+  });
+});
+
+describe('extension/workerClient: test-only timing overrides (LOCAL_GPT_TEST_CLIENT_OPTIONS)', () => {
+  it('are empty without the variable, parsed with it, and a bad value names the variable', () => {
+    assert.deepEqual(testClientOptions({}), {});
+    assert.deepEqual(testClientOptions({ LOCAL_GPT_TEST_CLIENT_OPTIONS: '{"backoffMs":[10,20],"replyDeadlineMs":500,"workerHeapLimitMb":256}' }), {
+      backoffMs: [10, 20],
+      replyDeadlineMs: 500,
+      workerHeapLimitMb: 256,
+    });
+    assert.throws(() => testClientOptions({ LOCAL_GPT_TEST_CLIENT_OPTIONS: '{backoff' }), /LOCAL_GPT_TEST_CLIENT_OPTIONS is not JSON/);
+    assert.throws(() => testClientOptions({ LOCAL_GPT_TEST_CLIENT_OPTIONS: '{"replyDeadlineMs":-1}' }), /LOCAL_GPT_TEST_CLIENT_OPTIONS\.replyDeadlineMs must be >= 1/);
+    assert.throws(() => testClientOptions({ LOCAL_GPT_TEST_CLIENT_OPTIONS: '{"backoffMs":[]}' }), /backoffMs must not be empty/);
   });
 });
