@@ -14,7 +14,7 @@ import { PrefixReusingGenerator, type CausalLm } from '../../src/engine/generate
 import { inspectModelFolder } from '../../src/engine/modelFolder';
 import type { GenerationOptions } from '../../src/engine/protocol';
 import { createTokenSelector } from '../../src/engine/sampling';
-import { EngineSession, type KvCache } from '../../src/engine/session';
+import { EngineSession, type SessionKv } from '../../src/engine/session';
 import { cellMain } from '../lib/child';
 import { matMulGraph } from '../lib/ortMatMul';
 import { rateOf, summarize } from '../lib/stats';
@@ -108,7 +108,7 @@ async function measureModel(transformers: Transformers, input: ThroughputInput, 
     if (decoding) decodeRunMs += now() - t;
     return r;
   };
-  const lm: CausalLm<KvCache> = {
+  const lm: CausalLm<SessionKv> = {
     contextLength: session.lm.contextLength,
     eosTokenIds: session.lm.eosTokenIds,
     truncate: (p, l) => session.lm.truncate(p, l),
@@ -236,7 +236,7 @@ async function compareNaive(
   input: ThroughputInput,
   m: ThroughputInput['models'][number],
   session: EngineSession,
-  generator: PrefixReusingGenerator<KvCache>,
+  generator: PrefixReusingGenerator<SessionKv>,
   dtype: 'fp32' | 'q8',
 ): Promise<NaiveCompare> {
   const naive = input.naive!;

@@ -11,6 +11,7 @@ import { parameterCount, type GptConfig } from '../../src/model/config';
 import { trainBpe, writeTokenizerFiles } from '../../src/model/tokenizer';
 import { runCell } from './child';
 import type { BenchModel } from './types';
+import { EXPORT_SOURCES, sourceHash } from '../../scripts/lib/sourceHash';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const TMP = path.join(ROOT, 'bench', 'tmp');
@@ -113,7 +114,7 @@ function hasGraphs(dir: string): boolean {
 
 async function randomFolder(name: string, config: GptConfig, log: (line: string) => void): Promise<{ dir: string; tokenizerNote: string }> {
   const tok = tokenizerFor(config.vocab_size, log);
-  const key = createHash('sha256').update(JSON.stringify({ config, tokenizer: fs.readFileSync(path.join(tok.dir, 'tokenizer.json')).length, recipe: 1 })).digest('hex').slice(0, 10);
+  const key = createHash('sha256').update(JSON.stringify({ config, tokenizer: fs.readFileSync(path.join(tok.dir, 'tokenizer.json')).length, recipe: sourceHash(EXPORT_SOURCES) })).digest('hex').slice(0, 10);
   const dir = path.join(TMP, 'models', `${name}-${key}`);
   if (hasGraphs(dir)) return { dir, tokenizerNote: tok.note };
   log(`exporting ${name} (random weights) to ${path.relative(ROOT, dir)} (once; cached)`);

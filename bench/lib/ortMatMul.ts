@@ -15,10 +15,11 @@ export function matMulGraph(M: number, K: number, N: number, int8: boolean): Uin
   if (!int8) {
     y = g.op1('MatMul', [x, g.floats('W', [K, N], w)]);
   } else {
-    const q = new Uint8Array(K * N);
-    for (let i = 0; i < q.length; i++) q[i] = (i * 2654435761) % 255;
+    // 7-bit int8 weights, zero point 0: the layout src/model/export/quantize.ts writes.
+    const q = new Int8Array(K * N);
+    for (let i = 0; i < q.length; i++) q[i] = ((i * 2654435761) % 127) - 63;
     const [xq, xScale, xZero] = g.op('DynamicQuantizeLinear', [x], {}, 3);
-    const acc = g.op1('MatMulInteger', [xq, g.tensor('Wq', DataType.UINT8, [K, N], q), xZero, g.tensor('Wz', DataType.UINT8, [], Uint8Array.of(128))]);
+    const acc = g.op1('MatMulInteger', [xq, g.tensor('Wq', DataType.INT8, [K, N], q), xZero, g.tensor('Wz', DataType.INT8, [], Int8Array.of(0))]);
     y = g.op1('Mul', [g.op1('Cast', [acc], { to: DataType.FLOAT }), g.op1('Mul', [xScale, g.floats('Ws', [N], new Float32Array(N).fill(0.01))])]);
   }
   g.rename(y, 'Y');

@@ -2,7 +2,9 @@
  * A loaded model: tokenizer + ONNX session(s) from one folder, on the worker's backend.
  *
  * `EngineSession` is the worker's handle on the model, shared by every request type: completion
- * runs `lm` (a `CausalLm` over the transformers.js model's forward, with our own KV cache), and
+ * runs `lm` (a `CausalLm`: on graphs exported by this project, ONNX Runtime called directly with the
+ * KV cache in our own buffers, `OwnedCacheLm`; on any other graph, the transformers.js model's
+ * forward with its `present.*` outputs as the cache, `TransformersCausalLm`), and
  * other features (the attention panel) can reuse the tokenizer and load sibling graphs of the same
  * folder (`loadGraph('model_attentions')`) with the same backend options.
  */
@@ -10,6 +12,7 @@ import type { PreTrainedModel, PreTrainedTokenizer, Tensor } from '@huggingface/
 import { sessionOptionsFor, type Transformers } from './backend';
 import type { CausalLm } from './generate';
 import type { ModelFolder } from './modelFolder';
+import { OwnedKvCache, type KvShape } from './ownedKvCache';
 import type { BackendName, ModelInfo } from './protocol';
 
 /** Keys/values of the tokens run so far, as the model's `past_key_values.*` (and other state) inputs. */
@@ -45,7 +48,10 @@ export function sliceSequence<T extends TypedArray>(data: T, dims: readonly numb
   return out;
 }
 
-export class TransformersCausalLm implements CausalLm<KvCache> {
+/** The cache of either language model below; each accepts only its own kind. */
+export type SessionKv = KvCache | OwnedKvCache;
+
+export class TransformersCausalLm implements CausalLm<SessionKv> {
   private readonly inputNames: readonly string[];
 
   constructor(
@@ -58,7 +64,8 @@ export class TransformersCausalLm implements CausalLm<KvCache> {
     this.inputNames = session?.inputNames ?? [];
   }
 
-  async forward(ids: readonly number[], past: KvCache | null): Promise<{ logits: Float32Array; past: KvCache }> {
+  async forward(ids: readonly number[], pastKv: SessionKv | null): Promise<{ logits: Float32Array; past: KvCache }> {
+    const past = pastKv === null ? null : ownKind(pastKv);
     const { Tensor } = this.transformers;
     const pastLength = past?.length ?? 0;
     const n = ids.length;
@@ -87,7 +94,8 @@ export class TransformersCausalLm implements CausalLm<KvCache> {
     return { logits: row, past: { length: total, entries } };
   }
 
-  truncate(past: KvCache, length: number): KvCache | null {
+  truncate(pastKv: SessionKv, length: number): KvCache | null {
+    const past = ownKind(pastKv);
     if (length === past.length) return past;
     if (length > past.length) return null;
     const { Tensor } = this.transformers;
@@ -103,11 +111,110 @@ export class TransformersCausalLm implements CausalLm<KvCache> {
   }
 }
 
+function ownKind(past: SessionKv): KvCache {
+  if (past instanceof OwnedKvCache) throw new Error('internal: an OwnedKvCache passed to TransformersCausalLm');
+  return past;
+}
+
+/** The ONNX Runtime session transformers.js created, as much of it as we call. */
+interface OrtSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  readonly inputMetadata?: readonly { name: string; isTensor: boolean; shape?: readonly (number | string)[] }[];
+  run(feeds: Record<string, unknown>, fetches: readonly string[]): Promise<Record<string, { data: unknown; dims: readonly number[] }>>;
+}
+
+const NEW_KV = /^new_key_values\.(\d+)\.(key|value)$/;
+const PAST_KV = /^past_key_values\.(\d+)\.(key|value)$/;
+const OWNED_CACHE_INPUTS = new Set(['input_ids', 'attention_mask', 'position_ids', 'num_logits_to_keep']);
+
+/**
+ * The completion graph's ORT session and cache shape when it can run with an owned cache: it
+ * outputs `new_key_values.{i}.key/value` for every `past_key_values.{i}.*` input (our exports) and
+ * takes no inputs beyond the standard ones; null for any other graph.
+ */
+export function ownedCacheSupport(session: OrtSession, contextLength: number): { shape: KvShape; entryNames: string[] } | null {
+  const pastNames = session.inputNames.filter((n) => PAST_KV.test(n));
+  if (pastNames.length === 0 || session.inputNames.some((n) => !PAST_KV.test(n) && !OWNED_CACHE_INPUTS.has(n))) return null;
+  if (!['input_ids', 'attention_mask', 'num_logits_to_keep'].every((n) => session.inputNames.includes(n))) return null;
+  const newNames = new Set(session.outputNames.filter((n) => NEW_KV.test(n)));
+  if (!pastNames.every((n) => newNames.has(n.replace('past_key_values.', 'new_key_values.')))) return null;
+  const dims = session.inputMetadata?.find((m) => m.name === pastNames[0])?.shape;
+  const heads = dims?.[1];
+  const headDim = dims?.[3];
+  if (typeof heads !== 'number' || typeof headDim !== 'number') return null;
+  return { shape: { entries: pastNames.length, heads, headDim, maxLength: contextLength }, entryNames: pastNames.map((n) => n.replace('past_key_values.', '')) };
+}
+
+/**
+ * Runs the completion graph on ONNX Runtime directly, fetching only the last position's logits and
+ * the new tokens' keys/values; the cache lives in `OwnedKvCache` buffers (see there for why).
+ */
+export class OwnedCacheLm implements CausalLm<SessionKv> {
+  private readonly fetches: string[];
+  /** attention_mask is all ones (batch 1, no padding): one buffer, viewed at each length. */
+  private readonly ones: BigInt64Array;
+
+  constructor(
+    private readonly transformers: Transformers,
+    private readonly session: OrtSession,
+    private readonly shape: KvShape,
+    /** `{i}.key` / `{i}.value`, in cache entry order. */
+    private readonly entryNames: readonly string[],
+    readonly contextLength: number,
+    readonly eosTokenIds: readonly number[],
+  ) {
+    this.fetches = ['logits', ...entryNames.map((n) => `new_key_values.${n}`)];
+    this.ones = new BigInt64Array(contextLength).fill(1n);
+  }
+
+  private tensor(type: 'int64' | 'float32', data: BigInt64Array | Float32Array, dims: number[]): unknown {
+    return new this.transformers.Tensor(type, data, dims).ort_tensor;
+  }
+
+  async forward(ids: readonly number[], pastKv: SessionKv | null): Promise<{ logits: Float32Array; past: OwnedKvCache }> {
+    const past = pastKv === null ? OwnedKvCache.empty(this.shape) : ownedKind(pastKv);
+    const n = ids.length;
+    const total = past.length + n;
+    if (total > this.contextLength) throw new Error(`${total} tokens exceed the model's context of ${this.contextLength}`);
+    const feeds: Record<string, unknown> = {
+      input_ids: this.tensor('int64', BigInt64Array.from(ids, (x) => BigInt(x)), [1, n]),
+      attention_mask: this.tensor('int64', this.ones.subarray(0, total), [1, total]),
+      num_logits_to_keep: this.tensor('int64', BigInt64Array.of(1n), []),
+    };
+    if (this.session.inputNames.includes('position_ids')) {
+      feeds.position_ids = this.tensor('int64', BigInt64Array.from({ length: n }, (_, i) => BigInt(past.length + i)), [1, n]);
+    }
+    const { heads, headDim } = this.shape;
+    this.entryNames.forEach((name, e) => {
+      feeds[`past_key_values.${name}`] = this.tensor('float32', past.entry(e), [1, heads, past.length, headDim]);
+    });
+    const out = await this.session.run(feeds, this.fetches);
+    const logits = out.logits.data as Float32Array;
+    const vocab = out.logits.dims[out.logits.dims.length - 1];
+    const row = logits.slice(logits.length - vocab); // a copy: the sampler edits it in place
+    const fresh = this.entryNames.map((name) => out[`new_key_values.${name}`].data as Float32Array);
+    return { logits: row, past: past.append(fresh, n) };
+  }
+
+  truncate(past: SessionKv, length: number): OwnedKvCache | null {
+    const own = ownedKind(past);
+    return length > own.length ? null : own.truncate(length);
+  }
+}
+
+function ownedKind(past: SessionKv): OwnedKvCache {
+  if (!(past instanceof OwnedKvCache)) throw new Error('internal: a transformers.js KV cache passed to OwnedCacheLm');
+  return past;
+}
+
 export interface OpenOptions {
   /** Display name for ModelInfo. */
   name: string;
   backend: BackendName;
   threads: number;
+  /** Run our exports with the cache in our own buffers (default true; false: always through transformers.js). */
+  ownedCache?: boolean;
   onProgress?: (file: string, loadedBytes: number, totalBytes: number | null) => void;
 }
 
@@ -122,7 +229,7 @@ export class EngineSession {
     readonly tokenizer: PreTrainedTokenizer,
     /** The completion graph (`onnx/model.onnx` or `onnx/model_quantized.onnx`). */
     readonly model: PreTrainedModel,
-    readonly lm: TransformersCausalLm,
+    readonly lm: CausalLm<SessionKv>,
     private readonly options: OpenOptions,
   ) {}
 
@@ -147,7 +254,11 @@ export class EngineSession {
       vocabSize: folder.vocabSize,
       capabilities: folder.capabilities,
     };
-    const lm = new TransformersCausalLm(transformers, model, folder.contextLength, folder.eosTokenIds);
+    const ortSession = (model as unknown as { sessions: Record<string, OrtSession> }).sessions.model;
+    const owned = options.ownedCache === false || !ortSession ? null : ownedCacheSupport(ortSession, folder.contextLength);
+    const lm = owned
+      ? new OwnedCacheLm(transformers, ortSession, owned.shape, owned.entryNames, folder.contextLength, folder.eosTokenIds)
+      : new TransformersCausalLm(transformers, model, folder.contextLength, folder.eosTokenIds);
     const session = new EngineSession(transformers, folder, info, tokenizer, model, lm, options);
     session.graphs.set(folder.onnxFile, Promise.resolve(model));
     return session;

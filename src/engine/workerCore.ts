@@ -22,7 +22,7 @@ import {
   type LoadRequest,
   type WorkerToHost,
 } from './protocol';
-import { EngineSession, type KvCache } from './session';
+import { EngineSession, type SessionKv } from './session';
 
 export interface WorkerCoreDeps {
   transformers: Transformers;
@@ -65,7 +65,7 @@ interface Job {
 export class WorkerCore {
   /** The loaded model, for every request type (null until a `load` succeeds). */
   session: EngineSession | null = null;
-  private generator: PrefixReusingGenerator<KvCache> | null = null;
+  private generator: PrefixReusingGenerator<SessionKv> | null = null;
   private loading: { id: number; abort: AbortController; done: Promise<void> } | null = null;
   private jobs: Job[] = [];
   /** Model runs (generations, attention) one after another on this chain; see `exclusive`. */

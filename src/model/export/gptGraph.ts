@@ -10,6 +10,9 @@
  *          num_logits_to_keep [] int64: logits for the last K positions only (0 = all; transformers.js
  *          and our engine pass 1 while generating, so the LM head, the largest matmul, runs on one row)
  * Outputs: logits [B, K, V], present.{i}.key / .value [B, H, S, D],
+ *          new_key_values.{i}.key / .value [B, H, T, D]: the keys/values of the new tokens only, so a
+ *          caller that keeps its own cache can fetch these instead of copying the whole `present`
+ *          out of the runtime every step (src/engine/ownedKvCache.ts; transformers.js ignores them),
  *          and with `attentions`: decoder_attentions.{i} [B, H, T, S] (softmax probabilities).
  */
 import { GptConfig, parameterCount } from '../config';
@@ -60,6 +63,9 @@ export function buildGptGraph(
     for (const kv of ['key', 'value']) {
       g.output(`present.${i}.${kv}`, DataType.FLOAT, ['batch_size', H, 'total_sequence_length', D]);
     }
+  }
+  for (let i = 0; i < L; i++) {
+    for (const kv of ['key', 'value']) g.output(`new_key_values.${i}.${kv}`, DataType.FLOAT, ['batch_size', H, 'sequence_length', D]);
   }
   if (attentions) {
     for (let i = 0; i < L; i++) g.output(`decoder_attentions.${i}`, DataType.FLOAT, ['batch_size', H, 'sequence_length', 'total_sequence_length']);
@@ -140,8 +146,10 @@ export function buildGptGraph(
     const h1 = layerNorm(x, w.ln_1_weight, w.ln_1_bias, `${p}.ln_1`);
     const qkv = linear(h1, w.c_attn_weight, w.c_attn_bias, C, 3 * C, `${p}.attn.c_attn`); // [B, T, 3C]
     const [q, k, v] = g.op('Split', [qkv, splitQkv], { axis: -1 }, 3).map(splitHeads); // [B, H, T, D] each
-    const keys = g.op1('Concat', [`past_key_values.${i}.key`, k], { axis: 2 }); // [B, H, S, D]
-    const values = g.op1('Concat', [`past_key_values.${i}.value`, v], { axis: 2 }); // [B, H, S, D]
+    g.rename(k, `new_key_values.${i}.key`);
+    g.rename(v, `new_key_values.${i}.value`);
+    const keys = g.op1('Concat', [`past_key_values.${i}.key`, `new_key_values.${i}.key`], { axis: 2 }); // [B, H, S, D]
+    const values = g.op1('Concat', [`past_key_values.${i}.value`, `new_key_values.${i}.value`], { axis: 2 }); // [B, H, S, D]
     g.rename(keys, `present.${i}.key`);
     g.rename(values, `present.${i}.value`);
     const kT = g.op1('Transpose', [`present.${i}.key`], { perm: [0, 1, 3, 2] }); // [B, H, D, S]

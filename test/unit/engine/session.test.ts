@@ -8,7 +8,7 @@ import { startBackend, type Transformers } from '../../../src/engine/backend';
 import { PrefixReusingGenerator, type CausalLm } from '../../../src/engine/generate';
 import { inspectModelFolder } from '../../../src/engine/modelFolder';
 import type { GenerationOptions } from '../../../src/engine/protocol';
-import { EngineSession, sliceSequence, type KvCache } from '../../../src/engine/session';
+import { EngineSession, OwnedCacheLm, TransformersCausalLm, sliceSequence, type SessionKv } from '../../../src/engine/session';
 import { generateGreedy } from '../../../src/model/gpt';
 import { tinyGpt2 } from './fixtures/tinyModels';
 import { greedyByRecompute, tinyLlama } from './fixtures/tinyLlama';
@@ -59,7 +59,7 @@ describe('engine/session (tiny GPT-2 on onnxruntime-node, in process)', function
 
   it('greedy tokens equal the reference forward pass; typing reuses the prefix and runs only new tokens', async () => {
     const lm = counting(session.lm);
-    const gen = new PrefixReusingGenerator<KvCache>(lm, session);
+    const gen = new PrefixReusingGenerator<SessionKv>(lm, session);
     const texts = ['const value = compute(', 'const value = compute(i', 'const value = compute(it', 'const value = comp'];
     let previous: number[] = [];
     for (const text of texts) {
@@ -79,6 +79,35 @@ describe('engine/session (tiny GPT-2 on onnxruntime-node, in process)', function
     assert.ok(lm.tokensRun < texts.reduce((s, t) => s + session.encode(t).length, 0) + 4 * 6, 'far fewer tokens than re-running every prompt');
   });
 
+  it('our export runs with the engine-owned cache; the same prompts through transformers.js give the same logits and tokens', async () => {
+    assert.ok(session.lm instanceof OwnedCacheLm, 'a graph with new_key_values outputs gets the owned cache');
+    const viaTransformers = await EngineSession.open(transformers, inspectModelFolder(model.dir, { quantized: false }), { name: 'tiny', backend: 'native', threads: 1, ownedCache: false });
+    try {
+      assert.ok(viaTransformers.lm instanceof TransformersCausalLm);
+      const ids = session.encode('for (let i = 0; i < 10; i++) {');
+      // prefill, three decode steps, a cut back into the prompt and a different continuation
+      let a = await session.lm.forward(ids, null);
+      let b = await viaTransformers.lm.forward(ids, null);
+      const close = (x: Float32Array, y: Float32Array, what: string) => assert.ok(x.every((v, i) => Math.abs(v - y[i]) < 1e-4), what);
+      close(a.logits, b.logits, 'prefill');
+      for (const next of [5, 17, 42]) {
+        a = await session.lm.forward([next], a.past);
+        b = await viaTransformers.lm.forward([next], b.past);
+        close(a.logits, b.logits, `decode ${next}`);
+      }
+      const cutA = session.lm.truncate(a.past, ids.length - 2)!;
+      const cutB = viaTransformers.lm.truncate(b.past, ids.length - 2)!;
+      a = await session.lm.forward([7, 8], cutA);
+      b = await viaTransformers.lm.forward([7, 8], cutB);
+      close(a.logits, b.logits, 'after a cut');
+      const out = await new PrefixReusingGenerator(viaTransformers.lm, viaTransformers).generate(ids, greedy(8), never);
+      const own = await new PrefixReusingGenerator(session.lm, session).generate(ids, greedy(8), never);
+      assert.deepEqual(own.status === 'done' && own.ids, out.status === 'done' && out.ids);
+    } finally {
+      await viaTransformers.dispose();
+    }
+  });
+
   it('the quantized graph loads and generates', async () => {
     const q8 = await EngineSession.open(transformers, inspectModelFolder(model.dir, { quantized: true }), { name: 'tiny', backend: 'native', threads: 1 });
     try {
@@ -94,8 +123,9 @@ describe('engine/session (tiny GPT-2 on onnxruntime-node, in process)', function
     const llama = await EngineSession.open(transformers, inspectModelFolder(tinyLlama(), { quantized: false }), { name: 'llama', backend: 'native', threads: 1 });
     try {
       assert.equal(llama.info.modelType, 'llama');
+      assert.ok(llama.lm instanceof TransformersCausalLm, 'a graph without new_key_values outputs runs through transformers.js');
       const lm = counting(llama.lm);
-      const gen = new PrefixReusingGenerator<KvCache>(lm, llama);
+      const gen = new PrefixReusingGenerator<SessionKv>(lm, llama);
       for (const text of ['function add(a, b) {', 'function add(a, b) {\n', 'function sub(a, b) {\n']) {
         const ids = llama.encode(text);
         const before = lm.tokensRun;

@@ -90,7 +90,8 @@ describe('model folder: export CLI and loadModelFolder', () => {
     const info = readOnnxInfo(path.join(good, 'onnx/model.onnx'));
     assert.deepEqual(info.opsets, [{ domain: '', version: 17 }]);
     assert.deepEqual(info.inputs.find((i) => i.name === 'past_key_values.1.value')?.dims, ['batch_size', 4, 'past_sequence_length', 8]);
-    assert.deepEqual(info.outputs.map((o) => o.name), ['logits', 'present.0.key', 'present.0.value', 'present.1.key', 'present.1.value']);
+    assert.deepEqual(info.outputs.map((o) => o.name), ['logits', 'present.0.key', 'present.0.value', 'present.1.key', 'present.1.value', 'new_key_values.0.key', 'new_key_values.0.value', 'new_key_values.1.key', 'new_key_values.1.value']);
+    assert.deepEqual(info.inputs.find((i) => i.name === 'num_logits_to_keep')?.dims, []);
   });
 
   describe('export refuses bad input', () => {

@@ -1,0 +1,70 @@
+/**
+ * The engine's own KV cache buffers: what a graph's `past_key_values` input sees after any sequence
+ * of appends and cuts must be exactly the keys/values of the tokens kept, in [heads, length, dim].
+ */
+import { strict as assert } from 'node:assert';
+import { OwnedKvCache, type KvShape } from '../../../src/engine/ownedKvCache';
+
+const shape: KvShape = { entries: 2, heads: 3, headDim: 2, maxLength: 200 };
+
+/** A distinct value per (entry, head, position, dim), so any misplaced copy shows. */
+const value = (e: number, h: number, pos: number, d: number) => e * 1e6 + h * 1e4 + pos * 10 + d;
+
+function newEntries(from: number, count: number): Float32Array[] {
+  return Array.from({ length: shape.entries }, (_, e) => {
+    const a = new Float32Array(shape.heads * count * shape.headDim);
+    for (let h = 0; h < shape.heads; h++) for (let t = 0; t < count; t++) for (let d = 0; d < shape.headDim; d++) a[(h * count + t) * shape.headDim + d] = value(e, h, from + t, d);
+    return a;
+  });
+}
+
+function expected(e: number, length: number): number[] {
+  const out: number[] = [];
+  for (let h = 0; h < shape.heads; h++) for (let t = 0; t < length; t++) for (let d = 0; d < shape.headDim; d++) out.push(value(e, h, t, d));
+  return out;
+}
+
+function assertHolds(cache: OwnedKvCache, length: number): void {
+  assert.equal(cache.length, length);
+  for (let e = 0; e < shape.entries; e++) assert.deepEqual([...cache.entry(e)], expected(e, length), `entry ${e} at length ${length}`);
+}
+
+describe('engine/ownedKvCache', () => {
+  it('appends prompt chunks and single tokens, across buffer growth, as [heads, length, dim]', () => {
+    let cache = OwnedKvCache.empty(shape);
+    assertHolds(cache, 0);
+    let length = 0;
+    for (const count of [5, 1, 1, 60, 1, 70, 1]) {
+      cache = cache.append(newEntries(length, count), count);
+      length += count;
+      assertHolds(cache, length);
+    }
+  });
+
+  it('cuts to a prefix and keeps appending after it (typing after a deletion)', () => {
+    let cache = OwnedKvCache.empty(shape).append(newEntries(0, 40), 40);
+    cache = cache.truncate(25);
+    assertHolds(cache, 25);
+    cache = cache.append(newEntries(25, 3), 3);
+    assertHolds(cache, 28);
+    assert.equal(cache.truncate(28), cache, 'cutting to its own length is a no-op');
+    assertHolds(cache.truncate(0), 0);
+  });
+
+  it('a cache that was extended cannot be used again (its buffers are reused)', () => {
+    const first = OwnedKvCache.empty(shape).append(newEntries(0, 4), 4);
+    const second = first.append(newEntries(4, 1), 1);
+    assert.throws(() => first.entry(0), /extended or cut already/);
+    assert.throws(() => first.append(newEntries(4, 1), 1), /extended or cut already/);
+    assertHolds(second, 5);
+  });
+
+  it('rejects wrong sizes and lengths past the context with a message', () => {
+    const cache = OwnedKvCache.empty({ ...shape, maxLength: 8 });
+    assert.throws(() => cache.append(newEntries(0, 9), 9), /9 tokens exceed the context of 8/);
+    assert.throws(() => cache.append(newEntries(0, 2), 3), /has 12 values, 3 heads x 3 tokens x 2 need 18/);
+    assert.throws(() => cache.append([new Float32Array(6)], 1), /1 new entries for a cache of 2/);
+    assert.throws(() => cache.truncate(1), /cannot cut 0 tokens to 1/);
+    assert.throws(() => OwnedKvCache.empty({ ...shape, heads: 0 }), /heads must be a positive integer/);
+  });
+});
