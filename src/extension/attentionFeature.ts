@@ -62,7 +62,7 @@ export interface AttentionState {
   highlighted: number;
   panel: { resolved: boolean; visible: boolean };
   /** The analysed window, if any. */
-  window: { uri: string; tokens: number; query: number; queryText: string } | null;
+  window: { uri: string; tokens: number; query: number; queryText: string; completionText: string | null } | null;
 }
 
 interface Current {
@@ -208,7 +208,16 @@ class AttentionController implements vscode.Disposable {
     return {
       highlighted: this.decorations.highlighted,
       panel: { resolved: this.view.resolved, visible: this.view.visible },
-      window: c ? { uri: c.uri, tokens: c.snapshot.tokens.length, query: c.query, queryText: c.snapshot.tokens[c.query].text } : null,
+      window: c
+        ? {
+            uri: c.uri,
+            tokens: c.snapshot.tokens.length,
+            query: c.query,
+            queryText: c.snapshot.tokens[c.query].text,
+            // The last completion's text as the window holds it (its generated tokens), or null.
+            completionText: c.snapshot.generatedFrom >= 0 ? c.snapshot.tokens.slice(c.snapshot.generatedFrom).map((t) => t.text).join('') : null,
+          }
+        : null,
     };
   }
 

@@ -2,9 +2,15 @@
  * The inline completion provider: converts VS Code's document, position and cancellation token
  * into the plain completion pipeline's terms and its result into one ghost-text item. All the
  * deciding happens in src/completion/.
+ *
+ * The document is handed over as a `DocumentText` that reads ranges on demand, so a 20 MB file costs a
+ * window around the cursor per request rather than a copy of the whole text (`getText()`). The pipeline
+ * gathers its context before its first `await`, while the document is still the one asked about.
  */
 import * as vscode from 'vscode';
+import type { DocumentText } from '../completion/context';
 import type { CompletionPipeline, CompletionResult } from '../completion/pipeline';
+import { matchLineEndings } from '../completion/postprocess';
 
 export interface ProviderHooks {
   /** `localGpt.enabled`. */
@@ -14,6 +20,9 @@ export interface ProviderHooks {
   /** The engine failed (already a message for the user). */
   onError(error: Error): void;
 }
+
+/** Run by VS Code after the user accepts a completion: records it for Explain Attention (`{ uri, offset, text }`). */
+export const RECORD_COMPLETION_COMMAND = 'localGpt.attention.recordCompletion';
 
 export class LocalGptCompletionProvider implements vscode.InlineCompletionItemProvider {
   constructor(
@@ -31,11 +40,12 @@ export class LocalGptCompletionProvider implements vscode.InlineCompletionItemPr
     // The suggest widget is open: its selection would be overwritten by ours.
     if (context.selectedCompletionInfo) return undefined;
     let result: CompletionResult | null;
+    const offset = document.offsetAt(position);
     try {
       result = await this.pipeline.complete(
         {
-          text: document.getText(),
-          offset: document.offsetAt(position),
+          text: documentText(document),
+          offset,
           languageId: document.languageId,
           relativePath: vscode.workspace.asRelativePath(document.uri, false),
           documentKey: document.uri.toString(),
@@ -49,6 +59,31 @@ export class LocalGptCompletionProvider implements vscode.InlineCompletionItemPr
     }
     if (!result || token.isCancellationRequested) return undefined;
     this.hooks.onResult(result);
-    return [new vscode.InlineCompletionItem(result.text, new vscode.Range(position, position))];
+    // The pipeline's text has `\n` breaks; a CRLF document gets CRLF, so accepting never mixes line endings.
+    const text = matchLineEndings(result.text, document.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n');
+    const item = new vscode.InlineCompletionItem(text, new vscode.Range(position, position));
+    item.command = { command: RECORD_COMPLETION_COMMAND, title: 'Record completion for Explain Attention', arguments: [{ uri: document.uri.toString(), offset, text }] };
+    return [item];
   }
+}
+
+/**
+ * A `TextDocument` as `DocumentText`. `positionAt` clamps an offset between `\r` and `\n` to the `\r`,
+ * so a range is read one character long at the end and trimmed to the exact offsets.
+ */
+export function documentText(document: vscode.TextDocument): DocumentText {
+  const length = document.offsetAt(document.lineAt(document.lineCount - 1).range.end);
+  return {
+    length,
+    slice(start, end) {
+      start = Math.max(0, Math.min(start, length));
+      end = Math.max(start, Math.min(end, length));
+      if (start === end) return '';
+      const from = document.positionAt(start);
+      const readFrom = document.offsetAt(from);
+      const text = document.getText(new vscode.Range(from, document.positionAt(Math.min(length, end + 1))));
+      return text.slice(start - readFrom, end - readFrom);
+    },
+    lineAt: (offset) => document.positionAt(offset).line,
+  };
 }

@@ -5,6 +5,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { AttentionState, ExplainResult } from '../../src/extension/attentionFeature';
 import { tinyGpt2 } from '../unit/engine/fixtures/tinyModels';
 import { activateExtension, EXTENSION_ID, waitFor } from './helpers';
 
@@ -39,7 +40,7 @@ describe('Inline completions (real worker and model)', function () {
   });
 
   after(async () => {
-    for (const key of ['model', 'temperature', 'enabled']) await config().update(key, undefined, Global);
+    for (const key of ['model', 'temperature', 'enabled', 'multiline']) await config().update(key, undefined, Global);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
@@ -80,6 +81,60 @@ describe('Inline completions (real worker and model)', function () {
     assert.ok(accepted, 'no suggestion at any spot');
     await waitFor(() => /Local GPT: ready · \d+ ms$/.test(services.statusBar.current.text), 'the status bar latency');
     console.log(`      status bar: ${services.statusBar.current.text}`);
+  });
+
+  it('a CRLF document: an accepted multi-line completion keeps it all-CRLF; Explain Attention then explains that completion', async () => {
+    await config().update('multiline', 'always', Global);
+    // Spots where a code model writes more than one line (a real model may stop after one at some).
+    const spots = [
+      'export function sum(values: number[]): number {\r\n  let total = 0;\r\n  ',
+      'function add(a: number, b: number) {\r\n  return a + b;\r\n}\r\n\r\n',
+      'for (let i = 0; i < 10; i++) {\r\n  ',
+      'class Point {\r\n  constructor(public x: number, public y: number) {}\r\n\r\n  ',
+      'export function greet(name: string): string {\r\n  ',
+    ];
+    let inserted: string | null = null;
+    let doc: vscode.TextDocument | undefined;
+    for (const spot of spots) {
+      const content = `// crlf ${Date.now()}\r\n${spot}`;
+      doc = await vscode.workspace.openTextDocument({ language: 'typescript', content });
+      assert.equal(doc.eol, vscode.EndOfLine.CRLF);
+      const editor = await vscode.window.showTextDocument(doc);
+      const end = doc.lineAt(doc.lineCount - 1).range.end;
+      editor.selection = new vscode.Selection(end, end);
+      await vscode.commands.executeCommand('localGpt.triggerCompletion');
+      try {
+        await acceptSuggestion(doc, content, 30_000);
+      } catch {
+        console.log(`      no suggestion at ${JSON.stringify(spot.slice(-20))}; next spot`);
+        await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+        continue;
+      }
+      const text = doc.getText();
+      assert.ok(text.startsWith(content), 'inserted at the cursor');
+      assert.equal(text.replace(/\r\n/g, '').search(/[\r\n]/), -1, `only CRLF line breaks after accepting: ${JSON.stringify(text)}`);
+      if (/\r\n/.test(text.slice(content.length))) {
+        inserted = text.slice(content.length);
+        break;
+      }
+      console.log(`      single-line completion ${JSON.stringify(text.slice(content.length).slice(0, 40))}; next spot`);
+      await new Promise((r) => setTimeout(r, 500)); // the accept's command runs after the edit
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    }
+    assert.ok(inserted !== null && doc, 'a multi-line completion was accepted at one of the spots');
+    console.log(`      accepted ${JSON.stringify(inserted.slice(0, 80))}`);
+    assert.equal(doc.eol, vscode.EndOfLine.CRLF);
+
+    // Accepting recorded the completion (the item's command): Explain Attention at the cursor, right after
+    // it, explains the completion without any other step, and the panel's window holds its text.
+    const result = await vscode.commands.executeCommand<ExplainResult>('localGpt.explainAttention');
+    assert.ok(result.ok, result.message);
+    assert.match(result.explanation!.headline, /^To write the completion after/);
+    const state = await vscode.commands.executeCommand<AttentionState>('localGpt.attention.inspect');
+    assert.equal(state.window?.uri, doc.uri.toString());
+    assert.equal(state.window?.completionText, inserted);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    await config().update('multiline', undefined, Global);
   });
 
   it('gives no suggestion while localGpt.enabled is off', async () => {

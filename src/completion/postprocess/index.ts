@@ -13,6 +13,7 @@ import { stopAtSuffixClosingBracket } from './stopAtSuffixClosingBracket';
 import { trimTrailingWhitespace } from './trimTrailingWhitespace';
 
 export { decideMultiline, type MultilineSetting } from './decideMultiline';
+export { matchLineEndings, type LineEnding } from './matchLineEndings';
 export type { PostContext, Stage } from './stage';
 
 export const STAGES: readonly [string, Stage][] = [

@@ -1,6 +1,74 @@
 import { strict as assert } from 'node:assert';
-import { FRESH_START_FILL, gatherContext } from '../../../src/completion/context';
+import { FRESH_START_FILL, gatherContext, MAX_LINE_CHARS, NEXT_LINES, stringText, type CompletionContext, type ContextBudget, type DocumentSnapshot, type DocumentText } from '../../../src/completion/context';
+import { createRng } from '../../../src/engine/sampling';
 import { withCursor } from './cursor';
+
+/**
+ * The whole-document implementation gatherContext had before it read only a window (every line start
+ * of the document first): the reference the windowed one must match on lines up to MAX_LINE_CHARS.
+ */
+function wholeDocumentContext(doc: DocumentSnapshot & { text: string }, budget: ContextBudget, previousStartLine?: number): CompletionContext {
+  const { text } = doc;
+  const offset = Math.max(0, Math.min(doc.offset, text.length));
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  let cursorLine = 0;
+  while (cursorLine + 1 < starts.length && starts[cursorLine + 1] <= offset) cursorLine++;
+  const maxPrefixChars = Math.max(1, Math.floor(budget.prefixTokens * budget.charsPerToken));
+  let startLine: number;
+  if (previousStartLine !== undefined && previousStartLine <= cursorLine && offset - starts[previousStartLine] <= maxPrefixChars) {
+    startLine = previousStartLine;
+  } else {
+    startLine = cursorLine;
+    while (startLine > 0 && offset - starts[startLine - 1] <= Math.floor(maxPrefixChars * FRESH_START_FILL)) startLine--;
+  }
+  const prefixStart = Math.max(starts[startLine], offset - maxPrefixChars);
+  const lineEnd = text.indexOf('\n', offset);
+  const currentLineEnd = lineEnd < 0 ? text.length : lineEnd;
+  const maxSuffixChars = Math.floor(budget.suffixTokens * budget.charsPerToken);
+  let suffix = '';
+  if (maxSuffixChars > 0) {
+    suffix = text.slice(offset, offset + maxSuffixChars);
+    if (offset + maxSuffixChars < text.length) {
+      const lastBreak = suffix.lastIndexOf('\n');
+      if (lastBreak > 0) suffix = suffix.slice(0, lastBreak);
+    }
+  }
+  return {
+    languageId: doc.languageId,
+    relativePath: doc.relativePath,
+    prefix: text.slice(prefixStart, offset),
+    suffix,
+    linePrefix: text.slice(starts[cursorLine], offset),
+    lineSuffix: text.slice(offset, currentLineEnd).replace(/\r$/, ''),
+    nextLines: text
+      .slice(currentLineEnd + 1, currentLineEnd + 1 + NEXT_LINES * 200)
+      .split('\n')
+      .slice(0, lineEnd < 0 ? 0 : NEXT_LINES)
+      .map((l) => l.replace(/\r$/, '')),
+    prefixStartLine: startLine,
+  };
+}
+
+/** `stringText` that counts what gatherContext reads: characters sliced, slice and lineAt calls. */
+function countingText(text: string) {
+  const inner = stringText(text);
+  const counts = { chars: 0, slices: 0, lineAts: 0 };
+  const source: DocumentText = {
+    length: text.length,
+    slice(start, end) {
+      const s = inner.slice(start, end);
+      counts.chars += s.length;
+      counts.slices++;
+      return s;
+    },
+    lineAt(offset) {
+      counts.lineAts++;
+      return inner.lineAt(offset);
+    },
+  };
+  return { source, counts };
+}
 
 /** 40 lines "line 00" .. "line 39" (8 chars each with the newline). */
 const lines = Array.from({ length: 40 }, (_, i) => `line ${String(i).padStart(2, '0')}`);
@@ -62,5 +130,49 @@ describe('completion/context', () => {
     const c = gatherContext(withCursor('a\r\nb▮c\r\nd\r\n'), { prefixTokens: 10, suffixTokens: 10, charsPerToken: 3 });
     assert.equal(c.lineSuffix, 'c');
     assert.deepEqual(c.nextLines, ['d', '']);
+  });
+
+  it('matches the whole-document implementation (random documents, cursors, budgets, previous starts)', () => {
+    const rng = createRng(8);
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(rng() * xs.length)];
+    const words = ['a', 'foo', '  ', '\t', '(', ')', '{', '}', ';', 'return x', '// note', '', 'é', '\u{1F600}'];
+    for (let n = 0; n < 400; n++) {
+      const eol = pick(['\n', '\r\n']);
+      const lines = Array.from({ length: 1 + Math.floor(rng() * 60) }, () =>
+        Array.from({ length: Math.floor(rng() * (rng() < 0.05 ? 400 : 12)) }, () => pick(words)).join(' '),
+      );
+      const text = lines.join(eol) + (rng() < 0.5 ? eol : '');
+      let offset = Math.floor(rng() * (text.length + 1));
+      if (text[offset - 1] === '\r' && text[offset] === '\n') offset--; // a cursor never sits inside a CRLF
+      const budget = { prefixTokens: 1 + Math.floor(rng() * 300), suffixTokens: Math.floor(rng() * 60), charsPerToken: pick([1.5, 3, 3.7]) };
+      const doc = { text, offset, languageId: 'typescript', relativePath: 'a.ts' };
+      const previous = rng() < 0.5 ? undefined : Math.floor(rng() * lines.length);
+      assert.deepEqual(gatherContext(doc, budget, previous), wholeDocumentContext(doc, budget, previous), JSON.stringify({ n, offset, budget, previous }));
+    }
+  });
+
+  it('reads only a window around the cursor of a 20 MB document, whatever the cursor position', () => {
+    const text = 'let value = compute(1);\n'.repeat(900_000); // 21.6 MB
+    const budget = { prefixTokens: 2048, suffixTokens: 1024, charsPerToken: 3 }; // the settings' maximums
+    const bound = Math.max(2048 * 3, MAX_LINE_CHARS) + 1 + 1024 * 3 + MAX_LINE_CHARS + 1 + NEXT_LINES * 200;
+    for (const offset of [0, 12, 10_800_000, text.length - 5, text.length]) {
+      const { source, counts } = countingText(text);
+      const c = gatherContext({ text: source, offset, languageId: 'typescript', relativePath: 'big.ts' }, budget);
+      assert.ok(counts.chars <= bound, `read ${counts.chars} characters at offset ${offset} (bound ${bound})`);
+      assert.equal(counts.lineAts, 1, 'one line lookup (a TextDocument answers it from its line index)');
+      assert.deepEqual(c, wholeDocumentContext({ text, offset, languageId: 'typescript', relativePath: 'big.ts' }, budget));
+    }
+  });
+
+  it('a 20 MB single line: reads a bounded window; the line parts are cut to MAX_LINE_CHARS next to the cursor', () => {
+    const text = 'ab'.repeat(10_000_000);
+    const { source, counts } = countingText(text);
+    const c = gatherContext({ text: source, offset: 10_000_000, languageId: 'javascript', relativePath: 'min.js' }, { prefixTokens: 100, suffixTokens: 10, charsPerToken: 3 });
+    assert.ok(counts.chars <= 3 * MAX_LINE_CHARS, `read ${counts.chars} characters`);
+    assert.equal(c.prefix, 'ab'.repeat(150));
+    assert.equal(c.linePrefix, 'ab'.repeat(MAX_LINE_CHARS / 2));
+    assert.equal(c.lineSuffix, 'ab'.repeat(MAX_LINE_CHARS / 2));
+    assert.deepEqual(c.nextLines, []);
+    assert.equal(c.prefixStartLine, 0);
   });
 });

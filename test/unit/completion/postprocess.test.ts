@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gatherContext } from '../../../src/completion/context';
-import { decideMultiline, postProcess, STAGES, type MultilineSetting } from '../../../src/completion/postprocess';
+import { decideMultiline, matchLineEndings, postProcess, STAGES, type LineEnding, type MultilineSetting } from '../../../src/completion/postprocess';
 import { withCursor } from './cursor';
 
 interface GoldenCase {
@@ -54,4 +54,19 @@ describe('completion/postprocess: stage list', () => {
       assert.equal(typeof stage('x', { linePrefix: '', lineSuffix: '', nextLines: [], multiline: true }), 'string');
     }
   });
+});
+
+describe('completion/postprocess: matchLineEndings (what the provider inserts)', () => {
+  const cases: [string, LineEnding, string][] = [
+    ['a\nb\nc', '\r\n', 'a\r\nb\r\nc'],
+    ['a\r\nb\nc\rd', '\r\n', 'a\r\nb\r\nc\r\nd'], // mixed in, one kind out
+    ['a\r\nb\r\n', '\n', 'a\nb\n'],
+    ['single line', '\r\n', 'single line'],
+    ['\n\n', '\r\n', '\r\n\r\n'],
+  ];
+  for (const [text, eol, expected] of cases) {
+    it(`${JSON.stringify(text)} in a ${eol === '\n' ? 'LF' : 'CRLF'} document -> ${JSON.stringify(expected)}`, () => {
+      assert.equal(matchLineEndings(text, eol), expected);
+    });
+  }
 });

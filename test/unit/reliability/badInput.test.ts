@@ -5,6 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { CompletionPipeline, type CompletionEngine, type EngineReply } from '../../../src/completion/pipeline';
+import { matchLineEndings } from '../../../src/completion/postprocess';
 import { normalizeSettings } from '../../../src/config/settings';
 import type { GenerationOptions } from '../../../src/engine/protocol';
 import { hubModelDir, isHubId, resolveModelSetting } from '../../../src/engine/modelSource';
@@ -69,6 +70,19 @@ describe('reliability/badInput', function () {
     const result = await pipeline.complete({ text, offset, languageId: 'typescript', relativePath: 'a.ts', documentKey: 'c' }, never);
     assert.ok(prompts[0].includes('function add(a, b) {\r\n  return'), JSON.stringify(prompts[0]));
     assert.equal(result?.text, ' a + b;');
+  });
+
+  it('CRLF document, multi-line completion: the text inserted (as the provider passes it) keeps the document all-CRLF', async () => {
+    const { engine } = fakeEngine('\n  const sum = a + b;\r\n  return sum;\n}');
+    const pipeline = new CompletionPipeline(engine, () => ({ ...settings(), multiline: 'always' as const }));
+    const text = 'function add(a, b) {\r\n  \r\n}\r\n';
+    const offset = text.indexOf('{') + 1;
+    const result = await pipeline.complete({ text, offset, languageId: 'typescript', relativePath: 'a.ts', documentKey: 'crlf' }, never);
+    assert.ok(result && result.text.includes('\n'), `a multi-line completion: ${JSON.stringify(result?.text)}`);
+    const inserted = matchLineEndings(result.text, '\r\n');
+    const after = text.slice(0, offset) + inserted + text.slice(offset);
+    assert.equal(after.replace(/\r\n/g, '').includes('\n') || after.replace(/\r\n/g, '').includes('\r'), false, JSON.stringify(after));
+    assert.equal(inserted.replace(/\r\n/g, '\n'), result.text, 'only the line breaks change');
   });
 
   const badSettings: [string, Record<string, unknown>, (s: ReturnType<typeof normalizeSettings>) => void][] = [
