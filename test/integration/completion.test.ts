@@ -133,6 +133,8 @@ describe('Inline completions (real worker and model)', function () {
     const state = await vscode.commands.executeCommand<AttentionState>('localGpt.attention.inspect');
     assert.equal(state.window?.uri, doc.uri.toString());
     assert.equal(state.window?.completionText, inserted);
+    await vscode.commands.executeCommand('editor.action.inlineSuggest.hide');
+    await new Promise((r) => setTimeout(r, 500));
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
     await config().update('multiline', undefined, Global);
   });
