@@ -6,7 +6,13 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-const ROOT = path.resolve(__dirname, '..', '..');
+/** The repository root: the first folder up from here with src/model (this file also runs bundled, from dist/). */
+function repoRoot(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'src', 'model'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`sourceHash: no repository root (a folder with src/model) above ${__dirname}`);
+  }
+}
 
 /** The code every exported model folder depends on: the exporter, random weights, the tokenizer. */
 export const EXPORT_SOURCES = ['src/model/export', 'src/model/tokenizer', 'src/model/random.ts', 'src/model/config.ts', 'src/model/weights.ts'];
@@ -18,8 +24,9 @@ function tsFiles(p: string): string[] {
 
 /** Hash of the contents of every .ts file under `paths` (relative to the repo root, or absolute). */
 export function sourceHash(paths: readonly string[]): string {
-  const files = paths.flatMap((p) => tsFiles(path.resolve(ROOT, p))).sort();
+  const root = repoRoot();
+  const files = paths.flatMap((p) => tsFiles(path.resolve(root, p))).sort();
   const hash = createHash('sha256');
-  for (const f of files) hash.update(path.relative(ROOT, f)).update('\0').update(fs.readFileSync(f)).update('\0');
+  for (const f of files) hash.update(path.relative(root, f)).update('\0').update(fs.readFileSync(f)).update('\0');
   return hash.digest('hex').slice(0, 12);
 }
