@@ -79,7 +79,7 @@ const FAULT_MARKER = /localgpt-fault:(crash|hang|oom)/;
 /**
  * What the worker says on FAULT_STATS_CHANNEL. `t` is `performance.timeOrigin + performance.now()`, ms.
  * - `in` / `out`: a request received / a reply posted (`progress` excluded).
- * - `run`: one model forward call finished; `concurrent` = forward calls running when it started (itself included).
+ * - `run`: one ONNX Runtime session run finished; `concurrent` = runs going on when it started (itself included).
  * - `heap`: answer to `{ type: 'heap' }` sent on the channel: V8 heap after a full GC, bytes.
  * - `fault`: the hook is about to inject `kind`.
  */
@@ -151,24 +151,30 @@ class FaultHook {
     this.stat({ kind: 'heap', threadId, t: this.now(), usedBytes: heap.used_heap_size, limitBytes: heap.heap_size_limit });
   }
 
-  /** The same runtime, but every model loaded through it reports its forward calls (`run` stats). */
+  /**
+   * The same runtime, but every model loaded through it reports each ONNX Runtime session run (`run`
+   * stats): the wrapper sits on the sessions transformers.js creates, so it counts the runs of every
+   * path that reaches them (the model's forward, or the session called directly).
+   */
   countModelRuns(transformers: Transformers): Transformers {
     const auto = transformers.AutoModelForCausalLM;
-    const hook = this;
     const wrapped = {
       from_pretrained: async (...args: Parameters<typeof auto.from_pretrained>) => {
         const model = await auto.from_pretrained(...args);
-        const forward = model.forward.bind(model);
-        model.forward = async (inputs: Parameters<typeof forward>[0]) => {
-          const started = performance.now();
-          const concurrent = ++hook.running;
-          try {
-            return await forward(inputs);
-          } finally {
-            hook.running--;
-            hook.stat({ kind: 'run', threadId, t: hook.now(), ms: performance.now() - started, concurrent });
-          }
-        };
+        const sessions = (model as unknown as { sessions?: Record<string, { run: (...a: unknown[]) => Promise<unknown> }> }).sessions ?? {};
+        for (const session of Object.values(sessions)) {
+          const run = session.run.bind(session);
+          session.run = async (...a: unknown[]) => {
+            const started = performance.now();
+            const concurrent = ++this.running;
+            try {
+              return await run(...a);
+            } finally {
+              this.running--;
+              this.stat({ kind: 'run', threadId, t: this.now(), ms: performance.now() - started, concurrent });
+            }
+          };
+        }
         return model;
       },
     };

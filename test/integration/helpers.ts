@@ -1,4 +1,5 @@
 // Shared helpers for integration tests (run inside the extension host).
+import { strict as assert } from 'node:assert';
 import * as vscode from 'vscode';
 import type { LocalGptApi } from '../../src/extension/services';
 
@@ -27,4 +28,51 @@ export async function openWorkspaceFile(relativePath: string): Promise<vscode.Te
   if (!folder) throw new Error('no workspace folder open');
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, relativePath));
   return vscode.window.showTextDocument(doc);
+}
+
+/**
+ * Gets a completion from the model through the real inline completion path: opens a TypeScript
+ * document at a few code spots (a unique first line keeps the completion cache out of it), runs
+ * "Local GPT: Trigger Completion", waits until the provider hands VS Code a completion that the
+ * model produced (not a cache hit), accepts it and returns the inserted text. A real model may have
+ * nothing to say at one spot, so the next is tried; throws when none gives a completion.
+ */
+export async function completionFromModel(api: LocalGptApi, label: string, timeoutMs = 20_000): Promise<string> {
+  const spots = [
+    'function add(a: number, b: number) {\n  return a + b;\n}\n\nconst total = ',
+    'export function greet(name: string): string {\n  return ',
+    'for (let i = 0; i < 10; i++) {\n  console.',
+  ];
+  const counts = api.completions.counts;
+  for (const spot of spots) {
+    const content = `// ${label} ${Date.now()}\n${spot}`;
+    const doc = await vscode.workspace.openTextDocument({ language: 'typescript', content });
+    const editor = await vscode.window.showTextDocument(doc);
+    try {
+      const end = doc.lineAt(doc.lineCount - 1).range.end;
+      editor.selection = new vscode.Selection(end, end);
+      const before = counts.model;
+      await vscode.commands.executeCommand('localGpt.triggerCompletion');
+      try {
+        await waitFor(() => counts.model > before, `a completion from the model (${label})`, timeoutMs);
+        await waitFor(
+          async () => {
+            await vscode.commands.executeCommand('editor.action.inlineSuggest.commit');
+            return doc.getText() !== content;
+          },
+          'the inline suggestion to be accepted',
+          5000,
+        );
+      } catch {
+        console.log(`      (${label}) no completion at ${JSON.stringify(spot.slice(-16))}; next spot`);
+        continue;
+      }
+      assert.ok(doc.getText().startsWith(content), 'the completion is inserted at the cursor');
+      return doc.getText().slice(content.length);
+    } finally {
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.hide');
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    }
+  }
+  throw new Error(`(${label}) no completion from the model at any spot`);
 }

@@ -69,7 +69,10 @@ describe('reliability/faultHook: the worker fault hook exists only under LOCAL_G
     const { client, events } = clientWith({ ...baseEnv, LOCAL_GPT_TEST_FAULTS: '1' });
     const listener = listenToStats();
     try {
-      await client.ensureLoaded();
+      assert.ok((await client.complete('function add(a, b) {\n  return', greedy)) !== null);
+      const runs = listener.stats.filter((s) => (s as { kind: string }).kind === 'run') as { concurrent: number; ms: number }[];
+      assert.ok(runs.length > 0, 'the hook reports the model runs of a normal request');
+      assert.ok(runs.every((r) => r.concurrent === 1 && r.ms >= 0));
       await assert.rejects(client.complete(CRASH_PROMPT, greedy), /the model worker threw: localgpt-fault: crash injected/);
       assert.ok(events.some((e) => e.type === 'state' && e.state === 'restarting'));
       const kinds = listener.stats.map((s) => (s as { kind: string; type?: string; fault?: string }));

@@ -1,0 +1,272 @@
+// Load: fast typing in a real editor of the real extension host, through the registered inline
+// completion provider, the completion pipeline and the real model worker thread (dist/worker.js) with
+// the embedded model. About 20 keystrokes/s for LOCAL_GPT_TYPING_SECONDS (default 60, as the issue asks;
+// shorter only for local runs) in bursts with short pauses, with deletes and cursor jumps, typed with
+// VS Code's own `type` / `deleteLeft` commands. Checks: the document is exactly what was typed; one model
+// run at a time in the worker; a stale request stops within one model run of being superseded or
+// cancelled; no growth of queued work or heap from the first to the last window. Reports the counts and
+// the extension host's largest event-loop lag. Worker-side numbers come from the worker's test-only
+// stats channel (LOCAL_GPT_TEST_FAULTS=1, src/engine/worker.ts), host-side ones from the extension API.
+import { strict as assert } from 'node:assert';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
+import { BroadcastChannel } from 'node:worker_threads';
+import * as vscode from 'vscode';
+import { activateExtension, waitFor } from './helpers';
+
+const Global = vscode.ConfigurationTarget.Global;
+const SECONDS = Number(process.env.LOCAL_GPT_TYPING_SECONDS ?? 60);
+
+/** Editor features that would insert text of their own (the document must be exactly what was typed). */
+const LITERAL_TYPING: Record<string, unknown> = {
+  autoClosingBrackets: 'never',
+  autoClosingQuotes: 'never',
+  autoClosingOvertype: 'never',
+  autoClosingDelete: 'never',
+  autoSurround: 'never',
+  autoIndent: 'none',
+  formatOnType: false,
+};
+
+type Stat =
+  | { kind: 'in' | 'out'; threadId: number; t: number; type: string; id: number | null }
+  | { kind: 'run'; threadId: number; t: number; ms: number; concurrent: number }
+  | { kind: 'heap'; threadId: number; t: number; usedBytes: number; limitBytes: number }
+  | { kind: 'fault'; threadId: number; t: number; fault: string; id: number };
+
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Full GC of the extension host's heap, then its used size (bytes). */
+function hostHeapAfterGc(): number {
+  v8.setFlagsFromString('--expose-gc');
+  (vm.runInNewContext('gc') as () => void)();
+  return v8.getHeapStatistics().used_heap_size;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+
+describe('Typing load through the real provider and worker', function () {
+  this.timeout((SECONDS + 150) * 1000);
+  const editorConfig = () => vscode.workspace.getConfiguration('editor');
+
+  before(async function () {
+    if (process.env.LOCAL_GPT_TEST_FAULTS !== '1') {
+      console.log('      LOCAL_GPT_TEST_FAULTS is not 1 in this host (the worker stats channel is off): skipped');
+      this.skip();
+    }
+    for (const [key, value] of Object.entries(LITERAL_TYPING)) await editorConfig().update(key, value, Global);
+  });
+
+  after(async () => {
+    for (const key of Object.keys(LITERAL_TYPING)) await editorConfig().update(key, undefined, Global);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
+  it(`~20 keystrokes/s for ${SECONDS} s with deletes and cursor jumps: document as typed, one model run at a time, stale requests stopped, no growth`, async () => {
+    const api = await activateExtension();
+    const engine = api.completions.engine;
+    await engine.ensureLoaded();
+    const threadId = engine.stats.workerThreadId;
+    assert.ok(threadId !== null);
+
+    // Worker-side events, in the order the worker sent them.
+    const stats: Stat[] = [];
+    const channel = new BroadcastChannel('localgpt-test-worker');
+    channel.onmessage = (event) => {
+      const stat = (event as { data: Stat }).data;
+      if (stat.threadId === threadId) stats.push(stat);
+    };
+    const workerHeap = async (): Promise<number> => {
+      const seen = stats.length;
+      channel.postMessage({ type: 'heap' });
+      let heap: Stat | undefined;
+      await waitFor(() => (heap = stats.slice(seen).find((s) => s.kind === 'heap')) !== undefined, 'the worker heap report', 15_000);
+      return heap!.kind === 'heap' ? heap!.usedBytes : 0;
+    };
+
+    // Every request VS Code makes for inline completions in the document, and which ones it cancels.
+    const asked = { requests: 0, cancelled: 0 };
+    const counting = vscode.languages.registerInlineCompletionItemProvider(
+      { scheme: 'untitled', language: 'typescript' },
+      {
+        provideInlineCompletionItems(_doc, _pos, _ctx, token) {
+          asked.requests++;
+          token.onCancellationRequested(() => asked.cancelled++);
+          return undefined;
+        },
+      },
+    );
+    const initial = 'function add(a: number, b: number) {\n  return a + b;\n}\n\n';
+    const doc = await vscode.workspace.openTextDocument({ language: 'typescript', content: initial });
+    const editor = await vscode.window.showTextDocument(doc);
+    const end = doc.positionAt(initial.length);
+    editor.selection = new vscode.Selection(end, end);
+
+    const counts0 = { ...api.completions.counts };
+    const lag = monitorEventLoopDelay({ resolution: 10 });
+    const windowMs = Math.max(5, SECONDS / 6) * 1000;
+    const samples: { at: number; queued: number }[] = [];
+    /** Completes received by the worker and not answered yet (running or waiting on the worker's queue). */
+    const workerOutstanding = () => {
+      const open = new Set<number>();
+      for (const s of stats) {
+        if (s.kind === 'in' && s.type === 'complete' && s.id !== null) open.add(s.id);
+        if (s.kind === 'out' && s.id !== null && s.type !== 'alive') open.delete(s.id);
+      }
+      return open.size;
+    };
+
+    let expected = initial;
+    let cursor = initial.length;
+    const rand = prng(20261129);
+    const alphabet = 'abcdefghijklmnopqrstuvwxyz       ().;=+,{}[]<>:\'"0123456789\n';
+    const keys = { typed: 0, deleted: 0, jumps: 0 };
+    let heapFirst = { worker: 0, host: 0 };
+    let firstWindowDone = false;
+
+    lag.enable();
+    const started = Date.now();
+    let next = started;
+    let key = 0;
+    while (Date.now() - started < SECONDS * 1000) {
+      const r = rand();
+      if (r < 0.1 && cursor > 0) {
+        await vscode.commands.executeCommand('deleteLeft');
+        expected = expected.slice(0, cursor - 1) + expected.slice(cursor);
+        cursor--;
+        keys.deleted++;
+      } else if (r < 0.16) {
+        cursor = Math.floor(rand() * (expected.length + 1));
+        const at = doc.positionAt(cursor);
+        editor.selection = new vscode.Selection(at, at);
+        keys.jumps++;
+      } else {
+        const ch = alphabet[Math.floor(rand() * alphabet.length)];
+        await vscode.commands.executeCommand('type', { text: ch });
+        expected = expected.slice(0, cursor) + ch + expected.slice(cursor);
+        cursor++;
+        keys.typed++;
+      }
+      assert.equal(doc.offsetAt(editor.selection.active), cursor, `cursor after keystroke ${key}`);
+      key++;
+      // Bursts 15-25 ms apart with, after one key in seven, a pause of 80-320 ms: longer than the
+      // 75 ms debounce, so completions are requested, and often shorter than a completion takes,
+      // so the next burst supersedes it. On average 6/7 * 20 + 1/7 * 200 = 46 ms a key; with the time
+      // the editor commands take, about 20 keys/s.
+      next += rand() < 1 / 7 ? 80 + rand() * 240 : 15 + rand() * 10;
+      if (key % 10 === 0) samples.push({ at: Date.now() - started, queued: workerOutstanding() + engine.stats.pending });
+      if (!firstWindowDone && Date.now() - started >= windowMs) {
+        firstWindowDone = true;
+        heapFirst = { worker: await workerHeap(), host: hostHeapAfterGc() };
+        next = Date.now();
+      }
+      await sleep(next - Date.now());
+    }
+    const typingMs = Date.now() - started;
+    lag.disable();
+
+    // Everything settles: nothing left in the worker or the client.
+    await waitFor(() => workerOutstanding() === 0 && engine.stats.pending === 0 && engine.stats.generating === 0, 'the queues to drain', 30_000);
+    const heapLast = { worker: await workerHeap(), host: hostHeapAfterGc() };
+    counting.dispose();
+    channel.close();
+
+    // --- What the user sees: the document is exactly what was typed.
+    assert.equal(doc.getText(), expected, 'the document is exactly the typed text (no completion was inserted, nothing lost)');
+
+    // --- Worker: one model run at a time; each stale request stopped within one model run.
+    const runs = stats.filter((s) => s.kind === 'run');
+    const maxConcurrent = Math.max(0, ...runs.map((s) => (s.kind === 'run' ? s.concurrent : 0)));
+    // Walk the worker's events in order. A newer `complete` supersedes every older open one (the
+    // worker's contract), a `cancel` stops its own; count the model runs that finish between that
+    // moment and the stale request's `cancelled` reply.
+    const open = new Map<number, { staleSince: number | null; runsSinceStale: number }>();
+    let maxRunsAfterStale = 0;
+    let staleCount = 0;
+    const worker = { completes: 0, results: 0, cancelled: 0, errors: 0 };
+    for (const s of stats) {
+      if (s.kind === 'in' && s.type === 'complete' && s.id !== null) {
+        worker.completes++;
+        for (const job of open.values()) job.staleSince ??= s.t;
+        open.set(s.id, { staleSince: null, runsSinceStale: 0 });
+      } else if (s.kind === 'in' && s.type === 'cancel' && s.id !== null) {
+        const job = open.get(s.id);
+        if (job) job.staleSince ??= s.t;
+      } else if (s.kind === 'run') {
+        for (const job of open.values()) if (job.staleSince !== null) job.runsSinceStale++;
+      } else if (s.kind === 'out' && s.id !== null && open.has(s.id) && s.type !== 'alive') {
+        const job = open.get(s.id)!;
+        open.delete(s.id);
+        if (s.type === 'result') worker.results++;
+        else if (s.type === 'cancelled') worker.cancelled++;
+        else worker.errors++;
+        if (job.staleSince !== null) {
+          staleCount++;
+          maxRunsAfterStale = Math.max(maxRunsAfterStale, job.runsSinceStale);
+        }
+      }
+    }
+    const runMs = runs.map((s) => (s.kind === 'run' ? s.ms : 0)).sort((a, b) => a - b);
+
+    // --- Queued work and memory: the last window against the first.
+    const inWindow = (from: number, to: number) => samples.filter((s) => s.at >= from && s.at < to).map((s) => s.queued);
+    const firstQueued = inWindow(0, windowMs);
+    const lastQueued = inWindow(typingMs - windowMs, typingMs + 1);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
+    const counts = api.completions.counts;
+    const report = {
+      seconds: +(typingMs / 1000).toFixed(1),
+      keystrokes: key,
+      keysPerSecond: +(key / (typingMs / 1000)).toFixed(1),
+      ...keys,
+      requests: asked.requests,
+      cancelled: worker.cancelled,
+      served: counts.model - counts0.model,
+      cacheHits: counts.cache - counts0.cache,
+      // Requests VS Code made that got no completion: superseded during the debounce, cancelled in the worker, or nothing to suggest.
+      notShown: asked.requests - (counts.model - counts0.model) - (counts.cache - counts0.cache),
+      vscodeCancelledTokens: asked.cancelled,
+      engineErrors: counts.errors - counts0.errors,
+      worker,
+      staleRequests: staleCount,
+      maxModelRunsAfterStale: maxRunsAfterStale,
+      maxModelRunsAtOnce: maxConcurrent,
+      modelRuns: runs.length,
+      modelRunMs: { median: +(runMs[Math.floor(runMs.length / 2)] ?? 0).toFixed(1), max: +(runMs[runMs.length - 1] ?? 0).toFixed(1) },
+      queued: { firstWindowMean: +mean(firstQueued).toFixed(2), lastWindowMean: +mean(lastQueued).toFixed(2), max: Math.max(0, ...samples.map((s) => s.queued)) },
+      workerHeapMb: { first: +mb(heapFirst.worker), last: +mb(heapLast.worker) },
+      hostHeapMb: { first: +mb(heapFirst.host), last: +mb(heapLast.host) },
+      maxEventLoopLagMs: +(lag.max / 1e6).toFixed(1),
+      p99EventLoopLagMs: +(lag.percentile(99) / 1e6).toFixed(1),
+    };
+    console.log(`      typing load: ${JSON.stringify(report)}`);
+
+    assert.ok(report.keysPerSecond >= 17 && report.keysPerSecond <= 23, `typed at ${report.keysPerSecond} keys/s`);
+    assert.ok(asked.requests > 0, 'VS Code asked for inline completions while typing');
+    assert.ok(report.served > 0, 'some completions were served by the model during the pauses');
+    assert.ok(worker.cancelled > 0, 'the worker answered stale requests with "cancelled"');
+    assert.equal(worker.errors, 0, 'no worker errors');
+    assert.equal(report.engineErrors, 0, 'no engine errors');
+    assert.equal(worker.completes, worker.results + worker.cancelled, 'every request the worker received was answered once');
+    assert.equal(engine.stats.workerThreadId, threadId, 'the same worker all along (no crash, no hang)');
+    assert.equal(maxConcurrent, 1, 'one model run at a time');
+    assert.ok(maxRunsAfterStale <= 1, `a stale request stopped within one model run (took ${maxRunsAfterStale})`);
+    assert.ok(firstQueued.length > 0 && lastQueued.length > 0, 'queue samples in both windows');
+    assert.ok(report.queued.lastWindowMean <= report.queued.firstWindowMean + 1, `queued work grew: ${JSON.stringify(report.queued)}`);
+    assert.ok(report.queued.max <= 4, `queued work stays small: ${JSON.stringify(report.queued)}`);
+    assert.ok(heapLast.worker <= heapFirst.worker * 1.25 + 8 * 2 ** 20, `worker heap grew: ${JSON.stringify(report.workerHeapMb)}`);
+    assert.ok(heapLast.host <= heapFirst.host + 32 * 2 ** 20, `extension host heap grew: ${JSON.stringify(report.hostHeapMb)}`);
+    assert.ok(report.maxEventLoopLagMs < 1000, `extension host event loop lag ${report.maxEventLoopLagMs} ms`);
+  });
+});
