@@ -7,6 +7,12 @@
  * tokens, not the whole prompt. The model is called step by step (no `generate()`), so the loop
  * owns the cache, checks for cancellation between every forward call, and stops on EOS, stop
  * strings, the token limit or a full context window.
+ *
+ * It also keeps the logits rows the last request sampled from. When the user types what the
+ * completion suggested, the new prompt is the old prompt plus tokens the model already produced,
+ * and the model's output for those positions is already known: the new request replays the stored
+ * rows (through the new request's own sampler, so the result is what a cold request would give)
+ * and runs the model only from the first token where it leaves the old path.
  */
 import type { GenerationOptions, GenerationTimings, StopReason } from './protocol';
 import { createTokenSelector } from './sampling';
@@ -79,6 +85,11 @@ const DECODE_CONTEXT_TOKENS = 4;
 export class PrefixReusingGenerator<P> {
   private cachedIds: number[] = [];
   private past: P | null = null;
+  /** The last request's prompt + generated tokens, and the raw logits it sampled from. */
+  private sequence: number[] = [];
+  /** rows[i]: logits at position rowsStart + i of `sequence` (predicting the token after it). */
+  private rows: Float32Array[] = [];
+  private rowsStart = 0;
   /** Tokens actually run through the model by this generator, over its life (for tests and stats). */
   tokensRun = 0;
 
@@ -97,6 +108,20 @@ export class PrefixReusingGenerator<P> {
   reset(): void {
     this.cachedIds = [];
     this.past = null;
+    this.sequence = [];
+    this.rows = [];
+  }
+
+  /**
+   * Stored logits rows that continue `prompt`: rows[0] at its last position, and the tokens the
+   * last request took after it. Null when the prompt is not a prefix of that request's tokens or
+   * its last position was not computed then.
+   */
+  private replayFor(prompt: readonly number[]): { rows: Float32Array[]; next: number[] } | null {
+    const at = prompt.length - 1 - this.rowsStart;
+    if (at < 0 || at >= this.rows.length || prompt.length > this.sequence.length) return null;
+    if (commonPrefixLength(this.sequence, prompt) < prompt.length) return null;
+    return { rows: this.rows.slice(at), next: this.sequence.slice(prompt.length) };
   }
 
   private async run(ids: number[]): Promise<Float32Array> {
@@ -128,11 +153,18 @@ export class PrefixReusingGenerator<P> {
     const texts = this.codec.tokenTexts;
     const healed = options.heal && texts && prompt.length > 1 && texts[prompt[prompt.length - 1]] ? texts[prompt.pop()!] : '';
 
+    let replay = this.replayFor(prompt);
+    this.sequence = [...prompt];
+    this.rows = [];
+    this.rowsStart = prompt.length - 1;
+    // Replayed steps: rows taken from the last request, no model call (see the file comment).
+    let replayed = 0;
+
     // Reuse the common prefix, but always run at least the last prompt token: its logits pick the first new token.
-    const reused = this.keepPrefix(Math.min(commonPrefixLength(this.cachedIds, prompt), prompt.length - 1));
+    const reused = replay ? prompt.length : this.keepPrefix(Math.min(commonPrefixLength(this.cachedIds, prompt), prompt.length - 1));
 
     const prefillStart = now();
-    let logits: Float32Array | null = null;
+    let logits: Float32Array | null = replay ? replay.rows[0] : null;
     for (let at = reused; at < prompt.length; at += this.options.prefillChunk) {
       if (isCancelled()) return { status: 'cancelled' };
       logits = await this.run(prompt.slice(at, at + this.options.prefillChunk));
@@ -156,12 +188,14 @@ export class PrefixReusingGenerator<P> {
     let stopReason: StopReason = 'maxTokens';
     const decodeStart = now();
     for (;;) {
-      const next = select(logits!);
+      this.rows.push(logits!);
+      const next = select(Float32Array.from(logits!)); // the selector edits its row; the stored one stays raw
       if (eos.has(next)) {
         stopReason = 'eos';
         break;
       }
       generated.push(next);
+      this.sequence.push(next);
       const full = this.codec.decode([...context, ...generated]);
       text = full.startsWith(contextText) ? full.slice(contextText.length) : this.codec.decode(generated);
       if (healed && text.startsWith(healed)) text = text.slice(healed.length); // the user already typed it
@@ -177,6 +211,19 @@ export class PrefixReusingGenerator<P> {
         break;
       }
       if (isCancelled()) return { status: 'cancelled' };
+      if (replay) {
+        replayed++;
+        if (replay.next[replayed - 1] === next && replayed < replay.rows.length) {
+          logits = replay.rows[replayed];
+          continue;
+        }
+        // Off the stored path: the cache must end right before `next` (it holds the last request's
+        // tokens); a cache that cannot be cut (recurrent state) runs them again.
+        const before = prompt.length + replayed - 1;
+        const kept = this.keepPrefix(before);
+        if (kept < before) await this.run(this.sequence.slice(kept, before));
+        replay = null;
+      }
       logits = await this.run([next]);
     }
     const decodeMs = now() - decodeStart;

@@ -24,7 +24,8 @@ export class FakeLm implements CausalLm<FakePast> {
   readonly calls: number[][] = [];
   constructor(
     readonly contextLength = 512,
-    private readonly opts: { recurrent?: boolean; eosAfter?: number } = {},
+    /** spread: every token gets a logit (several plausible ones), so sampling depends on the seed. */
+    private readonly opts: { recurrent?: boolean; eosAfter?: number; spread?: boolean } = {},
   ) {}
   get tokensRun(): number {
     return this.calls.reduce((s, c) => s + c.length, 0);
@@ -34,7 +35,8 @@ export class FakeLm implements CausalLm<FakePast> {
     const all = [...(past?.ids ?? []), ...ids];
     if (all.length > this.contextLength) throw new Error('context overflow');
     const logits = new Float32Array(VOCAB).fill(-5);
-    logits[hashNext(all, this.opts.eosAfter)] = 5;
+    if (this.opts.spread) for (let i = 1; i < VOCAB; i++) logits[i] = ((hashNext(all) * 7 + i * 13) % 11) / 4;
+    logits[hashNext(all, this.opts.eosAfter)] = this.opts.spread ? 2.6 : 5;
     return { logits, past: { ids: all } };
   }
   truncate(past: FakePast, length: number): FakePast | null {

@@ -99,15 +99,61 @@ describe('engine/generate: generation loop with prefix reuse', () => {
     assert.deepEqual(out.status === 'done' && out.ids, referenceGreedy(b, 2));
   });
 
-  it('the same prompt twice re-runs just its last token', async () => {
+  it('the same prompt twice runs nothing the second time: the stored logits are replayed', async () => {
     const lm = new FakeLm();
     const gen = new PrefixReusingGenerator(lm, fakeCodec, opts);
     const p = encodeFake('hello');
-    await gen.generate(p, greedy(1), never);
+    const first = await gen.generate(p, greedy(4), never);
     const before = lm.tokensRun;
-    const out = await gen.generate(p, greedy(1), never);
-    assert.equal(lm.tokensRun - before, 1);
-    assert.equal(out.status === 'done' && out.timings.reusedTokens, p.length - 1);
+    const out = await gen.generate(p, greedy(4), never);
+    assert.equal(lm.tokensRun - before, 0);
+    assert.deepEqual(out.status === 'done' && out.ids, first.status === 'done' && first.ids);
+    assert.equal(out.status === 'done' && out.timings.reusedTokens, p.length);
+  });
+
+  it('typing what was suggested replays the known positions and runs only past them', async () => {
+    const lm = new FakeLm();
+    const gen = new PrefixReusingGenerator(lm, fakeCodec, opts);
+    const p = encodeFake('const x = ');
+    const first = await gen.generate(p, greedy(8), never);
+    assert.ok(first.status === 'done' && first.ids.length === 8);
+    if (first.status !== 'done') return;
+    const typed = [...p, ...first.ids.slice(0, 3)]; // the user typed the first 3 suggested tokens
+    const before = lm.tokensRun;
+    const out = await gen.generate(typed, greedy(8), never);
+    assert.deepEqual(out.status === 'done' && out.ids, referenceGreedy(typed, 8));
+    // stored rows cover 5 of the 8 new tokens; then the old last token (never run) and 2 decode steps run
+    assert.deepEqual(lm.calls.slice(-3), [[first.ids[7]], [out.status === 'done' ? out.ids[5] : -1], [out.status === 'done' ? out.ids[6] : -1]]);
+    assert.equal(lm.tokensRun - before, 3);
+  });
+
+  it('typing something else than the suggestion falls back to prefix reuse, with the right output', async () => {
+    const lm = new FakeLm();
+    const gen = new PrefixReusingGenerator(lm, fakeCodec, opts);
+    const p = encodeFake('let y = ');
+    const first = await gen.generate(p, greedy(6), never);
+    if (first.status !== 'done') throw new Error('cancelled');
+    const other = first.ids[0] === 2 ? 3 : 2;
+    const typed = [...p, other];
+    const before = lm.tokensRun;
+    const out = await gen.generate(typed, greedy(6), never);
+    assert.deepEqual(out.status === 'done' && out.ids, referenceGreedy(typed, 6));
+    assert.equal(out.status === 'done' && out.timings.reusedTokens, p.length);
+    assert.equal(lm.tokensRun - before, 1 + 5, 'the typed token, then 5 decode steps');
+  });
+
+  it('sampled: a replayed request draws the same tokens as a cold request with the same seed', async () => {
+    const sampled = (seed: number): GenerationOptions => ({ maxNewTokens: 10, temperature: 0.7, topK: 5, topP: 0.9, seed, stop: [] });
+    const p = encodeFake('function f');
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const gen = new PrefixReusingGenerator(new FakeLm(512, { spread: true }), fakeCodec, opts);
+      const first = await gen.generate(p, sampled(seed), never);
+      if (first.status !== 'done') throw new Error('cancelled');
+      const typed = [...p, ...first.ids.slice(0, 2)];
+      const replayed = await gen.generate(typed, sampled(seed + 100), never);
+      const cold = await new PrefixReusingGenerator(new FakeLm(512, { spread: true }), fakeCodec, opts).generate(typed, sampled(seed + 100), never);
+      assert.deepEqual(replayed.status === 'done' && replayed.ids, cold.status === 'done' && cold.ids, `seed ${seed}`);
+    }
   });
 
   it('a cache that cannot be cut (recurrent state) is dropped, and output stays right', async () => {
