@@ -10,7 +10,9 @@
  *   cold                  the prompt shares nothing with the worker's KV cache
  *   one more character    the previous request was the same prompt minus its last character
  *   new line              the previous completion accepted, then Enter
- *   prompt cached         the same prompt again (only its last token and the 16 new ones run)
+ *   prompt cached         the same prompt again (served from the last request's stored logits)
+ *   typing the suggestion the previous request's completion starts with the character typed
+ *                         (type-through: the generator replays its stored logits, src/engine/generate.ts)
  * The main thread's event-loop delay is recorded while they run, and once idle for reference.
  * Then the naive baseline on the same prompts: the transformers.js `text-generation` pipeline,
  * whole prompt per request, in this process (no worker hop, which favours the baseline slightly).
@@ -118,6 +120,7 @@ cellMain<LatencyInput, LatencyCell>(async (input) => {
   const typed: Sample[] = [];
   const newline: Sample[] = [];
   const cached: Sample[] = [];
+  const typedThrough: Sample[] = [];
   const prompts: { typed: string; newline: string }[] = [];
   const busy = monitorEventLoopDelay({ resolution: 1 });
   busy.enable();
@@ -135,9 +138,13 @@ cellMain<LatencyInput, LatencyCell>(async (input) => {
     newline.push(await complete(nl));
     cached.push(await complete(nl));
     prompts.push({ typed: withChar, newline: nl });
+    const suggested = await complete(withChar);
+    const first = [...suggested.text][0];
+    if (first) typedThrough.push(await complete(withChar + first));
   }
   busy.disable();
   const scenarios = [scenario('cold', cold), scenario('one more character', typed), scenario('new line', newline), scenario('prompt cached', cached)];
+  if (typedThrough.length > 0) scenarios.push(scenario('typing the suggestion', typedThrough));
   for (const s of scenarios) log(`${s.name}: p50 ${s.ms.median.toFixed(1)} ms, p95 ${s.ms.p95.toFixed(1)} ms (prompt ${s.promptTokens} tokens, reused ${s.reusedTokens}, ${s.generatedTokens} new)`);
   await client.dispose();
   clearInterval(sampler);

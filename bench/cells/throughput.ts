@@ -198,7 +198,7 @@ async function measureModel(transformers: Transformers, input: ThroughputInput, 
   for (let i = 0; i < 20; i++) {
     const row = Float32Array.from(logitsRow);
     const t = now();
-    select(row);
+    select(row, i);
     sampleMs.push(now() - t);
   }
   const detokMs: number[] = [];

@@ -72,14 +72,15 @@ export function evaluateGoals(r: Pick<BenchResults, 'models' | 'throughput' | 'l
         const cold = scenario(c, 'cold');
         if (!typed || !cold) return [];
         const v = typed.ms.median / cold.ms.median;
-        // "prompt cached" runs 1 prompt token + the 16 decode steps: the floor prefix reuse can reach.
         const cached = scenario(c, 'prompt cached');
-        const floor = cached ? `; decode alone ("prompt cached") is ${pct(cached.ms.median / cold.ms.median)} of cold` : '';
-        return [{ value: v, pass: v <= TARGETS.keystrokeShareOfCold, detail: `${c.backend} x${c.threads}: ${pct(v)} (${ms(typed.ms.median)} / ${ms(cold.ms.median)}; ${typed.reusedTokens} of ${typed.promptTokens} prompt tokens reused${floor})` }];
+        const floor = cached ? `; the same prompt again is ${pct(cached.ms.median / cold.ms.median)} of cold` : '';
+        const through = scenario(c, 'typing the suggestion');
+        const suggestion = through ? `; typing the suggested character instead: ${pct(through.ms.median / cold.ms.median)} (${ms(through.ms.median)})` : '';
+        return [{ value: v, pass: v <= TARGETS.keystrokeShareOfCold, detail: `${c.backend} x${c.threads}: ${pct(v)} (${ms(typed.ms.median)} / ${ms(cold.ms.median)}; ${typed.reusedTokens} of ${typed.promptTokens} prompt tokens reused${floor}${suggestion})` }];
       }),
       'max',
       pct,
-      'Why: with the prefix reused only 1-2 prompt tokens run, so the request is the 16 decode steps. When decode alone ("prompt cached") is above 10% of a cold request, prefix reuse cannot reach the goal: each decode step must get cheaper (per-step overheads dominate a model this small, see the throughput table: decode is a few % of its bandwidth roofline).',
+      'Why: when the typed character is not the one the completion suggested, the model has not seen the new positions: the prefix is reused (only 1-2 prompt tokens run) but the 16 new tokens are 16 decode steps, while a cold request is one batched prefill plus the same 16 steps, so the ratio cannot fall far below 16 steps / (prefill + 16 steps). Typing the suggested character replays stored logits and runs the model only past them (see "typing the suggestion").',
     ),
   );
 
@@ -141,7 +142,9 @@ export function evaluateGoals(r: Pick<BenchResults, 'models' | 'throughput' | 'l
         const v = naive.ms.median / ours.ms.median;
         const cold = scenario(c, 'cold');
         const vsCold = cold ? `; naive vs our cold request ${(naive.ms.median / cold.ms.median).toFixed(1)}x` : '';
-        return [{ value: v, pass: v >= TARGETS.speedupOverNaive, detail: `${c.backend} x${c.threads}: ${v.toFixed(1)}x (${ms(naive.ms.median)} naive / ${ms(ours.ms.median)}${vsCold})` }];
+        const through = scenario(c, 'typing the suggestion');
+        const suggestion = through ? `; typing the suggested character: ${(naive.ms.median / through.ms.median).toFixed(1)}x` : '';
+        return [{ value: v, pass: v >= TARGETS.speedupOverNaive, detail: `${c.backend} x${c.threads}: ${v.toFixed(1)}x (${ms(naive.ms.median)} naive / ${ms(ours.ms.median)}${vsCold}${suggestion})` }];
       }),
       'min',
       (v) => `${v.toFixed(1)}x`,

@@ -235,7 +235,7 @@ export function renderBenchmarks(r: BenchResults, limits: { flops: Limit[]; read
     out.push('');
     out.push(
       'Through `WorkerClient` and the model worker thread (src/engine/worker.ts), embedded model, int8 (the default), 16 new tokens, default sampling. Latency = wall time of `client.complete()` on the main thread. ' +
-        'Scenarios: **cold** (the cache shares nothing with the prompt), **one more character** (after the same prompt minus its last character), **new line** (after accepting the completion and pressing Enter), **prompt cached** (the same prompt again). ' +
+        'Scenarios: **cold** (the cache shares nothing with the prompt), **one more character** (after the same prompt minus its last character), **new line** (after accepting the completion and pressing Enter), **prompt cached** (the same prompt again), **typing the suggestion** (the character typed is the first one the previous completion suggested). ' +
         'The naive baseline runs the transformers.js pipeline on the same prompts in the main thread of the same process after the worker is gone.',
     );
     out.push('');

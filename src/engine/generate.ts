@@ -174,10 +174,10 @@ export class PrefixReusingGenerator<P> {
     const selectAny = createTokenSelector(options);
     let select = selectAny;
     if (healed) {
-      select = (row) => {
+      select = (row, position) => {
         select = selectAny; // only the first token is constrained
         for (let id = 0; id < row.length; id++) if (!texts![id]?.startsWith(healed)) row[id] = -Infinity;
-        return selectAny(row);
+        return selectAny(row, position);
       };
     }
     const eos = new Set(this.lm.eosTokenIds);
@@ -189,7 +189,7 @@ export class PrefixReusingGenerator<P> {
     const decodeStart = now();
     for (;;) {
       this.rows.push(logits!);
-      const next = select(Float32Array.from(logits!)); // the selector edits its row; the stored one stays raw
+      const next = select(Float32Array.from(logits!), this.sequence.length); // the selector edits its row; the stored one stays raw
       if (eos.has(next)) {
         stopReason = 'eos';
         break;

@@ -189,15 +189,27 @@ export function sampleFromLogits(logits: Float32Array, random: () => number): nu
   return last; // rounding left a sliver: the last candidate takes it
 }
 
-/** Picks the next token from one logits row; a fresh selector per request (the PRNG is seeded per request). */
-export type TokenSelector = (logits: Float32Array) => number;
+/**
+ * Picks the token at sequence `position` from the logits row before it. The random draw depends on
+ * the seed and the position only, not on how many draws came before: a request that starts later
+ * in the same text (the user typed the start of the suggestion) draws what the earlier one drew at
+ * the same positions, so the rest of the suggestion stays as it was shown.
+ */
+export type TokenSelector = (logits: Float32Array, position: number) => number;
+
+/** An integer hash of (seed, position) (murmur3's finalizer over a golden-ratio mix). */
+export function positionSeed(seed: number, position: number): number {
+  let h = (seed ^ Math.imul(position + 1, 0x9e3779b9)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
 
 export function createTokenSelector(options: Pick<GenerationOptions, 'temperature' | 'topK' | 'topP' | 'seed'>): TokenSelector {
   const chain = processorsFor(options);
-  if (chain.length === 0) return argmax;
-  const random = createRng(options.seed);
-  return (logits) => {
+  if (chain.length === 0) return (logits) => argmax(logits);
+  return (logits, position) => {
     for (const processor of chain) processor.apply(logits);
-    return sampleFromLogits(logits, random);
+    return sampleFromLogits(logits, createRng(positionSeed(options.seed, position)));
   };
 }

@@ -156,6 +156,23 @@ describe('engine/generate: generation loop with prefix reuse', () => {
     }
   });
 
+  it('sampled: typing along the suggestion keeps the rest of it, and runs the model only past it', async () => {
+    const sampled: GenerationOptions = { maxNewTokens: 10, temperature: 0.7, topK: 5, topP: 0.9, seed: 7, stop: [] };
+    const lm = new FakeLm(512, { spread: true });
+    const gen = new PrefixReusingGenerator(lm, fakeCodec, opts);
+    const p = encodeFake('while (');
+    const first = await gen.generate(p, sampled, never);
+    if (first.status !== 'done') throw new Error('cancelled');
+    for (let typedCount = 1; typedCount <= 3; typedCount++) {
+      const before = lm.tokensRun;
+      const out = await gen.generate([...p, ...first.ids.slice(0, typedCount)], sampled, never);
+      if (out.status !== 'done') throw new Error('cancelled');
+      assert.deepEqual(out.ids.slice(0, 10 - typedCount), first.ids.slice(typedCount), `after typing ${typedCount} suggested tokens`);
+      // each request stores its rows: the next one replays them and runs only the previous suggestion's last token
+      assert.equal(lm.tokensRun - before, 1, 'only the token past the stored rows');
+    }
+  });
+
   it('a cache that cannot be cut (recurrent state) is dropped, and output stays right', async () => {
     const lm = new FakeLm(512, { recurrent: true });
     const gen = new PrefixReusingGenerator(lm, fakeCodec, opts);

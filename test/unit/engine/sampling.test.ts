@@ -101,11 +101,21 @@ describe('engine/sampling', () => {
     const rows = Array.from({ length: 20 }, () => Float32Array.from({ length: 50 }, () => rand() * 4));
     const draw = (seed: number, temperature = 1) => {
       const select = createTokenSelector({ temperature, topK: 10, topP: 0.95, seed });
-      return rows.map((r) => select(Float32Array.from(r)));
+      return rows.map((r, position) => select(Float32Array.from(r), position));
     };
     assert.deepEqual(draw(11), draw(11));
     assert.notDeepEqual(draw(11), draw(12));
     assert.deepEqual(draw(11, 0), draw(12, 0));
     assert.deepEqual(draw(11, 0), rows.map((r) => argmax(r)));
+  });
+
+  it('the draw depends on the position, not on how many draws came before', () => {
+    const rand = createRng(5);
+    const rows = Array.from({ length: 30 }, () => Float32Array.from({ length: 40 }, () => rand() * 3));
+    const select = createTokenSelector({ temperature: 1, topK: 0, topP: 1, seed: 9 });
+    const forward = rows.map((r, position) => select(Float32Array.from(r), position));
+    const backward = rows.map((_, i) => rows.length - 1 - i).map((position) => select(Float32Array.from(rows[position]), position)).reverse();
+    assert.deepEqual(backward, forward);
+    assert.ok(new Set(forward).size > 5, 'and it does sample (not always the top token)');
   });
 });
