@@ -27,6 +27,8 @@ const LITERAL_TYPING: Record<string, unknown> = {
   autoSurround: 'never',
   autoIndent: 'none',
   formatOnType: false,
+  useTabStops: false, // Backspace in leading spaces would delete to the previous tab stop
+  trimAutoWhitespace: false,
 };
 
 type Stat =
@@ -129,7 +131,9 @@ describe('Typing load through the real provider and worker', function () {
     let expected = initial;
     let cursor = initial.length;
     const rand = prng(20261129);
-    const alphabet = 'abcdefghijklmnopqrstuvwxyz       ().;=+,{}[]<>:\'"0123456789\n';
+    // No closing brackets: typed at the start of a line, TypeScript's indentation rules move the line
+    // (an "electric" character), which is the editor's business, not what this test is about.
+    const alphabet = 'abcdefghijklmnopqrstuvwxyz       (.;=+,{[<>:\'"0123456789\n';
     const keys = { typed: 0, deleted: 0, jumps: 0 };
     let heapFirst = { worker: 0, host: 0 };
     let firstWindowDone = false;
@@ -138,6 +142,7 @@ describe('Typing load through the real provider and worker', function () {
     const started = Date.now();
     let next = started;
     let key = 0;
+    let op = '';
     while (Date.now() - started < SECONDS * 1000) {
       const r = rand();
       if (r < 0.1 && cursor > 0) {
@@ -145,19 +150,25 @@ describe('Typing load through the real provider and worker', function () {
         expected = expected.slice(0, cursor - 1) + expected.slice(cursor);
         cursor--;
         keys.deleted++;
+        op = 'deleteLeft';
       } else if (r < 0.16) {
         cursor = Math.floor(rand() * (expected.length + 1));
         const at = doc.positionAt(cursor);
         editor.selection = new vscode.Selection(at, at);
         keys.jumps++;
+        op = `jump to ${cursor}`;
       } else {
         const ch = alphabet[Math.floor(rand() * alphabet.length)];
         await vscode.commands.executeCommand('type', { text: ch });
         expected = expected.slice(0, cursor) + ch + expected.slice(cursor);
         cursor++;
         keys.typed++;
+        op = `type ${JSON.stringify(ch)}`;
       }
-      assert.equal(doc.offsetAt(editor.selection.active), cursor, `cursor after keystroke ${key}`);
+      if (doc.offsetAt(editor.selection.active) !== cursor || doc.getText() !== expected) {
+        const around = (text: string) => JSON.stringify(text.slice(Math.max(0, cursor - 20), cursor + 20));
+        assert.fail(`after keystroke ${key} (${op}): cursor ${doc.offsetAt(editor.selection.active)}, expected ${cursor}; text ${around(doc.getText())}, expected ${around(expected)}`);
+      }
       key++;
       // Bursts 15-25 ms apart with, after one key in seven, a pause of 80-320 ms: longer than the
       // 75 ms debounce, so completions are requested, and often shorter than a completion takes,
