@@ -103,7 +103,8 @@ cellMain<LatencyInput, LatencyCell>(async (input) => {
   await sleep(1000);
   idle.disable();
 
-  const options: GenerationOptions = { maxNewTokens: input.newTokens, temperature: 0.2, topK: 40, topP: 0.95, seed: 1, stop: [] };
+  // As the extension asks (src/completion/pipeline.ts), token healing included.
+  const options: GenerationOptions = { maxNewTokens: input.newTokens, temperature: 0.2, topK: 40, topP: 0.95, seed: 1, stop: [], heal: true };
   const complete = async (prompt: string): Promise<Sample & { text: string }> => {
     const t = now();
     const reply = await client.complete(prompt, options);

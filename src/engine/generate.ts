@@ -106,10 +106,14 @@ export class PrefixReusingGenerator<P> {
 
   /** Forgets the cache (e.g. after an error left it in an unknown state). */
   reset(): void {
-    this.cachedIds = [];
-    this.past = null;
+    this.dropCache();
     this.sequence = [];
     this.rows = [];
+  }
+
+  private dropCache(): void {
+    this.cachedIds = [];
+    this.past = null;
   }
 
   /**
@@ -117,6 +121,33 @@ export class PrefixReusingGenerator<P> {
    * last request took after it. Null when the prompt is not a prefix of that request's tokens or
    * its last position was not computed then.
    */
+  /**
+   * Token healing across several tokens, for typing along a suggestion: when the prompt's text is
+   * the last request's text up to some point, that text in the last request's own tokens (up to
+   * the last token boundary in it) plus the rest as the healing prefix, if stored rows continue
+   * there. Typed text rarely splits into the tokens the model generated (typing "\n" after a
+   * suggested " {\n" token gives " {" + "\n"), so comparing token ids alone would miss it.
+   */
+  private alignToPrevious(prompt: readonly number[], texts: readonly string[]): { ids: number[]; healed: string } | null {
+    const k = commonPrefixLength(this.sequence, prompt);
+    if (k === 0) return null;
+    const typed = prompt
+      .slice(k)
+      .map((id) => texts[id] ?? '')
+      .join('');
+    let j = k;
+    let covered = 0;
+    for (; j < this.sequence.length; j++) {
+      const t = texts[this.sequence[j]];
+      if (!t || typed.slice(covered, covered + t.length) !== t) break;
+      covered += t.length;
+    }
+    const healed = typed.slice(covered);
+    if (healed && !(texts[this.sequence[j]] ?? '').startsWith(healed)) return null; // the text left the last request's path
+    if (j - 1 < this.rowsStart || j - 1 >= this.rowsStart + this.rows.length) return null; // nothing stored to replay from there
+    return { ids: this.sequence.slice(0, j), healed };
+  }
+
   private replayFor(prompt: readonly number[]): { rows: Float32Array[]; next: number[] } | null {
     const at = prompt.length - 1 - this.rowsStart;
     if (at < 0 || at >= this.rows.length || prompt.length > this.sequence.length) return null;
@@ -137,7 +168,7 @@ export class PrefixReusingGenerator<P> {
     if (length === this.cachedIds.length) return length;
     const cut = length > 0 && this.past !== null ? this.lm.truncate(this.past, length) : null;
     if (cut === null) {
-      this.reset();
+      this.dropCache();
       return 0;
     }
     this.past = cut;
@@ -147,11 +178,14 @@ export class PrefixReusingGenerator<P> {
 
   async generate(promptIds: readonly number[], options: GenerationOptions, isCancelled: () => boolean): Promise<GenerationOutcome> {
     const { now } = this.options;
-    const prompt = fitPrompt(promptIds, this.lm.contextLength, options.maxNewTokens);
+    let prompt = fitPrompt(promptIds, this.lm.contextLength, options.maxNewTokens);
     if (prompt.length === 0) throw new Error('the prompt is empty: nothing to complete');
     // Token healing: take the last token back; the first new token must start with its text.
     const texts = this.codec.tokenTexts;
-    const healed = options.heal && texts && prompt.length > 1 && texts[prompt[prompt.length - 1]] ? texts[prompt.pop()!] : '';
+    const aligned = options.heal && texts ? this.alignToPrevious(prompt, texts) : null;
+    let healed = '';
+    if (aligned) ({ ids: prompt, healed } = aligned);
+    else if (options.heal && texts && prompt.length > 1 && texts[prompt[prompt.length - 1]]) healed = texts[prompt.pop()!];
 
     let replay = this.replayFor(prompt);
     this.sequence = [...prompt];
@@ -172,14 +206,17 @@ export class PrefixReusingGenerator<P> {
     const prefillMs = now() - prefillStart;
 
     const selectAny = createTokenSelector(options);
-    let select = selectAny;
-    if (healed) {
-      select = (row, position) => {
-        select = selectAny; // only the first token is constrained
-        for (let id = 0; id < row.length; id++) if (!texts![id]?.startsWith(healed)) row[id] = -Infinity;
-        return selectAny(row, position);
-      };
-    }
+    /** Only the first token is constrained by healing: it must start with the text taken back. */
+    const selectFirst = (row: Float32Array, position: number): number => {
+      if (!healed) return selectAny(row, position);
+      // Typing along the suggestion: the token the last request drew here is a draw from this
+      // row, and it spells what was typed, so it is a draw from the row restricted to tokens that
+      // do (conditioning). Keeping it keeps the rest of the suggestion as it was shown.
+      const shown = replay?.next[0];
+      if (shown !== undefined && texts![shown]?.startsWith(healed)) return shown;
+      for (let id = 0; id < row.length; id++) if (!texts![id]?.startsWith(healed)) row[id] = -Infinity;
+      return selectAny(row, position);
+    };
     const eos = new Set(this.lm.eosTokenIds);
     const context = prompt.slice(-DECODE_CONTEXT_TOKENS);
     const contextText = this.codec.decode(context);
@@ -189,6 +226,7 @@ export class PrefixReusingGenerator<P> {
     const decodeStart = now();
     for (;;) {
       this.rows.push(logits!);
+      const select = generated.length === 0 ? selectFirst : selectAny;
       const next = select(Float32Array.from(logits!), this.sequence.length); // the selector edits its row; the stored one stays raw
       if (eos.has(next)) {
         stopReason = 'eos';

@@ -56,6 +56,28 @@ export function encodeFake(text: string): number[] {
   return [...text].map((c) => (c === '\n' ? 1 : c.charCodeAt(0) - 95));
 }
 
+/**
+ * A tokenizer with one merged token the encoder never produces: id MERGED_AB spells "ab". An LM
+ * made with `mergedAb` emits it where it would emit "a", so typed text ("a" + "b") and the
+ * model's own tokens ("ab") spell the same text in different tokens, as BPE does at a boundary.
+ */
+export const MERGED_AB = VOCAB;
+export const mergedCodec: TextCodec = {
+  decode: (ids) => ids.map((i) => (i === MERGED_AB ? 'ab' : charOf(i))).join(''),
+  tokenTexts: [...Array.from({ length: VOCAB }, (_, i) => charOf(i)), 'ab'],
+};
+export function mergedAb(lm: FakeLm): FakeLm {
+  const forward = lm.forward.bind(lm);
+  lm.forward = async (ids, past) => {
+    const out = await forward(ids, past);
+    const logits = new Float32Array(VOCAB + 1).fill(-5);
+    logits.set(out.logits);
+    if (logits[2] > 0) [logits[2], logits[MERGED_AB]] = [-5, logits[2]];
+    return { logits, past: out.past };
+  };
+  return lm;
+}
+
 /** What greedy decoding must produce, computed without any cache. */
 export function referenceGreedy(prompt: readonly number[], maxNewTokens: number, eosAfter = Infinity): number[] {
   const all = [...prompt];

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { PrefixReusingGenerator, commonPrefixLength, findStop, fitPrompt } from '../../../src/engine/generate';
 import type { GenerationOptions } from '../../../src/engine/protocol';
-import { FakeLm, encodeFake, fakeCodec, referenceGreedy } from './fakeLm';
+import { FakeLm, MERGED_AB, encodeFake, fakeCodec, mergedAb, mergedCodec, referenceGreedy } from './fakeLm';
 
 const greedy = (maxNewTokens: number, stop: string[] = []): GenerationOptions => ({ maxNewTokens, temperature: 0, topK: 0, topP: 1, seed: 0, stop });
 const never = () => false;
@@ -114,6 +114,7 @@ describe('engine/generate: generation loop with prefix reuse', () => {
   it('typing what was suggested replays the known positions and runs only past them', async () => {
     const lm = new FakeLm();
     const gen = new PrefixReusingGenerator(lm, fakeCodec, opts);
+    await gen.generate(encodeFake('zzz unrelated'), greedy(3), never); // the cache starts out holding something else
     const p = encodeFake('const x = ');
     const first = await gen.generate(p, greedy(8), never);
     assert.ok(first.status === 'done' && first.ids.length === 8);
@@ -154,6 +155,30 @@ describe('engine/generate: generation loop with prefix reuse', () => {
       const cold = await new PrefixReusingGenerator(new FakeLm(512, { spread: true }), fakeCodec, opts).generate(typed, sampled(seed + 100), never);
       assert.deepEqual(replayed.status === 'done' && replayed.ids, cold.status === 'done' && cold.ids, `seed ${seed}`);
     }
+  });
+
+  it('typed text that spells the suggestion in other tokens (BPE boundaries) is aligned to the model\'s tokens and replayed', async () => {
+    const heal = (maxNewTokens: number): GenerationOptions => ({ ...greedy(maxNewTokens), heal: true });
+    let checked = 0;
+    for (const start of ['xyz', 'foo', 'ifq', 'return', 'lets', 'const', 'while', 'fn']) {
+      const lm = mergedAb(new FakeLm());
+      const gen = new PrefixReusingGenerator(lm, mergedCodec, opts);
+      const first = await gen.generate(encodeFake(start), heal(12), never);
+      if (first.status !== 'done') throw new Error('cancelled');
+      const at = first.text.indexOf('ab');
+      if (at < 0 || at > 6 || first.ids.indexOf(MERGED_AB) < 0) continue; // this start does not suggest "ab" early
+      // The user types the suggestion up to and including "ab"; the encoder spells it "a", "b".
+      const typed = start + first.text.slice(0, at + 2);
+      assert.ok(!encodeFake(typed).includes(MERGED_AB));
+      const before = lm.tokensRun;
+      const out = await gen.generate(encodeFake(typed), heal(12), never);
+      if (out.status !== 'done') throw new Error('cancelled');
+      const rest = first.text.slice(at + 2);
+      assert.equal(out.text.slice(0, rest.length), rest, `${start}: the rest of the suggestion`);
+      assert.ok(lm.tokensRun - before <= at + 3, `${start}: ran ${lm.tokensRun - before} tokens; a fresh request runs ${typed.length + 11}`);
+      checked++;
+    }
+    assert.ok(checked >= 2, `${checked} starts suggested "ab"`);
   });
 
   it('sampled: typing along the suggestion keeps the rest of it, and runs the model only past it', async () => {

@@ -108,6 +108,30 @@ describe('engine/session (tiny GPT-2 on onnxruntime-node, in process)', function
     }
   });
 
+  it('typing the first characters of a suggestion (retokenized by BPE) serves the rest of it from stored logits', async () => {
+    const lm = counting(session.lm);
+    const gen = new PrefixReusingGenerator<SessionKv>(lm, session);
+    const healing = { ...greedy(12), heal: true };
+    let checked = 0;
+    for (const base of ['function add(a, b) {', 'const value = compute(', 'for (let i = 0; i < 10; i++) {\n  console']) {
+      const first = await gen.generate(session.encode(base), healing, never);
+      if (first.status !== 'done' || first.text.length < 4) continue;
+      for (const n of [1, 2, 3]) {
+        await gen.generate(session.encode(base), healing, never); // the suggestion is on screen again
+        const before = lm.tokensRun;
+        const out = await gen.generate(session.encode(base + first.text.slice(0, n)), healing, never);
+        assert.equal(out.status, 'done');
+        if (out.status !== 'done') return;
+        const rest = first.text.slice(n);
+        assert.equal(out.text.slice(0, rest.length), rest.slice(0, out.text.length), `${JSON.stringify(base)} + ${JSON.stringify(first.text.slice(0, n))}: the rest of the suggestion`);
+        // 12 new tokens past the typed text: the stored rows give all but (tokens typed) + the suggestion's last one
+        assert.ok(lm.tokensRun - before <= n + 1, `${JSON.stringify(base)} + ${n} typed: ran ${lm.tokensRun - before} tokens, not a fresh generation`);
+        checked++;
+      }
+    }
+    assert.ok(checked >= 3, `checked ${checked} cases`);
+  });
+
   it('the quantized graph loads and generates', async () => {
     const q8 = await EngineSession.open(transformers, inspectModelFolder(model.dir, { quantized: true }), { name: 'tiny', backend: 'native', threads: 1 });
     try {
