@@ -110,19 +110,27 @@ export class NGramModel {
     return model;
   }
 
+  /**
+   * The tables of the contexts `context` ends with that were seen in training, shortest first
+   * (order 2 up to the longest context available): the table, the context key and its index.
+   */
+  private *seenContexts(context: ArrayLike<number>): Generator<{ t: OrderTable; ctx: number; ci: number }> {
+    const maxCtx = Math.min(this.order - 1, context.length);
+    for (let len = 1; len <= maxCtx; len++) {
+      const t = this.tables[len - 1];
+      if (!t) return;
+      let ctx = 0;
+      for (let j = context.length - len; j < context.length; j++) ctx = ctx * this.vocabSize + context[j];
+      const ci = find(t.ctxKeys, ctx);
+      if (ci >= 0) yield { t, ctx, ci }; // an unseen context keeps the lower-order estimate
+    }
+  }
+
   /** P(w | context), using the last order-1 tokens of `context`. */
   prob(context: ArrayLike<number>, w: number): number {
     let p = this.unigram[w];
     const V = this.vocabSize;
-    const maxCtx = Math.min(this.order - 1, context.length);
-    // build up from order 2 to the longest context available
-    for (let len = 1; len <= maxCtx; len++) {
-      const t = this.tables[len - 1];
-      if (!t) break;
-      let ctx = 0;
-      for (let j = context.length - len; j < context.length; j++) ctx = ctx * V + context[j];
-      const ci = find(t.ctxKeys, ctx);
-      if (ci < 0) continue; // unseen context: keep the lower-order estimate
+    for (const { t, ctx, ci } of this.seenContexts(context)) {
       const total = t.ctxTotal[ci];
       const ki = find(t.keys, ctx * V + w);
       const c = ki >= 0 ? t.counts[ki] : 0;
@@ -135,14 +143,7 @@ export class NGramModel {
   argmax(context: ArrayLike<number>): number {
     const V = this.vocabSize;
     const candidates = new Set<number>([this.topUnigram]);
-    const maxCtx = Math.min(this.order - 1, context.length);
-    for (let len = 1; len <= maxCtx; len++) {
-      const t = this.tables[len - 1];
-      if (!t) break;
-      let ctx = 0;
-      for (let j = context.length - len; j < context.length; j++) ctx = ctx * V + context[j];
-      const ci = find(t.ctxKeys, ctx);
-      if (ci < 0) continue;
+    for (const { t, ctx, ci } of this.seenContexts(context)) {
       for (let i = t.ctxStart[ci]; i < t.ctxStart[ci] + t.ctxTypes[ci]; i++) candidates.add(t.keys[i] - ctx * V);
     }
     let best = -1;
