@@ -40,7 +40,11 @@ export interface HubModelRequest {
   onProgress?: (progress: DownloadProgress) => void;
   /** Progress events per file at most this often, ms (the last one always comes). */
   progressIntervalMs?: number;
+  /** A file that sends no bytes for this long (ms) fails the download (default 30 s). */
+  stallTimeoutMs?: number;
 }
+
+const DEFAULT_STALL_TIMEOUT_MS = 30_000;
 
 export function fileUrl(remoteHost: string, id: string, revision: string, file: string): string {
   const host = remoteHost.endsWith('/') ? remoteHost : `${remoteHost}/`;
@@ -88,46 +92,83 @@ function verifyFile(file: string, fullPath: string): void {
   }
 }
 
+/**
+ * Aborts when no bytes arrived for `ms`: a server that stops sending (or never answers) would
+ * otherwise hold the model load forever. `alive()` on every chunk; `stop()` when done.
+ */
+class StallWatch {
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout;
+  constructor(readonly ms: number) {
+    this.timer = setTimeout(() => this.controller.abort(), ms);
+  }
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+  alive(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.controller.abort(), this.ms);
+  }
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+}
+
 async function downloadFile(url: string, file: string, target: string, request: HubModelRequest): Promise<'ok' | 'missing'> {
-  let response: Response;
-  try {
-    response = await fetch(url, { signal: request.signal, redirect: 'follow' });
-  } catch (e) {
-    if (request.signal?.aborted) throw new DownloadError('cancelled', `download of ${file} was cancelled`);
-    throw new DownloadError('downloadFailed', `${url}: ${(e as Error).message}${(e as { cause?: Error }).cause ? ` (${(e as { cause: Error }).cause.message})` : ''}`);
-  }
-  if (response.status === 404) return 'missing';
-  if (!response.ok || !response.body) {
-    throw new DownloadError('downloadFailed', `${url}: HTTP ${response.status} ${response.statusText}`.trim());
-  }
-  const header = response.headers.get('content-length');
-  const totalBytes = header !== null && /^\d+$/.test(header) ? Number(header) : null;
-  fs.mkdirSync(path.dirname(target), { recursive: true });
-  const out = await fs.promises.open(target, 'w');
+  const stall = new StallWatch(request.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS);
   let loadedBytes = 0;
-  let lastReport = -Infinity;
-  const interval = request.progressIntervalMs ?? 100;
-  try {
-    for await (const chunk of response.body) {
-      await out.write(chunk);
-      loadedBytes += chunk.byteLength;
-      const now = performance.now();
-      if (now - lastReport >= interval) {
-        lastReport = now;
-        request.onProgress?.({ file, loadedBytes, totalBytes });
-      }
+  /** The error for a failed fetch or read: cancelled by the user, stalled, or the network's own. */
+  const failure = (e: unknown, what: string): DownloadError => {
+    if (request.signal?.aborted) return new DownloadError('cancelled', `download of ${file} was cancelled`);
+    if (stall.signal.aborted) {
+      const seconds = (stall.ms / 1000).toFixed(stall.ms < 1000 ? 1 : 0);
+      return new DownloadError('downloadFailed', `${url}: no data for ${seconds} s after ${loadedBytes} bytes: the server is too slow or stalled; try again later`);
     }
-  } catch (e) {
-    if (request.signal?.aborted) throw new DownloadError('cancelled', `download of ${file} was cancelled`);
-    throw new DownloadError('downloadFailed', `${url}: the download was interrupted after ${loadedBytes} bytes (${(e as Error).message})`);
+    const cause = (e as { cause?: Error }).cause;
+    return new DownloadError('downloadFailed', `${url}: ${what}${(e as Error).message}${cause ? ` (${cause.message})` : ''}`);
+  };
+  try {
+    let response: Response;
+    try {
+      response = await fetch(url, { signal: request.signal ? AbortSignal.any([request.signal, stall.signal]) : stall.signal, redirect: 'follow' });
+    } catch (e) {
+      throw failure(e, '');
+    }
+    stall.alive();
+    if (response.status === 404) return 'missing';
+    if (!response.ok || !response.body) {
+      throw new DownloadError('downloadFailed', `${url}: HTTP ${response.status} ${response.statusText}`.trim());
+    }
+    const header = response.headers.get('content-length');
+    const totalBytes = header !== null && /^\d+$/.test(header) ? Number(header) : null;
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    const out = await fs.promises.open(target, 'w');
+    let lastReport = -Infinity;
+    const interval = request.progressIntervalMs ?? 100;
+    try {
+      for await (const chunk of response.body) {
+        stall.alive();
+        await out.write(chunk);
+        loadedBytes += chunk.byteLength;
+        const now = performance.now();
+        if (now - lastReport >= interval) {
+          lastReport = now;
+          request.onProgress?.({ file, loadedBytes, totalBytes });
+        }
+      }
+    } catch (e) {
+      throw failure(e, `the download was interrupted after ${loadedBytes} bytes: `);
+    } finally {
+      await out.close();
+    }
+    if (totalBytes !== null && loadedBytes !== totalBytes) {
+      throw new DownloadError('downloadFailed', `${url}: the download was interrupted: got ${loadedBytes} of ${totalBytes} bytes`);
+    }
+    request.onProgress?.({ file, loadedBytes, totalBytes: totalBytes ?? loadedBytes });
+    return 'ok';
   } finally {
-    await out.close();
+    stall.stop();
   }
-  if (totalBytes !== null && loadedBytes !== totalBytes) {
-    throw new DownloadError('downloadFailed', `${url}: the download was interrupted: got ${loadedBytes} of ${totalBytes} bytes`);
-  }
-  request.onProgress?.({ file, loadedBytes, totalBytes: totalBytes ?? loadedBytes });
-  return 'ok';
 }
 
 /**

@@ -158,6 +158,49 @@ describe('engine/download (loopback Hub)', function () {
     assert.ok(fs.readFileSync(path.join(folder, 'onnx/model.onnx')).equals(fs.readFileSync(path.join(source, 'onnx/model.onnx'))));
   });
 
+  it('a server that stops sending: downloadFailed after the stall deadline, nothing half-written, a retry works', async () => {
+    const dir = cacheDir();
+    fault = { kind: 'stall', file: 'onnx/model.onnx' };
+    const started = performance.now();
+    await rejectsWith(ensureHubModel(request(dir, { stallTimeoutMs: 300 })), 'downloadFailed', /onnx\/model.onnx: no data for 0\.3 s after 100 bytes: the server is too slow or stalled/);
+    assert.ok(performance.now() - started < 10_000, 'it gives up, it does not hang');
+    assert.equal(fs.existsSync(hubModelDir(dir, 'acme/tiny-gpt2', 'main')), false, 'no model folder appears');
+    assert.deepEqual(leftovers(dir), []);
+    fault = null;
+    const folder = await ensureHubModel(request(dir, { stallTimeoutMs: 300 }));
+    assert.ok(fs.readFileSync(path.join(folder, 'onnx/model.onnx')).equals(fs.readFileSync(path.join(source, 'onnx/model.onnx'))));
+  });
+
+  it('a file that keeps sending slowly is not cut by the stall deadline', async () => {
+    const dir = cacheDir();
+    const slow = http.createServer((req, res) => {
+      const file = (req.url ?? '').replace(/^\/acme\/tiny-gpt2\/resolve\/main\//, '');
+      if (!fs.existsSync(path.join(source, file))) return void res.writeHead(404).end();
+      const body = fs.readFileSync(path.join(source, file));
+      res.writeHead(200, { 'content-length': body.length });
+      if (file !== 'onnx/model.onnx') return void res.end(body);
+      // 8 pieces 100 ms apart: the whole file takes longer than the deadline, each gap is shorter
+      let at = 0;
+      const piece = Math.ceil(body.length / 8);
+      const next = () => {
+        res.write(body.subarray(at, at + piece));
+        at += piece;
+        if (at >= body.length) res.end();
+        else setTimeout(next, 100);
+      };
+      next();
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    try {
+      const slowHost = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/`;
+      const folder = await ensureHubModel(request(dir, { remoteHost: slowHost, stallTimeoutMs: 400 }));
+      assert.ok(fs.readFileSync(path.join(folder, 'onnx/model.onnx')).equals(fs.readFileSync(path.join(source, 'onnx/model.onnx'))));
+    } finally {
+      slow.closeAllConnections();
+      slow.close();
+    }
+  });
+
   it('cancelling stops the download and leaves nothing behind', async () => {
     const dir = cacheDir();
     fault = { kind: 'stall', file: 'onnx/model.onnx' };
