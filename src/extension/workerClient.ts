@@ -147,6 +147,9 @@ const DEFAULTS = {
   crashWindowMs: 5 * 60_000,
 };
 
+/** How long a worker stopped for a settings change may take to dispose itself before it is terminated, ms. */
+const GRACEFUL_STOP_MS = 5_000;
+
 export class EngineError extends Error {}
 
 export class WorkerClient implements CompletionEngine {
@@ -410,8 +413,15 @@ export class WorkerClient implements CompletionEngine {
     this.log('error', message);
   }
 
-  /** Stops the current worker (if any) and rejects everything in flight. */
-  private teardown(error: Error): void {
+  /**
+   * Stops the current worker (if any) and rejects everything in flight. `graceful` (a settings
+   * change: the worker is healthy): the worker is asked to dispose, which lets a model run in flight
+   * return first, and is terminated only if it is still there after GRACEFUL_STOP_MS. Terminating a
+   * thread while an onnxruntime-node run is in flight can abort the whole extension host
+   * ("terminate called after throwing an instance of 'Napi::Error'"); a crashed or hung worker
+   * leaves no choice.
+   */
+  private teardown(error: Error, graceful = false): void {
     const worker = this.worker;
     this.worker = null;
     this.started = null;
@@ -419,7 +429,15 @@ export class WorkerClient implements CompletionEngine {
     this.modelInfo = null;
     for (const pending of [...this.pending.values()]) pending.reject(error);
     this.pending.clear();
-    if (worker) void worker.terminate();
+    if (!worker) return;
+    if (!graceful) {
+      void worker.terminate();
+      return;
+    }
+    const timer = setTimeout(() => void worker.terminate(), GRACEFUL_STOP_MS);
+    timer.unref();
+    worker.once('exit', () => clearTimeout(timer));
+    worker.postMessage({ type: 'dispose' } satisfies HostToWorker);
   }
 
   private restartNow(reason: string): void {
@@ -428,7 +446,7 @@ export class WorkerClient implements CompletionEngine {
     this.restartTimer = null;
     this.crashes = [];
     this.lastError = null;
-    this.teardown(new EngineError(`Local GPT: the engine restarted (${reason})`));
+    this.teardown(new EngineError(`Local GPT: the engine restarted (${reason})`), true);
     this.setState('idle');
   }
 

@@ -145,6 +145,34 @@ describe('extension/workerClient (fake workers)', function () {
   });
 });
 
+describe('extension/workerClient: stopping a healthy worker', function () {
+  this.timeout(30_000);
+
+  it('a settings change asks the old worker to dispose (it exits by itself) instead of terminating it mid-run', async () => {
+    const workers: Worker[] = [];
+    process.env.LOCAL_GPT_FAKE_WORKER_LOG = path.join(os.tmpdir(), `fake-worker-graceful-${process.pid}`);
+    const c = new WorkerClient(config('ok'), {
+      createWorker: (workerData) => {
+        const w = sourceWorker(FAKE)(workerData);
+        workers.push(w);
+        return w;
+      },
+    });
+    try {
+      assert.equal((await c.complete('x', greedy))?.text, 'ok:x');
+      const exited = new Promise<number>((resolve) => workers[0].once('exit', resolve));
+      c.configure({ ...config('ok'), start: { ...config('ok').start, threads: 2 } });
+      // The fake worker answers "dispose" with process.exit(0); worker.terminate() would give exit code 1.
+      assert.equal(await exited, 0);
+      assert.equal((await c.complete('y', greedy))?.text, 'ok:y');
+      assert.equal(workers.length, 2);
+    } finally {
+      await c.dispose();
+      fs.rmSync(process.env.LOCAL_GPT_FAKE_WORKER_LOG, { force: true });
+    }
+  });
+});
+
 describe('extension/workerClient: test-only timing overrides (LOCAL_GPT_TEST_CLIENT_OPTIONS)', () => {
   it('are empty without the variable, parsed with it, and a bad value names the variable', () => {
     assert.deepEqual(testClientOptions({}), {});
