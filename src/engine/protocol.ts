@@ -22,6 +22,8 @@ export interface WorkerStartOptions {
   threads: number;
   /** Absolute folder holding `ort-wasm-simd-threaded*.{mjs,wasm}` (never a CDN). */
   wasmPaths: string;
+  /** Shared memory where the worker counts its native ONNX Runtime calls in flight (src/engine/nativeActivity.ts). */
+  nativeActivity?: SharedArrayBuffer;
 }
 
 /** Where the model comes from, already resolved from the `localGpt.model` setting. */

@@ -15,6 +15,7 @@ import * as os from 'node:os';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { chooseBackend, findNativeBinding, nativeBindingCandidates, startBackend, threadCount, type Transformers } from './backend';
+import { NATIVE_ACTIVITY_BYTES, NativeActivity } from './nativeActivity';
 import { checks, type WorkerStartOptions, type WorkerToHost } from './protocol';
 import { WorkerCore } from './workerCore';
 
@@ -37,6 +38,18 @@ async function main(): Promise<void> {
   const problem = startCheck(workerData, 'workerData');
   if (problem) return fail(`Local GPT worker: ${problem}`);
   const options = workerData as WorkerStartOptions;
+  const activity = new NativeActivity(options.nativeActivity instanceof SharedArrayBuffer ? options.nativeActivity : undefined);
+  // An uncaught error ends the thread, but not while ONNX Runtime works for it (that would abort the
+  // whole process, see nativeActivity.ts): wait for the call to return, then end it with the same error.
+  const onUncaught = (error: unknown) => {
+    process.off('uncaughtException', onUncaught);
+    activity.stopWhenIdle(() =>
+      setImmediate(() => {
+        throw error;
+      }),
+    );
+  };
+  process.on('uncaughtException', onUncaught);
 
   // Messages that arrive while the runtime starts wait here, in order.
   const early: unknown[] = [];
@@ -58,11 +71,11 @@ async function main(): Promise<void> {
     return fail(`Local GPT worker: could not start ONNX Runtime: ${(e as Error).message}`);
   }
   const ready = new WorkerCore({
-    transformers: faults ? faults.countModelRuns(transformers) : transformers,
+    transformers: activity.wrap(faults ? faults.countModelRuns(transformers) : transformers),
     backend: choice.backend,
     threads,
     post,
-    onDisposed: () => setImmediate(() => process.exit(0)),
+    onDisposed: () => activity.stopWhenIdle(() => setImmediate(() => process.exit(0))),
   });
   post({ type: 'started', backend: choice.backend, reason: `${choice.reason}; ${threads} thread${threads === 1 ? '' : 's'}` });
   core = ready;
@@ -215,5 +228,7 @@ void main();
 
 // Note (found by the integration fault tests): stopping this thread while an onnxruntime-node run is
 // in flight on ONNX Runtime's threads (worker.terminate() after a hang, or an uncaught error in the
-// thread) can abort the whole extension host: "terminate called after throwing an instance of
-// 'Napi::Error'", SIGABRT. The fault hook therefore strikes between runs.
+// thread) aborts the whole process: "terminate called after throwing an instance of 'Napi::Error'",
+// SIGABRT. Both stops now wait for the native call to return (nativeActivity.ts; tested in
+// test/unit/reliability/nativeActivity.test.ts). The fault hook still strikes between runs, so the
+// integration tests inject the fault itself and not that wait.

@@ -18,6 +18,7 @@ import {
   type WorkerStartOptions,
   type WorkerToHost,
 } from '../engine/protocol';
+import { NATIVE_ACTIVITY_BYTES, NativeActivity } from '../engine/nativeActivity';
 import type { CancellationLike } from '../completion/debounce';
 import type { CompletionEngine, EngineReply } from '../completion/pipeline';
 
@@ -154,6 +155,8 @@ export class EngineError extends Error {}
 
 export class WorkerClient implements CompletionEngine {
   private worker: Worker | null = null;
+  /** The current worker's native ONNX Runtime calls in flight (it counts them; we read them before stopping it). */
+  private activity = new NativeActivity();
   private started: Promise<void> | null = null;
   private loaded: Promise<ModelInfo> | null = null;
   private modelInfo: ModelInfo | null = null;
@@ -292,7 +295,9 @@ export class WorkerClient implements CompletionEngine {
   private startWorker(): Promise<void> {
     if (this.started) return this.started;
     this.setState('starting');
-    const worker = this.options.createWorker(this.config!.start);
+    const shared = new SharedArrayBuffer(NATIVE_ACTIVITY_BYTES);
+    this.activity = new NativeActivity(shared);
+    const worker = this.options.createWorker({ ...this.config!.start, nativeActivity: shared });
     this.worker = worker;
     let startedResolve!: () => void;
     let startedReject!: (e: Error) => void;
@@ -418,11 +423,19 @@ export class WorkerClient implements CompletionEngine {
    * change: the worker is healthy): the worker is asked to dispose, which lets a model run in flight
    * return first, and is terminated only if it is still there after GRACEFUL_STOP_MS. Terminating a
    * thread while an onnxruntime-node run is in flight can abort the whole extension host
-   * ("terminate called after throwing an instance of 'Napi::Error'"); a crashed or hung worker
-   * leaves no choice.
+   * ("terminate called after throwing an instance of 'Napi::Error'"), so every stop waits until the
+   * worker has no native call in flight (src/engine/nativeActivity.ts): a worker hung inside ONNX
+   * Runtime is left to finish that call (a new one serves meanwhile), one hung in JavaScript is
+   * stopped at once.
    */
   private teardown(error: Error, graceful = false): void {
     const worker = this.worker;
+    const activity = this.activity;
+    const terminate = () => {
+      if (activity.inFlight > 0) this.log('warn', 'the old model worker is inside an ONNX Runtime call; it is stopped when that call returns');
+      const cancel = activity.stopWhenIdle(() => void worker?.terminate());
+      worker?.once('exit', cancel);
+    };
     this.worker = null;
     this.started = null;
     this.loaded = null;
@@ -431,10 +444,10 @@ export class WorkerClient implements CompletionEngine {
     this.pending.clear();
     if (!worker) return;
     if (!graceful) {
-      void worker.terminate();
+      terminate();
       return;
     }
-    const timer = setTimeout(() => void worker.terminate(), GRACEFUL_STOP_MS);
+    const timer = setTimeout(terminate, GRACEFUL_STOP_MS);
     timer.unref();
     worker.once('exit', () => clearTimeout(timer));
     worker.postMessage({ type: 'dispose' } satisfies HostToWorker);

@@ -29,9 +29,10 @@ function client(mode: string, extra: Partial<ConstructorParameters<typeof Worker
   const startLog = path.join(logDir, 'starts');
   process.env.LOCAL_GPT_FAKE_WORKER_LOG = startLog;
   const c = new WorkerClient(config(mode), { createWorker: sourceWorker(FAKE), backoffMs: [50], onEvent: (e) => events.push(e), ...extra });
-  const starts = () => (fs.existsSync(startLog) ? fs.readFileSync(startLog, 'utf8').split('\n').filter(Boolean).length : 0);
+  const lines = (what: string) => (fs.existsSync(startLog) ? fs.readFileSync(startLog, 'utf8').split('\n').filter((l) => l === what).length : 0);
+  const starts = () => lines('start');
   const states = () => events.flatMap((e) => (e.type === 'state' ? [e.state] : []));
-  return { c, events, starts, states };
+  return { c, events, starts, states, lines };
 }
 
 const until = async (check: () => boolean, ms = 30_000) => {
@@ -105,6 +106,22 @@ describe('extension/workerClient (fake workers)', function () {
     await assert.rejects(c.complete('x', greedy), /no reply to "complete" within 300 ms \(the worker hangs\)/);
     assert.ok(events.some((e) => e.type === 'log' && /hangs/.test(e.message)));
     await until(() => starts() === 2 && c.state === 'ready');
+    await c.dispose();
+  });
+
+  it('a worker hung inside a native ONNX Runtime call is replaced at once but stopped only when the call returns', async () => {
+    const { c, lines, events } = client('hang-in-native', { replyDeadlineMs: 300 });
+    await assert.rejects(c.complete('x', greedy), /the worker hangs/);
+    // A new worker serves while the old one is still inside its call (terminating it now would abort the process).
+    await until(() => lines('start') === 2);
+    assert.equal((await c.complete('y', greedy))?.text, 'ok:y');
+    assert.equal(lines('native-done'), 0, 'served before the old call returned');
+    assert.ok(events.some((e) => e.type === 'log' && /inside an ONNX Runtime call; it is stopped when that call returns/.test(e.message)));
+    await until(() => lines('native-done') === 1, 5000);
+    await new Promise((r) => setTimeout(r, 400));
+    const ticks = lines('tick');
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(lines('tick'), ticks, 'then the old thread is stopped');
     await c.dispose();
   });
 
