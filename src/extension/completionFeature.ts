@@ -38,7 +38,7 @@ const STATUS: Record<ClientState, EngineState | null> = {
   idle: 'idle',
   starting: 'loading',
   loading: 'loading',
-  restarting: 'loading',
+  restarting: 'restarting',
   ready: 'ready',
   generating: 'generating',
   error: 'error',

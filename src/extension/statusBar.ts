@@ -4,9 +4,11 @@ import * as vscode from 'vscode';
  * Engine state as shown in the status bar.
  * - `idle`: enabled, model not loaded yet (it loads on the first completion)
  * - `loading` / `ready` / `generating` / `error`: set by the engine client
+ * - `restarting`: the model worker stopped (crash, hang, out of memory) and comes back after a
+ *   backoff; the tooltip says why and when
  * - `off` is not an engine state: it is shown whenever `localGpt.enabled` is false.
  */
-export type EngineState = 'idle' | 'loading' | 'ready' | 'generating' | 'error';
+export type EngineState = 'idle' | 'loading' | 'ready' | 'generating' | 'restarting' | 'error';
 
 export const STATUS_BAR_ID = 'localGpt.status';
 
@@ -16,6 +18,7 @@ const ICONS: Record<EngineState | 'off', string> = {
   loading: '$(loading~spin)',
   ready: '$(sparkle)',
   generating: '$(loading~spin)',
+  restarting: '$(sync~spin)',
   error: '$(error)',
 };
 

@@ -75,12 +75,12 @@ describe('Faults of the real model worker (crash, hang, out of memory, giving up
     return error;
   }
 
-  /** The status bar said "restarting" (as loading, with the reason in the tooltip), then came back to ready; a completion follows. */
+  /** The status bar said "restarting" (with the reason in the tooltip), then came back to ready; a completion follows. */
   async function expectRecovery(label: string, reason: RegExp): Promise<void> {
     const engine = api.completions.engine;
     const restarting = steps.find((s) => s.state === 'restarting');
     assert.ok(restarting, `the client went "restarting": ${JSON.stringify(steps)}`);
-    assert.match(restarting.bar, /Local GPT: loading/);
+    assert.match(restarting.bar, /Local GPT: restarting/);
     assert.match(restarting.barDetail, /restarting in \d+ ms after: /);
     assert.match(restarting.barDetail, reason);
     await waitFor(barReady, 'the status bar to show ready again', 60_000);
