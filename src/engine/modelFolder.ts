@@ -28,6 +28,8 @@ export interface ModelFolder {
   note: string | null;
   contextLength: number;
   vocabSize: number;
+  /** Decoder layers config.json declares (n_layer, num_hidden_layers, ...), null when it names none. */
+  layers: number | null;
   eosTokenIds: number[];
   capabilities: ModelCapabilities;
 }
@@ -65,6 +67,34 @@ export function contextLengthOf(config: Record<string, unknown>): number | null 
   for (const key of ['n_positions', 'max_position_embeddings', 'n_ctx', 'max_seq_len', 'seq_length']) {
     const v = positiveInt(config[key]);
     if (v) return v;
+  }
+  return null;
+}
+
+export function layersOf(config: Record<string, unknown>): number | null {
+  for (const key of ['n_layer', 'num_hidden_layers', 'n_layers', 'num_layers']) {
+    const v = positiveInt(config[key]);
+    if (v) return v;
+  }
+  return null;
+}
+
+/**
+ * A graph that does not match its folder's config.json (the files come from different models):
+ * the message naming both, or null. `graph`: the session's input names and output metadata.
+ */
+export function graphMismatch(
+  folder: Pick<ModelFolder, 'dir' | 'onnxFile' | 'layers' | 'vocabSize'>,
+  graph: { inputNames: readonly string[]; outputMetadata?: readonly { name: string; shape?: readonly (number | string)[] }[] },
+): string | null {
+  const config = path.join(folder.dir, 'config.json');
+  const graphLayers = graph.inputNames.filter((n) => /^past_key_values\.\d+\.key$/.test(n)).length;
+  if (folder.layers !== null && graphLayers > 0 && graphLayers !== folder.layers) {
+    return `${config} declares ${folder.layers} layers but ${folder.onnxFile} has ${graphLayers} (past_key_values inputs): the config and the graph come from different models`;
+  }
+  const vocab = graph.outputMetadata?.find((m) => m.name === 'logits')?.shape?.at(-1);
+  if (typeof vocab === 'number' && vocab !== folder.vocabSize) {
+    return `${config} declares vocab_size ${folder.vocabSize} but ${folder.onnxFile} gives logits over ${vocab} tokens: the config and the graph come from different models`;
   }
   return null;
 }
@@ -133,6 +163,7 @@ export function inspectModelFolder(dir: string, options: { quantized: boolean })
     note,
     contextLength,
     vocabSize,
+    layers: layersOf(config),
     eosTokenIds: eosIdsOf(config, generation),
     capabilities: capabilitiesOf(config, tokenizer),
   };

@@ -44,7 +44,8 @@ export class OwnedKvCache {
     return new OwnedKvCache(shape, 0, [], []);
   }
 
-  private get capacity(): number {
+  /** Tokens the current buffers have room for. */
+  get capacity(): number {
     return capacityOf(this.buffers, this.shape);
   }
 
@@ -100,11 +101,16 @@ export class OwnedKvCache {
     return this.swapTo(target, length);
   }
 
-  /** Spare buffers with room for `length` tokens (allocated or grown when needed). */
+  /**
+   * Spare buffers with room for `length` tokens (allocated or grown when needed). Growth doubles;
+   * a spare set left behind by the last growth is brought up to the current capacity, not doubled
+   * again (fresh memory is zero-filled and page-faulted in: each allocation costs a decode step).
+   */
   private targetFor(length: number): Float32Array[] {
     const { entries, heads, headDim, maxLength } = this.shape;
     if (capacityOf(this.spare, this.shape) >= length) return this.spare;
-    const capacity = Math.min(maxLength, Math.max(length, INITIAL_CAPACITY, 2 * this.capacity));
+    const current = this.capacity;
+    const capacity = Math.min(maxLength, Math.max(length, INITIAL_CAPACITY, current >= length ? current : 2 * current));
     return Array.from({ length: entries }, () => new Float32Array(heads * capacity * headDim));
   }
 

@@ -11,7 +11,7 @@
 import type { PreTrainedModel, PreTrainedTokenizer, Tensor } from '@huggingface/transformers';
 import { sessionOptionsFor, type Transformers } from './backend';
 import type { CausalLm } from './generate';
-import type { ModelFolder } from './modelFolder';
+import { graphMismatch, ModelFolderError, type ModelFolder } from './modelFolder';
 import { OwnedKvCache, type KvShape } from './ownedKvCache';
 import type { BackendName, ModelInfo } from './protocol';
 
@@ -121,6 +121,7 @@ interface OrtSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   readonly inputMetadata?: readonly { name: string; isTensor: boolean; shape?: readonly (number | string)[] }[];
+  readonly outputMetadata?: readonly { name: string; isTensor: boolean; shape?: readonly (number | string)[] }[];
   run(feeds: Record<string, unknown>, fetches: readonly string[]): Promise<Record<string, { data: unknown; dims: readonly number[] }>>;
 }
 
@@ -255,6 +256,11 @@ export class EngineSession {
       capabilities: folder.capabilities,
     };
     const ortSession = (model as unknown as { sessions: Record<string, OrtSession> }).sessions.model;
+    const mismatch = ortSession ? graphMismatch(folder, ortSession) : null;
+    if (mismatch) {
+      await model.dispose();
+      throw new ModelFolderError('invalidModel', mismatch);
+    }
     const owned = options.ownedCache === false || !ortSession ? null : ownedCacheSupport(ortSession, folder.contextLength);
     const lm = owned
       ? new OwnedCacheLm(transformers, ortSession, owned.shape, owned.entryNames, folder.contextLength, folder.eosTokenIds)

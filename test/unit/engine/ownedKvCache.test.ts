@@ -41,6 +41,18 @@ describe('engine/ownedKvCache', () => {
     }
   });
 
+  it('grows by doubling: room for a length is never more than twice it (both buffer sets grow alike)', () => {
+    let cache = OwnedKvCache.empty({ ...shape, maxLength: 1000 });
+    const seen: number[] = [];
+    for (let length = 1; length <= 600; length++) {
+      cache = cache.append(newEntries(length - 1, 1), 1);
+      assert.ok(cache.capacity >= length && cache.capacity <= Math.max(64, 2 * length), `length ${length}: room for ${cache.capacity}`);
+      if (seen.at(-1) !== cache.capacity) seen.push(cache.capacity);
+    }
+    assert.deepEqual(seen, [64, 128, 256, 512, 1000]);
+    assertHolds(cache, 600);
+  });
+
   it('cuts to a prefix and keeps appending after it (typing after a deletion)', () => {
     let cache = OwnedKvCache.empty(shape).append(newEntries(0, 40), 40);
     cache = cache.truncate(25);

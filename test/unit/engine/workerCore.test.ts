@@ -87,6 +87,38 @@ describe('engine/workerCore (in process)', function () {
     assert.equal(replies(2)[0]?.type, 'ready');
   });
 
+  // Broken folders the user may point localGpt.model at: each load fails with a message naming the
+  // problem (and a completion afterwards says the model is not loaded), never a crash or a hang.
+  const config = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+  const writeConfig = (dir: string, edit: (c: Record<string, unknown>) => void) => {
+    const c = config(dir);
+    edit(c);
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(c));
+  };
+  const brokenFolders: [string, (dir: string) => void, RegExp][] = [
+    ['a truncated ONNX file', (d) => fs.truncateSync(path.join(d, 'onnx/model.onnx'), Math.floor(fs.statSync(path.join(d, 'onnx/model.onnx')).size / 2)), /onnx\/model\.onnx/],
+    ['a missing tokenizer', (d) => fs.rmSync(path.join(d, 'tokenizer.json')), /tokenizer\.json is missing/],
+    ['a tokenizer that is not JSON', (d) => fs.writeFileSync(path.join(d, 'tokenizer.json'), '{"model": '), /tokenizer/i],
+    ['an unsupported architecture (an encoder, model_type bert)', (d) => writeConfig(d, (c) => (c.model_type = 'bert')), /bert/],
+    ['config.json with fewer layers than the graph', (d) => writeConfig(d, (c) => (c.n_layer = 1)), /config\.json declares 1 layers but onnx\/model\.onnx has 2 \(past_key_values inputs\): the config and the graph come from different models/],
+    ['config.json with another vocabulary size than the graph', (d) => writeConfig(d, (c) => (c.vocab_size = 500)), /declares vocab_size 500 but onnx\/model\.onnx gives logits over 300 tokens/],
+  ];
+  for (const [name, breakIt, message] of brokenFolders) {
+    it(`${name}: load fails with a message naming it; completions say not loaded; the worker keeps working`, async () => {
+      const { send, replies } = core();
+      const dir = variantOf(tinyGpt2().dir, `broken-${name.replace(/\W+/g, '-')}`, breakIt);
+      await send(load(1, dir));
+      const [reply] = replies(1);
+      assert.ok(reply?.type === 'error', `${name}: ${JSON.stringify(reply)}`);
+      if (reply.type !== 'error') return;
+      assert.match(reply.message, message, `${name}: ${reply.message}`);
+      await send({ type: 'complete', id: 2, prompt: 'function add(', options: greedy });
+      assert.deepEqual(replies(2).map((m) => m.type === 'error' && m.code), ['notLoaded']);
+      await send(load(3, tinyGpt2().dir));
+      assert.equal(replies(3)[0]?.type, 'ready');
+    });
+  }
+
   it('load -> ready; complete -> result with timings; one more character reuses the prefix', async () => {
     const { send, replies, posted } = core();
     await send(load(1, tinyGpt2().dir));

@@ -128,7 +128,9 @@ describe('reliability/typing: fast typing through the pipeline and the real engi
     }
     const last = outcomes.length;
     // Every request settles (generous deadline: a loaded 2-core machine).
-    await Promise.race([Promise.all(outcomes), new Promise((_, reject) => setTimeout(() => reject(new Error('requests did not settle in 60 s')), 60000))]);
+    let settleTimer: NodeJS.Timeout | undefined;
+    const tooLate = new Promise((_, reject) => (settleTimer = setTimeout(() => reject(new Error('requests did not settle in 60 s')), 60000)));
+    await Promise.race([Promise.all(outcomes), tooLate]).finally(() => clearTimeout(settleTimer)); // a pending timer would hold the test process for 60 s
     lag.disable();
 
     // The document is exactly what the keystrokes made (replayed independently).
