@@ -105,7 +105,7 @@ export function evaluateGoals(r: Pick<BenchResults, 'models' | 'throughput' | 'l
         : [],
       'min',
       pct,
-      'Why: compare "ms/token" with "ORT run" and "CPU" in the throughput table: wall time far above CPU time means the step waited for a core (shared machine); CPU time far above the roofline time is the engine. Decode time growing with the context (256 vs ~1k rows) is the KV cache, copied in and out of ONNX Runtime every step. See the analysis.',
+      'Why: compare "ms/token" with "ORT run" and "CPU" in the throughput table: wall time far above CPU time means the step waited for a core (shared machine); CPU time far above the roofline time is the engine. Decode time growing with the context (256 vs ~1k rows) is the KV cache: the graph concatenates past and new keys/values every step and attention reads them all (the engine no longer copies the cache out of ONNX Runtime). See the analysis.',
     ),
   );
   goals.push(
@@ -148,7 +148,7 @@ export function evaluateGoals(r: Pick<BenchResults, 'models' | 'throughput' | 'l
       }),
       'min',
       (v) => `${v.toFixed(1)}x`,
-      'Why: both run the same ONNX graph, so the 16 decode steps cost about the same in both; our gain is the prefill that prefix reuse skips. It is below 3x when decode dominates the naive request too (see the goal above).',
+      'Why: when the typed character is not the suggested one, both run the 16 decode steps of the same ONNX graph and our gain is the prefill that prefix reuse skips; below 3x when decode dominates the naive request too. Typing the suggested character is served from stored logits (see the first goal).',
     ),
   );
 
