@@ -14,6 +14,7 @@ import * as vm from 'node:vm';
 import { BroadcastChannel } from 'node:worker_threads';
 import * as vscode from 'vscode';
 import { activateExtension, waitFor } from './helpers';
+import { createRng } from '../../src/engine/sampling';
 
 const Global = vscode.ConfigurationTarget.Global;
 const SECONDS = Number(process.env.LOCAL_GPT_TYPING_SECONDS ?? 60);
@@ -37,15 +38,6 @@ type Stat =
   | { kind: 'heap'; threadId: number; t: number; usedBytes: number; limitBytes: number }
   | { kind: 'fault'; threadId: number; t: number; fault: string; id: number };
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Full GC of the extension host's heap, then its used size (bytes). */
 function hostHeapAfterGc(): number {
@@ -130,7 +122,7 @@ describe('Typing load through the real provider and worker', function () {
 
     let expected = initial;
     let cursor = initial.length;
-    const rand = prng(20261129);
+    const rand = createRng(20261129);
     // No closing brackets: typed at the start of a line, TypeScript's indentation rules move the line
     // (an "electric" character), which is the editor's business, not what this test is about.
     const alphabet = 'abcdefghijklmnopqrstuvwxyz       (.;=+,{[<>:\'"0123456789\n';

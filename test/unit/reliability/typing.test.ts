@@ -13,6 +13,7 @@ import { startBackend } from '../../../src/engine/backend';
 import type { GenerationOptions, ModelCapabilities, WorkerToHost } from '../../../src/engine/protocol';
 import { WorkerCore } from '../../../src/engine/workerCore';
 import { tinyGpt2 } from '../engine/fixtures/tinyModels';
+import { createRng } from '../../../src/engine/sampling';
 
 class Token implements CancellationLike {
   isCancellationRequested = false;
@@ -27,15 +28,6 @@ class Token implements CancellationLike {
   }
 }
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('reliability/typing: fast typing through the pipeline and the real engine', function () {
   this.timeout(120000);
@@ -87,7 +79,7 @@ describe('reliability/typing: fast typing through the pipeline and the real engi
     const settings = () => ({ ...normalizeSettings({}).settings, debounceMs: 30, maxNewTokens: 8 });
     const pipeline = new CompletionPipeline(engine, settings);
 
-    const rand = prng(7);
+    const rand = createRng(7);
     const alphabet = 'abcdefghij (){};=+\n';
     let doc = 'function add(a, b) {\n  return a + b;\n}\n';
     let cursor = doc.length;
