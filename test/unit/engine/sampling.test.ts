@@ -3,6 +3,7 @@ import {
   argmax,
   createRng,
   createTokenSelector,
+  positionSeed,
   processorsFor,
   sampleFromLogits,
   temperatureProcessor,
@@ -107,6 +108,22 @@ describe('engine/sampling', () => {
     assert.notDeepEqual(draw(11), draw(12));
     assert.deepEqual(draw(11, 0), draw(12, 0));
     assert.deepEqual(draw(11, 0), rows.map((r) => argmax(r)));
+  });
+
+  it('with top-k, the fast path draws exactly what the processor chain + sampleFromLogits draws', () => {
+    const rand = createRng(11);
+    for (const [temperature, topK, topP] of [[0.2, 40, 0.95], [1, 10, 1], [0.7, 5, 0.5], [1.3, 100, 0.9], [0.5, 1, 0.95]]) {
+      for (let n = 0; n < 200; n++) {
+        const row = Float32Array.from({ length: 300 }, () => (rand() - 0.5) * 12);
+        if (n % 7 === 0) row[3] = row[17] = Math.max(...row); // ties
+        const options = { temperature, topK, topP, seed: n };
+        const fast = createTokenSelector(options)(Float32Array.from(row), n);
+        const slow = Float32Array.from(row);
+        for (const p of processorsFor(options)) p.apply(slow);
+        const reference = sampleFromLogits(slow, createRng(positionSeed(n, n)));
+        assert.equal(fast, reference, `t=${temperature} k=${topK} p=${topP} row ${n}`);
+      }
+    }
   });
 
   it('the draw depends on the position, not on how many draws came before', () => {
