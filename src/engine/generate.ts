@@ -111,6 +111,20 @@ export class PrefixReusingGenerator<P> {
     this.rows = [];
   }
 
+  /**
+   * Idle-time work after a request: runs its last generated token, which the loop stops before
+   * running, and stores that row too, so a prompt that takes the whole suggestion is served from
+   * stored rows without a model call. A no-op unless the cache ends right before that token.
+   * Returns the tokens run (0 or 1).
+   */
+  async prefetch(): Promise<number> {
+    const n = this.sequence.length;
+    if (n < 2 || n >= this.lm.contextLength || this.rowsStart + this.rows.length !== n - 1) return 0;
+    if (this.cachedIds.length !== n - 1 || commonPrefixLength(this.cachedIds, this.sequence) !== n - 1) return 0;
+    this.rows.push(await this.run([this.sequence[n - 1]]));
+    return 1;
+  }
+
   private dropCache(): void {
     this.cachedIds = [];
     this.past = null;

@@ -198,7 +198,7 @@ export class WorkerCore {
           throw new RequestError('generationFailed', `generation failed: ${(e as Error).message}`);
         }
         if (outcome.status === 'cancelled') this.deps.post({ type: 'cancelled', id: m.id });
-        else
+        else {
           this.deps.post({
             type: 'result',
             id: m.id,
@@ -207,6 +207,9 @@ export class WorkerCore {
             stopReason: outcome.stopReason,
             timings: outcome.timings,
           });
+          // Nothing else waiting: run the suggestion's last token now, while the user reads it.
+          if (this.jobs.length === 1) void this.exclusive(() => this.idlePrefetch(generator));
+        }
       } catch (e) {
         this.deps.post(errorMessage(m.id, e));
       } finally {
@@ -214,6 +217,15 @@ export class WorkerCore {
       }
     };
     return this.exclusive(run);
+  }
+
+  private async idlePrefetch(generator: PrefixReusingGenerator<SessionKv>): Promise<void> {
+    if (this.jobs.length > 0 || generator !== this.generator) return; // a newer request came first
+    try {
+      await generator.prefetch();
+    } catch {
+      generator.reset(); // the cache may be half-updated; the next request starts cold
+    }
   }
 
   /**

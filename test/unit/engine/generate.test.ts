@@ -128,6 +128,27 @@ describe('engine/generate: generation loop with prefix reuse', () => {
     assert.equal(lm.tokensRun - before, 3);
   });
 
+  it('prefetch runs the suggestion\'s last token while idle; typing the suggestion then runs nothing', async () => {
+    const lm = new FakeLm();
+    const gen = new PrefixReusingGenerator(lm, fakeCodec, opts);
+    const p = encodeFake('let total = ');
+    const first = await gen.generate(p, greedy(8), never);
+    if (first.status !== 'done') throw new Error('cancelled');
+    let before = lm.tokensRun;
+    assert.equal(await gen.prefetch(), 1);
+    assert.deepEqual(lm.calls.at(-1), [first.ids[7]], 'the last suggested token');
+    assert.equal(await gen.prefetch(), 0, 'once');
+    before = lm.tokensRun;
+    const typed = [...p, first.ids[0]];
+    const out = await gen.generate(typed, greedy(8), never);
+    assert.deepEqual(out.status === 'done' && out.ids, referenceGreedy(typed, 8));
+    assert.equal(lm.tokensRun - before, 0, 'all 8 new tokens from stored rows');
+    // After a request that stopped on EOS there is nothing to run.
+    const eosGen = new PrefixReusingGenerator(new FakeLm(512, { eosAfter: 7 }), fakeCodec, opts);
+    await eosGen.generate(encodeFake('abcd'), greedy(10), never);
+    assert.equal(await eosGen.prefetch(), 0);
+  });
+
   it('typing something else than the suggestion falls back to prefix reuse, with the right output', async () => {
     const lm = new FakeLm();
     const gen = new PrefixReusingGenerator(lm, fakeCodec, opts);
