@@ -71,23 +71,34 @@ export class NativeActivity {
    * and `release` calls: EngineSession loads all its graphs through `AutoModelForCausalLM`.
    */
   wrap(transformers: Transformers): Transformers {
-    const auto = transformers.AutoModelForCausalLM;
-    const counted = {
-      from_pretrained: async (...args: Parameters<typeof auto.from_pretrained>) => {
-        const model = await this.around(() => auto.from_pretrained(...args));
-        type Session = { run: (...a: unknown[]) => Promise<unknown>; release?: () => Promise<void> };
-        const sessions = (model as unknown as { sessions?: Record<string, Session> }).sessions ?? {};
-        for (const session of Object.values(sessions)) {
-          const run = session.run.bind(session);
-          session.run = (...a: unknown[]) => this.around(() => run(...a));
-          const release = session.release?.bind(session);
-          if (release) session.release = () => this.around(release);
-        }
-        return model;
-      },
-    };
-    const runtime = Object.create(transformers) as Transformers;
-    Object.defineProperty(runtime, 'AutoModelForCausalLM', { value: counted });
-    return runtime;
+    return hookModelSessions(transformers, (call) => this.around(call));
   }
+}
+
+type NativeCall = 'load' | 'run' | 'release';
+
+/**
+ * The runtime with `AutoModelForCausalLM.from_pretrained` and the `run` and `release` of every
+ * ONNX Runtime session it creates going through `around(call, what)`: whatever path reaches a
+ * session (the model's forward, or the session called directly) is seen.
+ */
+export function hookModelSessions(transformers: Transformers, around: <T>(call: () => Promise<T>, what: NativeCall) => Promise<T>): Transformers {
+  const auto = transformers.AutoModelForCausalLM;
+  const hooked = {
+    from_pretrained: async (...args: Parameters<typeof auto.from_pretrained>) => {
+      const model = await around(() => auto.from_pretrained(...args), 'load');
+      type Session = { run: (...a: unknown[]) => Promise<unknown>; release?: () => Promise<void> };
+      const sessions = (model as unknown as { sessions?: Record<string, Session> }).sessions ?? {};
+      for (const session of Object.values(sessions)) {
+        const run = session.run.bind(session);
+        session.run = (...a: unknown[]) => around(() => run(...a), 'run');
+        const release = session.release?.bind(session);
+        if (release) session.release = () => around(release, 'release');
+      }
+      return model;
+    },
+  };
+  const runtime = Object.create(transformers) as Transformers;
+  Object.defineProperty(runtime, 'AutoModelForCausalLM', { value: hooked });
+  return runtime;
 }

@@ -15,7 +15,7 @@ import * as os from 'node:os';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { chooseBackend, findNativeBinding, nativeBindingCandidates, startBackend, threadCount, type Transformers } from './backend';
-import { NATIVE_ACTIVITY_BYTES, NativeActivity } from './nativeActivity';
+import { hookModelSessions, NativeActivity } from './nativeActivity';
 import { checks, type WorkerStartOptions, type WorkerToHost } from './protocol';
 import { WorkerCore } from './workerCore';
 
@@ -188,39 +188,25 @@ class FaultHook {
 
   /**
    * The same runtime, but every model loaded through it reports each ONNX Runtime session run (`run`
-   * stats): the wrapper sits on the sessions transformers.js creates, so it counts the runs of every
-   * path that reaches them (the model's forward, or the session called directly).
+   * stats), whatever path reaches the session (the model's forward, or the session called directly).
    */
   countModelRuns(transformers: Transformers): Transformers {
-    const auto = transformers.AutoModelForCausalLM;
-    const wrapped = {
-      from_pretrained: async (...args: Parameters<typeof auto.from_pretrained>) => {
-        const model = await auto.from_pretrained(...args);
-        const sessions = (model as unknown as { sessions?: Record<string, { run: (...a: unknown[]) => Promise<unknown> }> }).sessions ?? {};
-        for (const session of Object.values(sessions)) {
-          const run = session.run.bind(session);
-          session.run = async (...a: unknown[]) => {
-            const started = performance.now();
-            const concurrent = ++this.running;
-            try {
-              return await run(...a);
-            } finally {
-              this.running--;
-              this.stat({ kind: 'run', threadId, t: this.now(), ms: performance.now() - started, concurrent });
-              const fault = this.running === 0 ? this.afterRun : null;
-              if (fault) {
-                this.afterRun = null;
-                fault();
-              }
-            }
-          };
+    return hookModelSessions(transformers, async (call, what) => {
+      if (what !== 'run') return call();
+      const started = performance.now();
+      const concurrent = ++this.running;
+      try {
+        return await call();
+      } finally {
+        this.running--;
+        this.stat({ kind: 'run', threadId, t: this.now(), ms: performance.now() - started, concurrent });
+        const fault = this.running === 0 ? this.afterRun : null;
+        if (fault) {
+          this.afterRun = null;
+          fault();
         }
-        return model;
-      },
-    };
-    const runtime = Object.create(transformers) as Transformers;
-    Object.defineProperty(runtime, 'AutoModelForCausalLM', { value: wrapped });
-    return runtime;
+      }
+    });
   }
 }
 
