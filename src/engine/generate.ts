@@ -131,11 +131,6 @@ export class PrefixReusingGenerator<P> {
   }
 
   /**
-   * Stored logits rows that continue `prompt`: rows[0] at its last position, and the tokens the
-   * last request took after it. Null when the prompt is not a prefix of that request's tokens or
-   * its last position was not computed then.
-   */
-  /**
    * Token healing across several tokens, for typing along a suggestion: when the prompt's text is
    * the last request's text up to some point, that text in the last request's own tokens (up to
    * the last token boundary in it) plus the rest as the healing prefix, if stored rows continue
@@ -162,6 +157,11 @@ export class PrefixReusingGenerator<P> {
     return { ids: this.sequence.slice(0, j), healed };
   }
 
+  /**
+   * Stored logits rows that continue `prompt`: rows[0] at its last position, and the tokens the
+   * last request took after it. Null when the prompt is not a prefix of that request's tokens or
+   * its last position was not computed then.
+   */
   private replayFor(prompt: readonly number[]): { rows: Float32Array[]; next: number[] } | null {
     const at = prompt.length - 1 - this.rowsStart;
     if (at < 0 || at >= this.rows.length || prompt.length > this.sequence.length) return null;

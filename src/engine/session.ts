@@ -84,7 +84,7 @@ export class TransformersCausalLm implements CausalLm<SessionKv> {
     const vocab = logits.dims[logits.dims.length - 1];
     const rows = logits.data.length / vocab;
     const last = logits.data.subarray((rows - 1) * vocab, rows * vocab) as ArrayLike<number>;
-    const row = Float32Array.from(last); // a copy: the sampler edits it in place
+    const row = Float32Array.from(last); // a copy: the caller keeps rows, and the output may hold [n, vocab]
 
     const entries: Record<string, Tensor> = {};
     for (const [name, tensor] of Object.entries(out)) {
@@ -193,7 +193,8 @@ export class OwnedCacheLm implements CausalLm<SessionKv> {
     const out = await this.session.run(feeds, this.fetches);
     const logits = out.logits.data as Float32Array;
     const vocab = out.logits.dims[out.logits.dims.length - 1];
-    const row = logits.slice(logits.length - vocab); // a copy: the sampler edits it in place
+    // One row (num_logits_to_keep = 1) in a buffer ONNX Runtime made for this call: the caller's own, no copy needed.
+    const row = logits.subarray(logits.length - vocab);
     const fresh = this.entryNames.map((name) => out[`new_key_values.${name}`].data as Float32Array);
     return { logits: row, past: past.append(fresh, n) };
   }
