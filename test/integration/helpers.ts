@@ -68,6 +68,9 @@ export async function completionFromModel(api: LocalGptApi, label: string, timeo
         continue;
       }
       assert.ok(doc.getText().startsWith(content), 'the completion is inserted at the cursor');
+      // The accepted item's command (recording it for Explain Attention) runs after the edit:
+      // closing the editor under it would log "Model is disposed" in the workbench.
+      await new Promise((r) => setTimeout(r, 500));
       return doc.getText().slice(content.length);
     } finally {
       await vscode.commands.executeCommand('editor.action.inlineSuggest.hide');
