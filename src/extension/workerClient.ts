@@ -431,11 +431,6 @@ export class WorkerClient implements CompletionEngine {
   private teardown(error: Error, graceful = false): void {
     const worker = this.worker;
     const activity = this.activity;
-    const terminate = () => {
-      if (activity.inFlight > 0) this.log('warn', 'the old model worker is inside an ONNX Runtime call; it is stopped when that call returns');
-      const cancel = activity.stopWhenIdle(() => void worker?.terminate());
-      worker?.once('exit', cancel);
-    };
     this.worker = null;
     this.started = null;
     this.loaded = null;
@@ -443,6 +438,11 @@ export class WorkerClient implements CompletionEngine {
     for (const pending of [...this.pending.values()]) pending.reject(error);
     this.pending.clear();
     if (!worker) return;
+    const terminate = () => {
+      if (activity.inFlight > 0) this.log('warn', 'the old model worker is inside an ONNX Runtime call; it is stopped when that call returns');
+      const cancel = activity.stopWhenIdle(() => void worker.terminate());
+      worker.once('exit', cancel);
+    };
     if (!graceful) {
       terminate();
       return;
