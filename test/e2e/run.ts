@@ -3,7 +3,7 @@
 // test/e2e/scenarios/ (see lib/scenario.ts). Screenshots: test-results/e2e/. Exit status 0 only if all pass.
 //   LOCAL_GPT_E2E_SCENARIOS=palette,sidebar   run only scenarios whose name contains one of these
 //   LOCAL_GPT_E2E_SKIP_PACKAGE=1              reuse the existing local-gpt-<version>.vsix
-//   LOCAL_GPT_E2E_TIMEOUT_MS                  overall timeout (default 20 minutes)
+//   LOCAL_GPT_E2E_TIMEOUT_MS                  overall timeout (default 45 minutes)
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { launchBrowser, type Browser } from '../harness/browser';
@@ -13,7 +13,7 @@ import type { Scenario, ScenarioContext } from './lib/scenario';
 import { Workbench } from './lib/workbench';
 
 const OUT_DIR = path.join(REPO_ROOT, 'test-results', 'e2e');
-const TIMEOUT_MS = Number(process.env.LOCAL_GPT_E2E_TIMEOUT_MS ?? 1_200_000);
+const TIMEOUT_MS = Number(process.env.LOCAL_GPT_E2E_TIMEOUT_MS ?? 2_700_000);
 
 async function loadScenarios(): Promise<Scenario[]> {
   const dir = path.join(__dirname, 'scenarios');
