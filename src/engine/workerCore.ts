@@ -31,6 +31,8 @@ export interface WorkerCoreDeps {
   post: (message: WorkerToHost) => void;
   /** Called after `dispose` was handled (the worker thread exits). */
   onDisposed?: () => void;
+  /** How often a model request waiting or running says `alive`, ms (default ALIVE_INTERVAL_MS; tests shorten it). */
+  aliveIntervalMs?: number;
 }
 
 class RequestError extends Error {
@@ -100,9 +102,22 @@ export class WorkerCore {
     if (this.disposed) return Promise.resolve();
     const message = parsed.message;
     const handler = this.handlers[message.type] as (m: HostToWorker) => Promise<void> | void;
-    return Promise.resolve()
+    const done = Promise.resolve()
       .then(() => handler(message))
       .catch((e: unknown) => this.deps.post(errorMessage(messageIdOf(message), e)));
+    if (message.type === 'complete' || message.type === 'attention') this.aliveUntil(message.id, done);
+    return done;
+  }
+
+  /**
+   * Says `alive` for request `id` until `done` settles: while it waits behind other model runs (one
+   * at a time) and while its own runs go on, however long one run takes (an attention pass over a big
+   * window is a single run). The beats come from this thread's event loop: a thread that blocks (stuck
+   * in JavaScript or in a synchronous call) stops them, and that is the hang the host's deadline detects.
+   */
+  private aliveUntil(id: number, done: Promise<void>): void {
+    const beat = setInterval(() => this.deps.post({ type: 'alive', id }), this.deps.aliveIntervalMs ?? ALIVE_INTERVAL_MS);
+    void done.finally(() => clearInterval(beat));
   }
 
   private async load(m: LoadRequest): Promise<void> {
@@ -183,16 +198,7 @@ export class WorkerCore {
         if (!session || !generator) throw new RequestError('notLoaded', 'no model is loaded yet (send "load" first)');
         let outcome;
         try {
-          let lastSign = performance.now();
-          const isCancelled = () => {
-            // Called between forward calls: a long generation shows the host it is not hung.
-            if (performance.now() - lastSign >= ALIVE_INTERVAL_MS) {
-              lastSign = performance.now();
-              this.deps.post({ type: 'alive', id: m.id });
-            }
-            return job.cancelled;
-          };
-          outcome = await generator.generate(session.encode(m.prompt), m.options, isCancelled);
+          outcome = await generator.generate(session.encode(m.prompt), m.options, () => job.cancelled);
         } catch (e) {
           generator.reset(); // the cache may be half-updated
           throw new RequestError('generationFailed', `generation failed: ${(e as Error).message}`);
