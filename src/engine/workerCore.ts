@@ -6,6 +6,7 @@
  * its download.
  */
 import type { Transformers } from './backend';
+import type { ExactCompletion } from '../attention/exactWindow';
 import { attentionForSession } from './attention';
 import { DownloadError, ensureHubModel } from './download';
 import { PrefixReusingGenerator, type CausalLm } from './generate';
@@ -70,6 +71,8 @@ export class WorkerCore {
   private generator: PrefixReusingGenerator<SessionKv> | null = null;
   private loading: { id: number; abort: AbortController; done: Promise<void> } | null = null;
   private jobs: Job[] = [];
+  /** The last completion's exact input and output, for "Explain Attention" on it (null after a load). */
+  private lastResult: ExactCompletion | null = null;
   /** Model runs (generations, attention) one after another on this chain; see `exclusive`. */
   private chain: Promise<void> = Promise.resolve();
   private disposed = false;
@@ -85,7 +88,7 @@ export class WorkerCore {
       return this.exclusive(async () => {
         await loading;
         if (!this.session) throw new RequestError('notLoaded', 'no model is loaded yet (send "load" first)');
-        this.deps.post({ type: 'attentionResult', id: m.id, outcome: await attentionForSession(this.session, m) });
+        this.deps.post({ type: 'attentionResult', id: m.id, outcome: await attentionForSession(this.session, m, this.lastResult) });
       });
     },
     cancel: (m) => this.cancel(m.id),
@@ -130,6 +133,7 @@ export class WorkerCore {
       await this.session?.dispose();
       this.session = null;
       this.generator = null;
+      this.lastResult = null;
       const progress = (phase: 'download' | 'load') => (file: string, loadedBytes: number, totalBytes: number | null) =>
         this.deps.post({ type: 'progress', id: m.id, phase, file, loadedBytes, totalBytes });
       let dir: string;
@@ -213,6 +217,13 @@ export class WorkerCore {
             stopReason: outcome.stopReason,
             timings: outcome.timings,
           });
+          this.lastResult = {
+            resultId: m.id,
+            promptIds: outcome.promptIds,
+            generatedIds: outcome.ids,
+            healed: outcome.healed,
+            completionGraph: session.info.onnxFile,
+          };
           // Nothing else waiting: run the suggestion's last token now, while the user reads it.
           if (this.jobs.length === 1) void this.exclusive(() => this.idlePrefetch(generator));
         }

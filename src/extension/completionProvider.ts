@@ -21,7 +21,7 @@ export interface ProviderHooks {
   onError(error: Error): void;
 }
 
-/** Run by VS Code after the user accepts a completion: records it for Explain Attention (`{ uri, offset, text }`). */
+/** Run by VS Code after the user accepts a completion: records it for Explain Attention (`{ uri, offset, text, resultId? }`). */
 export const RECORD_COMPLETION_COMMAND = 'localGpt.attention.recordCompletion';
 
 export class LocalGptCompletionProvider implements vscode.InlineCompletionItemProvider {
@@ -62,7 +62,7 @@ export class LocalGptCompletionProvider implements vscode.InlineCompletionItemPr
     // The pipeline's text has `\n` breaks; a CRLF document gets CRLF, so accepting never mixes line endings.
     const text = matchLineEndings(result.text, document.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n');
     const item = new vscode.InlineCompletionItem(text, new vscode.Range(position, position));
-    item.command = { command: RECORD_COMPLETION_COMMAND, title: 'Record completion for Explain Attention', arguments: [{ uri: document.uri.toString(), offset, text }] };
+    item.command = { command: RECORD_COMPLETION_COMMAND, title: 'Record completion for Explain Attention', arguments: [{ uri: document.uri.toString(), offset, text, resultId: result.resultId }] };
     return [item];
   }
 }

@@ -229,7 +229,7 @@ export class WorkerClient implements CompletionEngine {
     const request = this.request((id) => ({ type: 'complete', id, prompt, options }), this.options.replyDeadlineMs, token);
     try {
       const reply = await request;
-      if (reply.type === 'result') return { text: reply.text, stopReason: reply.stopReason, timings: reply.timings };
+      if (reply.type === 'result') return { resultId: reply.id, text: reply.text, stopReason: reply.stopReason, timings: reply.timings };
       if (reply.type === 'cancelled') return null;
       if (reply.type === 'error') throw new EngineError(reply.message);
       throw new EngineError(`unexpected reply to complete: ${reply.type}`);
