@@ -123,17 +123,18 @@ export function sharedEngine(context: vscode.ExtensionContext, deps: Services): 
 export interface CompletionFeatureApi {
   /** The shared model worker client (state, stats, events). */
   engine: WorkerClient;
-  /** Completions shown since activation, by where they came from, and engine failures. */
-  counts: { model: number; cache: number; errors: number };
+  /** Completions shown since activation, by where they came from; engine failures; requests declined while off. */
+  counts: { model: number; cache: number; errors: number; declined: number };
 }
 
 export function registerCompletionFeature(context: vscode.ExtensionContext, deps: Services): CompletionFeatureApi {
   const engine = sharedEngine(context, deps);
   const pipeline = new CompletionPipeline(engine.client, () => deps.settings.current);
-  const counts = { model: 0, cache: 0, errors: 0 };
+  const counts = { model: 0, cache: 0, errors: 0, declined: 0 };
   let lastError = '';
   const provider = new LocalGptCompletionProvider(pipeline, {
     isEnabled: () => deps.settings.current.enabled && engine.configError === null,
+    onDeclined: () => counts.declined++,
     onResult: (result: CompletionResult) => {
       counts[result.source]++;
       lastError = '';

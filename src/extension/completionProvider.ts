@@ -16,6 +16,8 @@ export interface ProviderHooks {
   /** `localGpt.enabled`. */
   isEnabled(): boolean;
   /** A completion was produced (for the status bar latency and the log). */
+  /** Asked while completions are off (`localGpt.enabled`), and declined. */
+  onDeclined?(): void;
   onResult(result: CompletionResult): void;
   /** The engine failed (already a message for the user). */
   onError(error: Error): void;
@@ -36,7 +38,10 @@ export class LocalGptCompletionProvider implements vscode.InlineCompletionItemPr
     context: vscode.InlineCompletionContext,
     token: vscode.CancellationToken,
   ): Promise<vscode.InlineCompletionItem[] | undefined> {
-    if (!this.hooks.isEnabled()) return undefined;
+    if (!this.hooks.isEnabled()) {
+      this.hooks.onDeclined?.();
+      return undefined;
+    }
     // The suggest widget is open: its selection would be overwritten by ours.
     if (context.selectedCompletionInfo) return undefined;
     let result: CompletionResult | null;
