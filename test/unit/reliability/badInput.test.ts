@@ -107,17 +107,17 @@ describe('reliability/badInput', function () {
 
 
   const modelSettings: [string, RegExp | 'local' | 'hub'][] = [
-    ['../../etc', /neither an absolute folder nor a Hugging Face model id/],
-    ['a/../../etc', /neither an absolute folder nor a Hugging Face model id/],
-    ['owner/..', /neither an absolute folder nor a Hugging Face model id/],
-    ['owner/name@..', /neither an absolute folder nor a Hugging Face model id/],
-    ['owner/name@../../x', /neither an absolute folder nor a Hugging Face model id/],
+    ['../../etc', /relative to the workspace, and no workspace folder is open/], // no workspace in this test
+    ['a/../../etc', /neither a folder .* nor a Hugging Face model id/],
+    ['owner/..', /neither a folder .* nor a Hugging Face model id/],
+    ['owner/name@..', /neither a folder .* nor a Hugging Face model id/],
+    ['owner/name@../../x', /neither a folder .* nor a Hugging Face model id/],
     ['/models/../models/tiny', 'local'], // an absolute folder the user chose: normalised, allowed
     ['owner/name', 'hub'],
   ];
   for (const [value, expected] of modelSettings) {
     it(`localGpt.model ${JSON.stringify(value)} -> ${typeof expected === 'string' ? expected : 'a clear error'}`, () => {
-      const r = resolveModelSetting(value, '/ext', 'embedded-model', '/home/u');
+      const r = resolveModelSetting(value, '/ext', 'embedded-model', { home: '/home/u' });
       if (typeof expected === 'string') {
         assert.ok(r.ok && r.source.kind === expected, JSON.stringify(r));
         if (r.ok && r.source.kind === 'local') assert.equal(r.source.dir, '/models/tiny');
