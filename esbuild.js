@@ -10,6 +10,8 @@
 //                            The worker must set `ort.env.wasm.wasmPaths` to this folder (never the CDN default).
 // dist/webview/attentionPanel.js  attention panel script (browser, iife), when src/webview/attentionPanel.ts exists
 // dist/test/integration/index.js  the integration suite (mocha, run inside the extension host); test builds only
+// dist/faultWorker.js        the integration tests' model worker (test/harness/faultWorker.ts: fault injection and
+//                            statistics around the same loop); test builds only, never in the VSIX (.vscodeignore)
 //
 // `sharp` (image decoding, required eagerly by transformers.js) is replaced by a stub: we never decode images.
 'use strict';
@@ -88,19 +90,24 @@ const common = {
 
 const nodeTarget = { platform: 'node', format: 'cjs', target: 'node20' };
 
+/** A model worker bundle: transformers.js and ONNX Runtime's JS bundled in. */
+function workerTarget(entry, outfile) {
+  return {
+    ...common,
+    ...nodeTarget,
+    entryPoints: [entry],
+    outfile,
+    plugins: [...common.plugins, stubSharp, patchOrt],
+    // `import.meta.url` in the ESM sources of our own code resolves to the bundle's file URL.
+    define: { 'import.meta.url': 'importMetaUrl' },
+    banner: { js: 'const importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+  };
+}
+
 function targets(opts) {
   const list = [
     { ...common, ...nodeTarget, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
-    {
-      ...common,
-      ...nodeTarget,
-      entryPoints: ['src/engine/worker.ts'],
-      outfile: 'dist/worker.js',
-      plugins: [...common.plugins, stubSharp, patchOrt],
-      // `import.meta.url` in the ESM sources of our own code resolves to the bundle's file URL.
-      define: { 'import.meta.url': 'importMetaUrl' },
-      banner: { js: 'const importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
-    },
+    workerTarget('src/engine/worker.ts', 'dist/worker.js'),
   ];
   if (fs.existsSync(path.join(root, 'src/webview/attentionPanel.ts'))) {
     list.push({
@@ -113,6 +120,8 @@ function targets(opts) {
     });
   }
   if (opts.tests) {
+    // Beside dist/worker.js, so that it finds dist/native/ and dist/wasm/ the same way.
+    list.push(workerTarget('test/harness/faultWorker.ts', 'dist/faultWorker.js'));
     // The suite's index plus every test file as its own entry: index.js finds `*.test.js` at run time.
     list.push({
       ...common,
@@ -191,7 +200,7 @@ async function main() {
   console.log(`esbuild: ${list.map((t) => t.outfile ?? `${t.outdir}/`).join(', ')}${production ? ' (production)' : ''} in ${Date.now() - started} ms`);
 }
 
-module.exports = { stubSharp, patchOrt, nodeTarget };
+module.exports = { stubSharp, patchOrt, nodeTarget, targets };
 
 if (require.main === module) {
   main().catch((e) => {

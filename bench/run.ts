@@ -8,8 +8,7 @@
  *   options     ONNX Runtime session-option variants on the same graphs (evidence for backend.ts changes)
  *   latency     completion scenarios through the real worker thread, event-loop lag, RSS, load time
  *   package     VSIX size, activation time
- * Results: bench/results/<name>.json; a full run (no --quick, no --only) also writes bench/results/latest.json
- * and regenerates BENCHMARKS.md. Each throughput/latency cell runs in its own process.
+ * Results: bench/results/<name>.json; a full run (no --quick, no --only) also regenerates BENCHMARKS.md. Each throughput/latency cell runs in its own process.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -317,8 +316,6 @@ export function writeResults(results: BenchResults, full: boolean): string[] {
   const written = [path.join(dir, `${results.name}.json`)];
   fs.writeFileSync(written[0], JSON.stringify(results, null, 1) + '\n');
   if (full) {
-    written.push(path.join(dir, 'latest.json'));
-    fs.writeFileSync(written[1], JSON.stringify(results, null, 1) + '\n');
     const md = path.join(ROOT, 'BENCHMARKS.md');
     const previous = fs.existsSync(md) ? fs.readFileSync(md, 'utf8') : null;
     fs.writeFileSync(md, renderBenchmarks(results, results.roofline?.limits ?? deriveLimits(undefined, results.throughput), previous));
@@ -349,7 +346,7 @@ async function main(): Promise<void> {
     .parse();
   const o = program.opts<BenchOptions>();
   const results = await runBench(o, `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`);
-  // latest.json and BENCHMARKS.md come from full runs only: a --quick or --only run writes its own file.
+  // BENCHMARKS.md comes from full runs only: a --quick or --only run writes its own file.
   const written = writeResults(results, !o.only && !o.quick);
   log('');
   for (const g of results.goals) log(`${g.status.padEnd(12)} ${g.title}: ${g.display} (target ${g.target})`);

@@ -91,8 +91,8 @@ async function main(): Promise<void> {
   });
   for (const w of warnings) console.warn(`warning: ${w.replace(/^localGpt\./, '--')}`);
 
-  const modelSetting = o.model && !path.isAbsolute(o.model) && fs.existsSync(o.model) ? path.resolve(o.model) : o.model ?? '';
-  const resolved = resolveModelSetting(modelSetting, ROOT, manifest.localGpt.embeddedModel);
+  // The extension's rule, with the current folder as the workspace.
+  const resolved = resolveModelSetting(o.model ?? '', ROOT, manifest.localGpt.embeddedModel, { workspaceRoot: process.cwd() });
   if (!resolved.ok) throw new Error(resolved.error);
   const distWasm = path.join(ROOT, 'dist', 'wasm');
   const config: EngineConfig = {

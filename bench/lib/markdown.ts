@@ -305,7 +305,7 @@ export function renderBenchmarks(r: BenchResults, limits: { flops: Limit[]; read
   out.push('## How to reproduce');
   out.push('');
   out.push('```sh');
-  out.push('npm run bench                          # everything (target <= 10 min on 2 cores, longer under load); writes bench/results/<date>.json, latest.json, BENCHMARKS.md');
+  out.push('npm run bench                          # everything (target <= 10 min on 2 cores, longer under load); writes bench/results/<date>.json, BENCHMARKS.md');
   out.push('npm run bench -- --quick               # reduced matrix (target <= 2 min): 1 thread, int8, 256 tokens; results file only');
   out.push('npm run bench -- --only latency        # one section (roofline | throughput | options | latency | package); results file only');
   out.push('npm run bench -- --help                # repeats, thread counts, models, dtypes, backends, --vsix');

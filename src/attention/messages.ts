@@ -107,7 +107,7 @@ function parseToken(v: unknown, i: number): AttentionToken | string {
 /** Validates a snapshot (host -> webview, or worker -> host), checking that the arrays have the sizes the numbers say. */
 export function parseSnapshot(v: unknown): Parsed<AttentionSnapshot> {
   if (!isRecord(v)) return { ok: false, error: 'snapshot must be an object' };
-  const { nLayer, nHead, rows, model, queryToken, generatedFrom, startLine, elapsedMs, full, clipped } = v;
+  const { nLayer, nHead, rows, model, queryToken, generatedFrom, startLine, elapsedMs, full, clipped, note } = v;
   if (!index(nLayer) || !index(nHead) || nLayer === 0 || nHead === 0) return { ok: false, error: 'snapshot.nLayer and nHead must be positive integers' };
   if (!Array.isArray(v.tokens)) return { ok: false, error: 'snapshot.tokens must be an array' };
   const tokens: AttentionToken[] = [];
@@ -148,6 +148,7 @@ export function parseSnapshot(v: unknown): Parsed<AttentionSnapshot> {
       clipped: { before: clip.before === true, after: clip.after === true },
       startLine: index(startLine) ? startLine : 0,
       elapsedMs: typeof elapsedMs === 'number' && elapsedMs >= 0 ? elapsedMs : 0,
+      ...(typeof note === 'string' && note.length > 0 ? { note } : {}),
     },
   };
 }

@@ -23,9 +23,11 @@ export interface CompletionRecord {
   text: string;
   /** Document version when it was shown. */
   version: number;
+  /** The worker request that produced it (absent for a completion served from the host's cache). */
+  resultId?: number;
 }
 
-export type CompletionTarget = { text: string; offset: number; inDocument: boolean };
+export type CompletionTarget = { text: string; offset: number; inDocument: boolean; resultId?: number };
 
 /**
  * Whether Explain Attention at `cursor` is about the last completion: it is still shown as ghost text
@@ -37,10 +39,11 @@ export function completionAtCursor(
   cursor: number,
 ): CompletionTarget | null {
   if (!record || record.uri !== doc.uri || record.text.length === 0) return null;
-  if (doc.version === record.version && cursor === record.offset) return { text: record.text, offset: record.offset, inDocument: false };
+  const id = record.resultId === undefined ? {} : { resultId: record.resultId };
+  if (doc.version === record.version && cursor === record.offset) return { text: record.text, offset: record.offset, inDocument: false, ...id };
   const end = record.offset + record.text.length;
   if (cursor === end && end <= doc.length && doc.text(record.offset, end) === record.text) {
-    return { text: record.text, offset: record.offset, inDocument: true };
+    return { text: record.text, offset: record.offset, inDocument: true, ...id };
   }
   return null;
 }

@@ -53,6 +53,8 @@ export interface AttentionSnapshot {
   startLine: number;
   /** Worker time for tokenize + forward + aggregation, ms. */
   elapsedMs: number;
+  /** Where the numbers come from when it is not the plain case (another graph than the completion's, a recomputed window). */
+  note?: string;
 }
 
 /** Which weights to show for the selected query token. */

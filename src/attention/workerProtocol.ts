@@ -24,9 +24,11 @@ export interface AttentionRequest {
   /**
    * The model's last completion, inserted at `offset` (its generated tokens follow `text`'s tokens).
    * `inDocument`: it was accepted, so its tokens sit at document offsets from `offset`; otherwise they are
-   * placed at `offset` with empty ranges (ghost text is not part of the document).
+   * placed at `offset` with empty ranges (ghost text is not part of the document). `resultId`: the id of
+   * the `complete` request that produced it; when it is the worker's last result, the worker explains that
+   * result's exact prompt and generated ids instead of re-tokenizing `text`.
    */
-  completion: { text: string; offset: number; inDocument: boolean } | null;
+  completion: { text: string; offset: number; inDocument: boolean; resultId?: number } | null;
 }
 
 /** What an attention request produces (inside the worker's `attentionResult` reply). */
@@ -71,7 +73,12 @@ export const ATTENTION_REQUEST_FIELDS: Record<string, FieldCheck> = {
   completion: (v, p) => {
     if (v === null) return null;
     if (!isRecord(v)) return `${p} must be an object or null`;
-    return str(v.text, `${p}.text`) ?? nonNegInt(v.offset, `${p}.offset`) ?? (typeof v.inDocument === 'boolean' ? null : `${p}.inDocument must be a boolean`);
+    return (
+      str(v.text, `${p}.text`) ??
+      nonNegInt(v.offset, `${p}.offset`) ??
+      (typeof v.inDocument === 'boolean' ? null : `${p}.inDocument must be a boolean`) ??
+      (v.resultId === undefined ? null : nonNegInt(v.resultId, `${p}.resultId`))
+    );
   },
 };
 

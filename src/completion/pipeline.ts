@@ -12,6 +12,8 @@ import { decideMultiline, postProcess } from './postprocess';
 import { buildPrompt, type Prompt } from './prompt';
 
 export interface EngineReply {
+  /** Id of the worker request that produced it (names the worker's last result for Explain Attention). */
+  resultId?: number;
   text: string;
   stopReason: StopReason;
   timings: GenerationTimings;
@@ -45,6 +47,7 @@ export interface CompletionResult {
   multiline: boolean;
   /** Present when the model ran. */
   prompt?: Prompt;
+  resultId?: number;
   timings?: GenerationTimings;
   stopReason?: StopReason;
 }
@@ -142,6 +145,7 @@ export class CompletionPipeline {
       latencyMs: this.options.now() - started,
       multiline,
       prompt,
+      resultId: reply.resultId,
       timings: reply.timings,
       stopReason: reply.stopReason,
     };

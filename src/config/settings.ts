@@ -3,6 +3,7 @@
 //
 // The manifest (package.json `contributes.configuration`) is the single source of truth: defaults,
 // types, enums and minimum/maximum are read from it here, so a changed default needs one edit.
+import { isLoopbackHost } from '../engine/hosts';
 import manifest from '../../package.json';
 
 export const SECTION = 'localGpt';
@@ -193,6 +194,10 @@ function normalizeHost(host: string, warnings: string[]): string {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     warnings.push(`${SECTION}.remoteHost: ${JSON.stringify(host)} is not an http(s) URL; using the default ${JSON.stringify(fallback)}.`);
+    return fallback;
+  }
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    warnings.push(`${SECTION}.remoteHost: ${JSON.stringify(host)} is plain http to another machine (only https, or http to this machine); using the default ${JSON.stringify(fallback)}.`);
     return fallback;
   }
   return url.href.endsWith('/') ? url.href : `${url.href}/`;

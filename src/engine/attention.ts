@@ -6,10 +6,13 @@
  *
  * - Window: the request's text is tokenized, tokens are placed at document offsets (byte-level BPE:
  *   src/attention/layout.ts), and at most `maxTokens` (and the model's context) are kept around the cursor.
- * - Last completion: the generated text's tokens follow the prompt's, so row (first generated - 1) is what
- *   the model looked at to write the first generated token, and so on. The attention is recomputed
- *   teacher-forced over "document text before the completion + completion" (a prefix-only prompt), which
- *   gives the probabilities generation saw when the completion prompt had no fill-in-the-middle suffix.
+ * - Last completion: the generated tokens follow the prompt's, so row (first generated - 1) is what the
+ *   model looked at to write the first generated token, and so on. When the request names the worker's
+ *   last result (`completion.resultId`), the window is exactly that result's prompt ids and generated ids
+ *   (src/attention/exactWindow.ts): header line, suffix and healing as the model saw them, nothing cut or
+ *   re-tokenized. Otherwise (the worker has answered another request since) it is recomputed over
+ *   "document text before the completion + completion", and the snapshot's `note` says so. The note also
+ *   says when the completion ran on another graph (int8) than the attention graph (fp32).
  * - Size cap: every row goes out while L·H·T² ≤ FULL_MATRIX_MAX_VALUES; longer windows send only the
  *   query's row, the completion's rows and the rows asked for (at most MAX_PARTIAL_ROWS). Rollout is
  *   computed here, where every row of every layer exists.
@@ -19,15 +22,19 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { meanOverHeads, rolloutRows } from '../attention/aggregate';
+import { placeExactTokens, type ExactCompletion } from '../attention/exactWindow';
 import { alignTokens, limitTokens, tokenBeforeOffset, type TokenPiece } from '../attention/layout';
 import { FULL_MATRIX_MAX_VALUES, MAX_PARTIAL_ROWS, type AttentionSnapshot, type AttentionToken } from '../attention/types';
 import type { AttentionOutcome, AttentionRequest } from '../attention/workerProtocol';
 import { byteLevelToBytes } from '../model/tokenizer/byteLevel';
+import { FIM_TOKENS } from './protocol';
 import type { EngineSession } from './session';
 
 /** The attention graph's file in a model folder, and the prefix of its attention outputs. */
 export const ATTENTION_GRAPH = 'onnx/model_attentions.onnx';
 export const ATTENTION_OUTPUT_PREFIX = 'decoder_attentions.';
+/** The fp32 completion graph: the attention graph is this graph with attention outputs added. */
+const COMPLETION_FP32_GRAPH = 'onnx/model.onnx';
 
 export const UNSUPPORTED_HOW_TO =
   'Export the model with the project exporter, which writes onnx/model_attentions.onnx next to onnx/model.onnx: ' +
@@ -47,6 +54,8 @@ export interface AttentionModel {
   contextLength: number;
   /** The text's tokens with their bytes (byte-level BPE), without added special tokens. */
   tokenize(text: string): TokenPiece[];
+  /** The bytes of the given token ids. */
+  pieces(ids: readonly number[]): TokenPiece[];
   /** Why the model cannot give attention (no graph, no attention outputs), or null when it can. */
   unsupportedReason(): Promise<string | null>;
   /** Runs the attention graph over `ids` (positions 0..T-1, no cache). */
@@ -87,6 +96,33 @@ export function planWindow(model: Pick<AttentionModel, 'tokenize' | 'contextLeng
   const query = prompt.length === 0 ? 0 : tokenBeforeOffset(prompt, req.cursor);
   const { from, to } = limitTokens(prompt.length, query, cap);
   return { tokens: prompt.slice(from, to), queryToken: query - from, generatedFrom: -1, droppedBefore: from, droppedAfter: prompt.length - to };
+}
+
+/** The exact window of the worker's last completion (no cap: these are the tokens the model saw). */
+export function planExactWindow(model: Pick<AttentionModel, 'pieces'>, req: Omit<AttentionRequest, 'type' | 'id'>, exact: ExactCompletion): PlannedWindow {
+  const c = req.completion!;
+  const tokens = placeExactTokens(model.pieces(exact.promptIds), model.pieces(exact.generatedIds), {
+    textBefore: req.text,
+    baseOffset: req.baseOffset,
+    completionOffset: c.offset,
+    acceptedText: c.inDocument ? c.text : null,
+    healed: exact.healed,
+    fimSuffixToken: FIM_TOKENS.suffix,
+  });
+  const generatedFrom = exact.promptIds.length;
+  return { tokens, queryToken: generatedFrom - 1, generatedFrom, droppedBefore: tokens[0].start > req.baseOffset ? 1 : 0, droppedAfter: 0 };
+}
+
+/** What the panel says about where the numbers come from, or null when they are the plain case. */
+export function graphNote(req: Omit<AttentionRequest, 'type' | 'id'>, exact: ExactCompletion | null): string | null {
+  if (!req.completion) return null;
+  if (!exact) {
+    return 'Recomputed: the worker no longer holds this completion\'s exact input (it has answered another request since), ' +
+      'so the window is the document text re-tokenized, without the prompt\'s header line.';
+  }
+  if (exact.completionGraph === COMPLETION_FP32_GRAPH) return null;
+  const int8 = /quantized/.test(exact.completionGraph) ? ' (int8)' : '';
+  return `Weights from the fp32 attention graph ${ATTENTION_GRAPH}; the completion ran on ${exact.completionGraph}${int8}, whose probabilities differ slightly.`;
 }
 
 /** Which query rows a snapshot carries: all when small enough, else the important ones (ascending). */
@@ -135,11 +171,14 @@ export async function computeAttention(
   req: Omit<AttentionRequest, 'type' | 'id'>,
   cache: { last: CachedRun | null } = { last: null },
   now: () => number = () => performance.now(),
+  last: ExactCompletion | null = null,
 ): Promise<AttentionOutcome> {
   const started = now();
   const reason = await model.unsupportedReason();
   if (reason) return { kind: 'unsupported', message: reason, howTo: UNSUPPORTED_HOW_TO };
-  const plan = planWindow(model, req);
+  const exact = req.completion && last && req.completion.resultId === last.resultId && last.generatedIds.length > 0 ? last : null;
+  const plan = exact ? planExactWindow(model, req, exact) : planWindow(model, req);
+  const note = graphNote(req, exact);
   const T = plan.tokens.length;
   if (T === 0) {
     const snapshot: AttentionSnapshot = {
@@ -175,6 +214,7 @@ export async function computeAttention(
     clipped: { before: req.baseOffset > 0 || plan.droppedBefore > 0, after: plan.droppedAfter > 0 },
     startLine,
     elapsedMs: now() - started,
+    ...(note ? { note } : {}),
   };
   return { kind: 'ok', snapshot };
 }
@@ -199,6 +239,7 @@ export function sessionAttentionModel(session: EngineSession): AttentionModel {
   const encoder = new TextEncoder();
   const file = path.join(session.folder.dir, ATTENTION_GRAPH);
   let outputs: string[] | null = null;
+  let tokenOf: string[] | null = null;
   return {
     name: session.info.name,
     contextLength: session.info.contextLength,
@@ -210,6 +251,19 @@ export function sessionAttentionModel(session: EngineSession): AttentionModel {
         const isSpecial = special.has(s);
         const bytes = isSpecial ? encoder.encode(s) : byteLevelToBytes(s);
         if (!bytes) throw new Error(`${path.join(session.folder.dir, 'tokenizer.json')}: token ${JSON.stringify(s)} is not byte-level BPE; the attention panel needs a byte-level tokenizer`);
+        return { id: ids[i], bytes, special: isSpecial };
+      });
+    },
+    pieces(ids: readonly number[]): TokenPiece[] {
+      if (!tokenOf) {
+        tokenOf = [];
+        for (const [token, id] of tokenizer.get_vocab()) tokenOf[id] = token;
+      }
+      const table = tokenOf;
+      return ids.map((id) => table[id] ?? '').map((s, i) => {
+        const isSpecial = special.has(s);
+        const bytes = isSpecial ? encoder.encode(s) : byteLevelToBytes(s);
+        if (!bytes) throw new Error(`${path.join(session.folder.dir, 'tokenizer.json')}: token id ${ids[i]} is not byte-level BPE; the attention panel needs a byte-level tokenizer`);
         return { id: ids[i], bytes, special: isSpecial };
       });
     },
@@ -255,12 +309,15 @@ export function sessionAttentionModel(session: EngineSession): AttentionModel {
 
 const models = new WeakMap<EngineSession, { model: AttentionModel; cache: { last: CachedRun | null } }>();
 
-/** Answers an `attention` request on the worker's session (one AttentionModel and run cache per session). */
-export function attentionForSession(session: EngineSession, req: AttentionRequest): Promise<AttentionOutcome> {
+/**
+ * Answers an `attention` request on the worker's session (one AttentionModel and run cache per session);
+ * `last` is the worker's last completion, explained exactly when the request names it.
+ */
+export function attentionForSession(session: EngineSession, req: AttentionRequest, last: ExactCompletion | null = null): Promise<AttentionOutcome> {
   let entry = models.get(session);
   if (!entry) {
     entry = { model: sessionAttentionModel(session), cache: { last: null } };
     models.set(session, entry);
   }
-  return computeAttention(entry.model, req, entry.cache);
+  return computeAttention(entry.model, req, entry.cache, undefined, last);
 }

@@ -6,6 +6,7 @@
  * removed at once (or, after a crash, by the next download). URLs follow transformers.js:
  * `<remoteHost><id>/resolve/<revision>/<file>`.
  */
+import { isLoopbackHost } from './hosts';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inspectModelFolder, modelFiles, ModelFolderError } from './modelFolder';
@@ -45,6 +46,35 @@ export interface HubModelRequest {
 }
 
 const DEFAULT_STALL_TIMEOUT_MS = 30_000;
+
+/** At most this many redirects per file. */
+const MAX_REDIRECTS = 5;
+
+/**
+ * Why `url` must not be fetched for a model from `remoteHost`, or null when it may: HTTPS to
+ * `remoteHost`'s host or one of its subdomains (a CDN such as `cdn-lfs.huggingface.co`); plain HTTP only
+ * to this machine (127.0.0.0/8, ::1, localhost: a local mirror or a test server). Checked before the
+ * first request and again for every redirect, so a redirect cannot take the download anywhere else.
+ */
+export function refusedUrl(url: string, remoteHost: string): string | null {
+  let target: URL;
+  let base: URL;
+  try {
+    target = new URL(url);
+    base = new URL(remoteHost);
+  } catch {
+    return `${url} is not a URL`;
+  }
+  if (target.protocol === 'http:') {
+    if (!isLoopbackHost(target.hostname)) return `${target.origin} is plain http, which is allowed only to this machine (localhost, 127.0.0.1, ::1): use https`;
+  } else if (target.protocol !== 'https:') {
+    return `${target.protocol} is not http(s)`;
+  }
+  if (target.host !== base.host && !target.hostname.endsWith(`.${base.hostname}`)) {
+    return `${target.host} is another host than localGpt.remoteHost (${base.host}); downloads go to that host and its subdomains only`;
+  }
+  return null;
+}
 
 export function fileUrl(remoteHost: string, id: string, revision: string, file: string): string {
   const host = remoteHost.endsWith('/') ? remoteHost : `${remoteHost}/`;
@@ -129,10 +159,21 @@ async function downloadFile(url: string, file: string, target: string, request: 
   };
   try {
     let response: Response;
-    try {
-      response = await fetch(url, { signal: request.signal ? AbortSignal.any([request.signal, stall.signal]) : stall.signal, redirect: 'follow' });
-    } catch (e) {
-      throw failure(e, '');
+    let at = url;
+    for (let hop = 0; ; hop++) {
+      const refused = refusedUrl(at, request.remoteHost);
+      if (refused) throw new DownloadError('downloadFailed', `${url}: refused: ${refused}`);
+      try {
+        // Redirects by hand: each target is checked like the first URL.
+        response = await fetch(at, { signal: request.signal ? AbortSignal.any([request.signal, stall.signal]) : stall.signal, redirect: 'manual' });
+      } catch (e) {
+        throw failure(e, '');
+      }
+      const location = response.headers.get('location');
+      if (response.status < 300 || response.status > 399 || location === null) break;
+      await response.body?.cancel();
+      if (hop >= MAX_REDIRECTS) throw new DownloadError('downloadFailed', `${url}: more than ${MAX_REDIRECTS} redirects`);
+      at = new URL(location, at).href;
     }
     stall.alive();
     if (response.status === 404) return 'missing';

@@ -38,7 +38,18 @@ export interface TextCodec {
 }
 
 export type GenerationOutcome =
-  | { status: 'done'; text: string; ids: number[]; stopReason: StopReason; timings: GenerationTimings }
+  | {
+      status: 'done';
+      text: string;
+      /** The generated ids (an end-of-text token that stopped generation not included). */
+      ids: number[];
+      /** The ids the model saw before `ids`: the prompt after fitting the window and taking back a healed token. */
+      promptIds: number[];
+      /** Text of the token taken back for healing ('' when none): the first generated token starts with it. */
+      healed: string;
+      stopReason: StopReason;
+      timings: GenerationTimings;
+    }
   | { status: 'cancelled' };
 
 export interface GeneratorOptions {
@@ -284,6 +295,8 @@ export class PrefixReusingGenerator<P> {
       // A byte-level tokenizer can stop in the middle of a UTF-8 character.
       text: stopReason === 'stop' ? text : text.replace(/\uFFFD+$/, ''),
       ids: generated,
+      promptIds: prompt,
+      healed,
       stopReason,
       timings: {
         promptTokens: prompt.length + (healed ? 1 : 0),

@@ -1,7 +1,14 @@
 /**
- * The `localGpt.model` setting, resolved: the embedded model (empty setting), an absolute local
- * folder, or a Hugging Face model id (`owner/name`, optionally `owner/name@revision`).
+ * The `localGpt.model` setting, resolved: the embedded model (empty setting), a local folder, or a
+ * Hugging Face model id (`owner/name`, optionally `owner/name@revision`). The rule, in order:
+ * - empty, or the embedded model's name: the embedded model;
+ * - `~`, `~/…`, an absolute path, or a path starting with `./` or `../`: a folder (relative ones from the
+ *   first workspace folder; without one, an error);
+ * - a relative path that exists as a folder in the workspace (`models/my-model`): that folder;
+ * - `owner/name[@revision]`: a Hugging Face id;
+ * - anything else: an error that says so.
  */
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ModelSource } from './protocol';
@@ -11,18 +18,45 @@ const REVISION = /^[\w.-]+$/;
 
 export type Resolved = { ok: true; source: ModelSource } | { ok: false; error: string };
 
+/** Where relative folders are looked up, and how. */
+export interface ModelSettingContext {
+  /** The first workspace folder, or null without one. */
+  workspaceRoot?: string | null;
+  home?: string;
+  isFolder?: (dir: string) => boolean;
+}
+
+const isFolder = (dir: string): boolean => {
+  try {
+    return fs.statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
 /**
  * @param setting the `localGpt.model` value (trimmed)
  * @param extensionRoot absolute folder of the extension (holds `models/<embedded>/`)
  * @param embeddedModel package.json `localGpt.embeddedModel`
  */
-export function resolveModelSetting(setting: string, extensionRoot: string, embeddedModel: string, home = os.homedir()): Resolved {
+export function resolveModelSetting(setting: string, extensionRoot: string, embeddedModel: string, context: ModelSettingContext = {}): Resolved {
   const value = setting.trim();
+  const home = context.home ?? os.homedir();
+  const workspaceRoot = context.workspaceRoot ?? null;
   if (value === '' || value === embeddedModel) {
     return { ok: true, source: { kind: 'embedded', name: embeddedModel, dir: path.join(extensionRoot, 'models', embeddedModel) } };
   }
   if (value === '~' || value.startsWith('~/')) return { ok: true, source: { kind: 'local', dir: path.join(home, value.slice(1)) } };
   if (path.isAbsolute(value) || /^[A-Za-z]:[\\/]/.test(value)) return { ok: true, source: { kind: 'local', dir: path.normalize(value) } };
+  if (/^\.\.?[\\/]/.test(value)) {
+    if (!workspaceRoot) {
+      return { ok: false, error: `localGpt.model: ${JSON.stringify(value)} is a folder relative to the workspace, and no workspace folder is open. Use an absolute path.` };
+    }
+    return { ok: true, source: { kind: 'local', dir: path.resolve(workspaceRoot, value) } };
+  }
+  if (workspaceRoot && (context.isFolder ?? isFolder)(path.resolve(workspaceRoot, value))) {
+    return { ok: true, source: { kind: 'local', dir: path.resolve(workspaceRoot, value) } };
+  }
   const [id, revision = 'main', ...rest] = value.split('@');
   if (rest.length === 0 && isHubId(id, revision)) {
     return { ok: true, source: { kind: 'hub', id, revision } };
@@ -30,8 +64,8 @@ export function resolveModelSetting(setting: string, extensionRoot: string, embe
   return {
     ok: false,
     error:
-      `localGpt.model: ${JSON.stringify(value)} is neither an absolute folder nor a Hugging Face model id (owner/name). ` +
-      'Leave it empty for the embedded model.',
+      `localGpt.model: ${JSON.stringify(value)} is neither a folder (absolute, ./relative to the workspace, or an existing ` +
+      'workspace folder) nor a Hugging Face model id (owner/name). Leave it empty for the embedded model.',
   };
 }
 

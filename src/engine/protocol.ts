@@ -138,13 +138,13 @@ export type WorkerToHost =
   | { type: 'ready'; id: number; model: ModelInfo; loadMs: number }
   | { type: 'result'; id: number; text: string; generatedTokens: number; stopReason: StopReason; timings: GenerationTimings }
   | { type: 'cancelled'; id: number }
-  /** A long request is still running (sent at most every ALIVE_INTERVAL_MS): the host's hang deadline restarts. */
+  /** A model request (complete, attention) is still waiting or running (every ALIVE_INTERVAL_MS until its reply): the host's hang deadline restarts. */
   | { type: 'alive'; id: number }
   | AttentionResultMessage
   | { type: 'error'; id: number | null; code: ErrorCode; message: string }
   | { type: 'disposed' };
 
-/** How often a running request says it is alive, ms. */
+/** How often a waiting or running model request says it is alive, ms. */
 export const ALIVE_INTERVAL_MS = 2000;
 
 export type Parsed<T> = { ok: true; message: T } | { ok: false; error: string };

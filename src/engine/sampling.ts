@@ -157,9 +157,12 @@ export function topPProcessor(p: number): LogitsProcessor {
   };
 }
 
-/** The processor chain for the options, in transformers.js order; empty for greedy decoding. */
+/**
+ * The processor chain for the options, in transformers.js order; empty for greedy decoding. topP 0 is
+ * greedy too: the smallest set of tokens holding at least 0 of the mass is the most likely token alone.
+ */
 export function processorsFor(options: Pick<GenerationOptions, 'temperature' | 'topK' | 'topP'>): LogitsProcessor[] {
-  if (options.temperature <= 0) return [];
+  if (options.temperature <= 0 || options.topP <= 0) return [];
   const chain = [temperatureProcessor(options.temperature)];
   if (options.topK > 0) chain.push(topKProcessor(options.topK));
   if (options.topP > 0 && options.topP < 1) chain.push(topPProcessor(options.topP));

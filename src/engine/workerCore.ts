@@ -6,6 +6,7 @@
  * its download.
  */
 import type { Transformers } from './backend';
+import type { ExactCompletion } from '../attention/exactWindow';
 import { attentionForSession } from './attention';
 import { DownloadError, ensureHubModel } from './download';
 import { PrefixReusingGenerator, type CausalLm } from './generate';
@@ -31,6 +32,8 @@ export interface WorkerCoreDeps {
   post: (message: WorkerToHost) => void;
   /** Called after `dispose` was handled (the worker thread exits). */
   onDisposed?: () => void;
+  /** How often a model request waiting or running says `alive`, ms (default ALIVE_INTERVAL_MS; tests shorten it). */
+  aliveIntervalMs?: number;
 }
 
 class RequestError extends Error {
@@ -68,6 +71,8 @@ export class WorkerCore {
   private generator: PrefixReusingGenerator<SessionKv> | null = null;
   private loading: { id: number; abort: AbortController; done: Promise<void> } | null = null;
   private jobs: Job[] = [];
+  /** The last completion's exact input and output, for "Explain Attention" on it (null after a load). */
+  private lastResult: ExactCompletion | null = null;
   /** Model runs (generations, attention) one after another on this chain; see `exclusive`. */
   private chain: Promise<void> = Promise.resolve();
   private disposed = false;
@@ -83,7 +88,7 @@ export class WorkerCore {
       return this.exclusive(async () => {
         await loading;
         if (!this.session) throw new RequestError('notLoaded', 'no model is loaded yet (send "load" first)');
-        this.deps.post({ type: 'attentionResult', id: m.id, outcome: await attentionForSession(this.session, m) });
+        this.deps.post({ type: 'attentionResult', id: m.id, outcome: await attentionForSession(this.session, m, this.lastResult) });
       });
     },
     cancel: (m) => this.cancel(m.id),
@@ -100,9 +105,22 @@ export class WorkerCore {
     if (this.disposed) return Promise.resolve();
     const message = parsed.message;
     const handler = this.handlers[message.type] as (m: HostToWorker) => Promise<void> | void;
-    return Promise.resolve()
+    const done = Promise.resolve()
       .then(() => handler(message))
       .catch((e: unknown) => this.deps.post(errorMessage(messageIdOf(message), e)));
+    if (message.type === 'complete' || message.type === 'attention') this.aliveUntil(message.id, done);
+    return done;
+  }
+
+  /**
+   * Says `alive` for request `id` until `done` settles: while it waits behind other model runs (one
+   * at a time) and while its own runs go on, however long one run takes (an attention pass over a big
+   * window is a single run). The beats come from this thread's event loop: a thread that blocks (stuck
+   * in JavaScript or in a synchronous call) stops them, and that is the hang the host's deadline detects.
+   */
+  private aliveUntil(id: number, done: Promise<void>): void {
+    const beat = setInterval(() => this.deps.post({ type: 'alive', id }), this.deps.aliveIntervalMs ?? ALIVE_INTERVAL_MS);
+    void done.finally(() => clearInterval(beat));
   }
 
   private async load(m: LoadRequest): Promise<void> {
@@ -115,6 +133,7 @@ export class WorkerCore {
       await this.session?.dispose();
       this.session = null;
       this.generator = null;
+      this.lastResult = null;
       const progress = (phase: 'download' | 'load') => (file: string, loadedBytes: number, totalBytes: number | null) =>
         this.deps.post({ type: 'progress', id: m.id, phase, file, loadedBytes, totalBytes });
       let dir: string;
@@ -183,16 +202,7 @@ export class WorkerCore {
         if (!session || !generator) throw new RequestError('notLoaded', 'no model is loaded yet (send "load" first)');
         let outcome;
         try {
-          let lastSign = performance.now();
-          const isCancelled = () => {
-            // Called between forward calls: a long generation shows the host it is not hung.
-            if (performance.now() - lastSign >= ALIVE_INTERVAL_MS) {
-              lastSign = performance.now();
-              this.deps.post({ type: 'alive', id: m.id });
-            }
-            return job.cancelled;
-          };
-          outcome = await generator.generate(session.encode(m.prompt), m.options, isCancelled);
+          outcome = await generator.generate(session.encode(m.prompt), m.options, () => job.cancelled);
         } catch (e) {
           generator.reset(); // the cache may be half-updated
           throw new RequestError('generationFailed', `generation failed: ${(e as Error).message}`);
@@ -207,6 +217,13 @@ export class WorkerCore {
             stopReason: outcome.stopReason,
             timings: outcome.timings,
           });
+          this.lastResult = {
+            resultId: m.id,
+            promptIds: outcome.promptIds,
+            generatedIds: outcome.ids,
+            healed: outcome.healed,
+            completionGraph: session.info.onnxFile,
+          };
           // Nothing else waiting: run the suggestion's last token now, while the user reads it.
           if (this.jobs.length === 1) void this.exclusive(() => this.idlePrefetch(generator));
         }

@@ -221,14 +221,14 @@ class AttentionController implements vscode.Disposable {
     };
   }
 
-  /** `{ uri: string, offset: number, text: string }` from the completion feature (ignored when malformed). */
+  /** `{ uri: string, offset: number, text: string, resultId?: number }` from the completion feature (ignored when malformed). */
   recordCompletion(arg: unknown): void {
     if (!isRecord(arg) || typeof arg.uri !== 'string' || typeof arg.text !== 'string' || !isIndex(arg.offset)) {
       this.deps.log.warn('Attention: ignored a malformed completion record.');
       return;
     }
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === arg.uri);
-    this.lastCompletion = { uri: arg.uri, offset: arg.offset, text: arg.text, version: doc?.version ?? -1 };
+    this.lastCompletion = { uri: arg.uri, offset: arg.offset, text: arg.text, version: doc?.version ?? -1, ...(isIndex(arg.resultId) ? { resultId: arg.resultId } : {}) };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -399,12 +399,12 @@ class AttentionController implements vscode.Disposable {
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 
-/** `{ completion: { text, offset, inDocument } }` as the command's optional argument (tests, other features). */
+/** `{ completion: { text, offset, inDocument, resultId? } }` as the command's optional argument (tests, other features). */
 function parseCompletionArg(arg: unknown): CompletionTarget | null {
   if (!isRecord(arg) || !isRecord(arg.completion)) return null;
   const c = arg.completion;
   if (typeof c.text !== 'string' || !isIndex(c.offset)) return null;
-  return { text: c.text, offset: c.offset, inDocument: c.inDocument === true };
+  return { text: c.text, offset: c.offset, inDocument: c.inDocument === true, ...(isIndex(c.resultId) ? { resultId: c.resultId } : {}) };
 }
 
 function documentSlice(doc: vscode.TextDocument) {

@@ -15,9 +15,9 @@ import { bundledWorker, WorkerClient, type ClientEvent, type ClientState, type E
 /** The worker start options and model for the current settings, or why there are none. */
 export function engineConfig(
   settings: Settings,
-  paths: { extensionRoot: string; embeddedModel: string; cacheDir: string },
+  paths: { extensionRoot: string; embeddedModel: string; cacheDir: string; workspaceRoot?: string | null },
 ): { ok: true; config: EngineConfig } | { ok: false; error: string } {
-  const resolved = resolveModelSetting(settings.model, paths.extensionRoot, paths.embeddedModel);
+  const resolved = resolveModelSetting(settings.model, paths.extensionRoot, paths.embeddedModel, { workspaceRoot: paths.workspaceRoot });
   if (!resolved.ok) return resolved;
   return {
     ok: true,
@@ -66,6 +66,11 @@ export function sharedEngine(context: vscode.ExtensionContext, deps: Services): 
     extensionRoot: context.extensionUri.fsPath,
     embeddedModel: String((context.extension.packageJSON as { localGpt?: { embeddedModel?: string } }).localGpt?.embeddedModel ?? ''),
     cacheDir: context.globalStorageUri.fsPath,
+    /** Relative `localGpt.model` folders are found from here (read at each settings change). */
+    get workspaceRoot(): string | null {
+      const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+      return folder?.scheme === 'file' ? folder.fsPath : null;
+    },
   };
   const initial = engineConfig(deps.settings.current, paths);
   let lastProgress = '';
@@ -123,17 +128,18 @@ export function sharedEngine(context: vscode.ExtensionContext, deps: Services): 
 export interface CompletionFeatureApi {
   /** The shared model worker client (state, stats, events). */
   engine: WorkerClient;
-  /** Completions shown since activation, by where they came from, and engine failures. */
-  counts: { model: number; cache: number; errors: number };
+  /** Completions shown since activation, by where they came from; engine failures; requests declined while off. */
+  counts: { model: number; cache: number; errors: number; declined: number };
 }
 
 export function registerCompletionFeature(context: vscode.ExtensionContext, deps: Services): CompletionFeatureApi {
   const engine = sharedEngine(context, deps);
   const pipeline = new CompletionPipeline(engine.client, () => deps.settings.current);
-  const counts = { model: 0, cache: 0, errors: 0 };
+  const counts = { model: 0, cache: 0, errors: 0, declined: 0 };
   let lastError = '';
   const provider = new LocalGptCompletionProvider(pipeline, {
     isEnabled: () => deps.settings.current.enabled && engine.configError === null,
+    onDeclined: () => counts.declined++,
     onResult: (result: CompletionResult) => {
       counts[result.source]++;
       lastError = '';

@@ -16,12 +16,14 @@ export interface ProviderHooks {
   /** `localGpt.enabled`. */
   isEnabled(): boolean;
   /** A completion was produced (for the status bar latency and the log). */
+  /** Asked while completions are off (`localGpt.enabled`), and declined. */
+  onDeclined?(): void;
   onResult(result: CompletionResult): void;
   /** The engine failed (already a message for the user). */
   onError(error: Error): void;
 }
 
-/** Run by VS Code after the user accepts a completion: records it for Explain Attention (`{ uri, offset, text }`). */
+/** Run by VS Code after the user accepts a completion: records it for Explain Attention (`{ uri, offset, text, resultId? }`). */
 export const RECORD_COMPLETION_COMMAND = 'localGpt.attention.recordCompletion';
 
 export class LocalGptCompletionProvider implements vscode.InlineCompletionItemProvider {
@@ -36,7 +38,10 @@ export class LocalGptCompletionProvider implements vscode.InlineCompletionItemPr
     context: vscode.InlineCompletionContext,
     token: vscode.CancellationToken,
   ): Promise<vscode.InlineCompletionItem[] | undefined> {
-    if (!this.hooks.isEnabled()) return undefined;
+    if (!this.hooks.isEnabled()) {
+      this.hooks.onDeclined?.();
+      return undefined;
+    }
     // The suggest widget is open: its selection would be overwritten by ours.
     if (context.selectedCompletionInfo) return undefined;
     let result: CompletionResult | null;
@@ -62,7 +67,7 @@ export class LocalGptCompletionProvider implements vscode.InlineCompletionItemPr
     // The pipeline's text has `\n` breaks; a CRLF document gets CRLF, so accepting never mixes line endings.
     const text = matchLineEndings(result.text, document.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n');
     const item = new vscode.InlineCompletionItem(text, new vscode.Range(position, position));
-    item.command = { command: RECORD_COMPLETION_COMMAND, title: 'Record completion for Explain Attention', arguments: [{ uri: document.uri.toString(), offset, text }] };
+    item.command = { command: RECORD_COMPLETION_COMMAND, title: 'Record completion for Explain Attention', arguments: [{ uri: document.uri.toString(), offset, text, ...(result.resultId === undefined ? {} : { resultId: result.resultId }) }] };
     return [item];
   }
 }

@@ -9,7 +9,6 @@
  */
 import { Worker } from 'node:worker_threads';
 import {
-  checks,
   parseWorkerMessage,
   type GenerationOptions,
   type HostToWorker,
@@ -49,7 +48,7 @@ export type WorkerFactory = (workerData: WorkerStartOptions) => Worker;
 export const WORKER_HEAP_LIMIT_MB = 1024;
 
 /** The bundled worker (`dist/worker.js`), as the extension runs it. */
-export function bundledWorker(workerPath: string, heapLimitMb = testClientOptions().workerHeapLimitMb ?? WORKER_HEAP_LIMIT_MB): WorkerFactory {
+export function bundledWorker(workerPath: string, heapLimitMb = WORKER_HEAP_LIMIT_MB): WorkerFactory {
   return (workerData) => new Worker(workerPath, { workerData, resourceLimits: { maxOldGenerationSizeMb: heapLimitMb } });
 }
 
@@ -82,6 +81,8 @@ export interface WorkerClientOptions {
   onEvent?: (event: ClientEvent) => void;
 }
 
+type ResolvedOptions = Required<Omit<WorkerClientOptions, 'onEvent'>> & Pick<WorkerClientOptions, 'onEvent'>;
+
 /** Settled with the terminal reply for a request id (anything but `progress`). */
 interface Pending {
   message: HostToWorker;
@@ -89,42 +90,6 @@ interface Pending {
   reject: (error: Error) => void;
   deadlineMs: number;
   timer: NodeJS.Timeout;
-}
-
-/**
- * Test-only timing overrides for the integration suite (which would otherwise wait out real 8 s
- * backoffs and 30 s hang deadlines): JSON in the environment variable LOCAL_GPT_TEST_CLIENT_OPTIONS,
- * e.g. `{"backoffMs":[200,400],"replyDeadlineMs":6000,"crashWindowMs":60000,"workerHeapLimitMb":256}`.
- * Unset (always, outside tests): no overrides. A malformed value throws, naming the variable.
- */
-export type TestClientOptions = Partial<Pick<WorkerClientOptions, 'replyDeadlineMs' | 'startDeadlineMs' | 'loadDeadlineMs' | 'backoffMs' | 'maxCrashes' | 'crashWindowMs'>> & {
-  workerHeapLimitMb?: number;
-};
-
-export function testClientOptions(env: NodeJS.ProcessEnv = process.env): TestClientOptions {
-  const raw = env.LOCAL_GPT_TEST_CLIENT_OPTIONS;
-  if (!raw) return {};
-  const positive = checks.num({ int: true, min: 1 });
-  const problem = checks.object({
-    replyDeadlineMs: checks.optional(positive),
-    startDeadlineMs: checks.optional(positive),
-    loadDeadlineMs: checks.optional(positive),
-    backoffMs: checks.optional(checks.arrayOf(checks.num({ int: true, min: 0 }))),
-    maxCrashes: checks.optional(positive),
-    crashWindowMs: checks.optional(positive),
-    workerHeapLimitMb: checks.optional(positive),
-  });
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch (e) {
-    throw new Error(`LOCAL_GPT_TEST_CLIENT_OPTIONS is not JSON: ${(e as Error).message}`);
-  }
-  const error = problem(parsed, 'LOCAL_GPT_TEST_CLIENT_OPTIONS');
-  if (error) throw new Error(error);
-  const options = parsed as TestClientOptions;
-  if (options.backoffMs?.length === 0) throw new Error('LOCAL_GPT_TEST_CLIENT_OPTIONS.backoffMs must not be empty');
-  return options;
 }
 
 /** What the client has in flight, for tests and diagnostics. */
@@ -166,7 +131,7 @@ export class WorkerClient implements CompletionEngine {
   private restartTimer: NodeJS.Timeout | null = null;
   private stateValue: ClientState = 'idle';
   private lastError: string | null = null;
-  private readonly options: Required<Omit<WorkerClientOptions, 'onEvent'>> & Pick<WorkerClientOptions, 'onEvent'>;
+  private options: ResolvedOptions;
   private generating = 0;
   private readonly listeners = new Set<(event: ClientEvent) => void>();
 
@@ -175,8 +140,19 @@ export class WorkerClient implements CompletionEngine {
     private config: EngineConfig | null,
     options: WorkerClientOptions,
   ) {
-    const { workerHeapLimitMb: _heap, ...timings } = testClientOptions();
-    this.options = { ...DEFAULTS, ...timings, ...options };
+    this.options = { ...DEFAULTS, ...options };
+  }
+
+  /**
+   * Replaces how the worker is started and timed, restarts it on the next request, and returns the
+   * options before. For the integration tests: the fault tests switch to the fault-injecting worker
+   * bundle with short backoffs and deadlines, and switch back after; the extension never calls it.
+   */
+  replaceOptions(options: Partial<Omit<WorkerClientOptions, 'onEvent'>>): Partial<Omit<WorkerClientOptions, 'onEvent'>> {
+    const { onEvent: _onEvent, ...before } = this.options;
+    this.options = { ...this.options, ...options };
+    this.restartNow('worker options replaced');
+    return before;
   }
 
   /** Also tells `listener` every event (after `onEvent`); for tests. */
@@ -253,7 +229,7 @@ export class WorkerClient implements CompletionEngine {
     const request = this.request((id) => ({ type: 'complete', id, prompt, options }), this.options.replyDeadlineMs, token);
     try {
       const reply = await request;
-      if (reply.type === 'result') return { text: reply.text, stopReason: reply.stopReason, timings: reply.timings };
+      if (reply.type === 'result') return { resultId: reply.id, text: reply.text, stopReason: reply.stopReason, timings: reply.timings };
       if (reply.type === 'cancelled') return null;
       if (reply.type === 'error') throw new EngineError(reply.message);
       throw new EngineError(`unexpected reply to complete: ${reply.type}`);

@@ -162,7 +162,7 @@ function drawSnapshot(s: AttentionSnapshot): void {
   );
   replaceChildren(ui.grid, h('thead', {}, header), h('tbody', {}, ...rows));
   const rowsNote = s.full ? 'every token' : `${s.rows.length} tokens (others on demand)`;
-  ui.meta.textContent = `${s.model} · ${s.tokens.length} tokens · ${s.nLayer} layers × ${s.nHead} heads · weights for ${rowsNote} · ${Math.round(s.elapsedMs)} ms`;
+  ui.meta.textContent = `${s.model} · ${s.tokens.length} tokens · ${s.nLayer} layers × ${s.nHead} heads · weights for ${rowsNote} · ${Math.round(s.elapsedMs)} ms${s.note ? ` · ${s.note}` : ''}`;
 }
 
 function drawControls(s: AttentionSnapshot): void {

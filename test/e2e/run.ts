@@ -1,12 +1,13 @@
 // `npm run test:e2e`: packages the VSIX (`npm run package`), installs it into a fresh code-server with
 // `--install-extension`, opens the workbench in headless Chromium and runs every scenario in
 // test/e2e/scenarios/ (see lib/scenario.ts). Screenshots: test-results/e2e/. Exit status 0 only if all pass.
-//   LOCAL_GPT_E2E_SCENARIOS=palette,sidebar   run only scenarios whose name contains one of these
+//   LOCAL_GPT_E2E_SCENARIOS=palette,sidebar   run only scenarios whose name contains one of these (refused under CI=true)
 //   LOCAL_GPT_E2E_SKIP_PACKAGE=1              reuse the existing local-gpt-<version>.vsix
 //   LOCAL_GPT_E2E_TIMEOUT_MS                  overall timeout (default 45 minutes)
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { launchBrowser, type Browser } from '../harness/browser';
+import { refuseFilterInCi } from '../harness/ciRules';
 import { REPO_ROOT, startCodeServer, withCleanup, type CodeServer } from '../harness/codeServer';
 import { packageVsix } from '../harness/vsix';
 import type { Scenario, ScenarioContext } from './lib/scenario';
@@ -17,6 +18,7 @@ const TIMEOUT_MS = Number(process.env.LOCAL_GPT_E2E_TIMEOUT_MS ?? 2_700_000);
 
 async function loadScenarios(): Promise<Scenario[]> {
   const dir = path.join(__dirname, 'scenarios');
+  refuseFilterInCi('LOCAL_GPT_E2E_SCENARIOS');
   const filter = process.env.LOCAL_GPT_E2E_SCENARIOS?.split(',').map((s) => s.trim()).filter(Boolean);
   const list: Scenario[] = [];
   for (const f of fs.readdirSync(dir).filter((f) => f.endsWith('.ts')).sort()) {

@@ -16,12 +16,6 @@ const PKG_DIR = path.join(INSTALL_DIR, 'node_modules', 'code-server');
 export const CODE_SERVER_ENTRY = path.join(PKG_DIR, 'out', 'node', 'entry.js');
 const MARKER = path.join(INSTALL_DIR, `.installed-${CODE_SERVER_VERSION}`);
 
-/** Debian packages: native builds of code-server's modules, ripgrep, and the browser the tests drive. */
-export const APT_PACKAGES = [
-  'build-essential', 'python3', 'pkg-config', 'libkrb5-dev', 'libx11-dev', 'libxkbfile-dev', 'libsecret-1-dev',
-  'ripgrep', 'chromium',
-];
-
 function log(msg: string): void {
   console.log(`[code-server install] ${msg}`);
 }
@@ -34,17 +28,9 @@ function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = 
   }
 }
 
-/** Installs missing apt packages (as root), or says which to install. */
-export function ensureAptPackages(packages: string[] = APT_PACKAGES): void {
-  const missing = packages.filter((p) => spawnSync('dpkg', ['-s', p], { stdio: 'ignore' }).status !== 0);
-  if (missing.length === 0) return;
-  if (process.getuid?.() !== 0) {
-    throw new Error(`Missing Debian packages: ${missing.join(' ')}. Run: sudo apt-get install -y ${missing.join(' ')}`);
-  }
-  log(`apt-get install ${missing.join(' ')}`);
-  const env = { DEBIAN_FRONTEND: 'noninteractive' };
-  run('apt-get', ['update', '-q'], REPO_ROOT, env);
-  run('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], REPO_ROOT, env);
+/** Installs the missing Debian packages of scripts/apt-packages.txt (as root), or fails naming them. */
+function ensureAptPackages(): void {
+  run('bash', [path.join(REPO_ROOT, 'scripts', 'ensure-apt-packages.sh')], REPO_ROOT);
 }
 
 function symlink(target: string, linkPath: string): void {

@@ -15,17 +15,6 @@ const WORKBENCH_NOISE =
 
 const TIMEOUT_MS = Number(process.env.LOCAL_GPT_TEST_TIMEOUT_MS ?? 2_700_000);
 
-/**
- * Test-only switches for the extension host and its model worker (code-server passes its environment
- * on): the worker's fault hook and stats channel (src/engine/worker.ts), and short restart backoffs,
- * hang deadline and heap limit (src/extension/workerClient.ts `testClientOptions`), so the fault tests
- * take seconds, not the 8 s backoffs and 30 s deadlines users get. The extension itself never sets these.
- */
-const TEST_HOST_ENV: Record<string, string> = {
-  LOCAL_GPT_TEST_FAULTS: '1',
-  LOCAL_GPT_TEST_CLIENT_OPTIONS: JSON.stringify({ backoffMs: [300, 600, 1200], replyDeadlineMs: 8000, workerHeapLimitMb: 384 }),
-};
-
 async function main(): Promise<number> {
   const started = Date.now();
   const build = spawnSync(process.execPath, ['esbuild.js', '--tests'], { cwd: REPO_ROOT, stdio: 'inherit' });
@@ -38,7 +27,6 @@ async function main(): Promise<number> {
     await server?.stop();
   };
   return withCleanup('integration', TIMEOUT_MS, cleanup, async () => {
-    for (const [name, value] of Object.entries(TEST_HOST_ENV)) process.env[name] ??= value;
     server = await startCodeServer();
     browser = await launchBrowser();
     const { page } = browser;

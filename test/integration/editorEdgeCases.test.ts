@@ -207,8 +207,9 @@ describe('Editor edge cases: the registered provider with the real worker and mo
         return [d, endOf(d)];
       }],
     ];
-    // Let the model load first, so each case below has the engine ready.
-    await waitFor(() => !/loading/.test(services.statusBar.current.text), 'the engine to settle', 120_000).catch(() => undefined);
+    // Load the model first, so each case below has the engine ready; a model that cannot load fails here, with its message.
+    await api.completions.engine.ensureLoaded();
+    assert.equal(api.completions.engine.state, 'ready');
     for (const [name, open] of cases) {
       const started = Date.now();
       const [doc, position] = await open();

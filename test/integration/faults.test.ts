@@ -1,16 +1,16 @@
-// Faults of the real model worker thread (dist/worker.js) inside the real extension host: it crashes
-// mid-generation, hangs past the reply deadline, or runs out of its heap. Each time the client restarts
-// it with backoff, the status bar says so and comes back to "ready", and the next inline completion
-// comes from the model again. Crashing three times makes it give up and say so; a settings change
-// brings it back. Faults are injected with the worker's test-only hook (LOCAL_GPT_TEST_FAULTS=1 and a
-// `localgpt-fault:<kind>` marker in the prompt; see src/engine/worker.ts), and the runner shortens the
-// backoffs to 300/600/1200 ms and the hang deadline to 8 s (test/harness/run-integration.ts).
+// Faults of the real model worker thread inside the real extension host: it crashes mid-generation,
+// hangs past the reply deadline, or runs out of its heap. Each time the client restarts it with backoff,
+// the status bar says so and comes back to "ready", and the next inline completion comes from the model
+// again. Crashing three times makes it give up and say so; a settings change brings it back. Faults are
+// injected by the test-only worker bundle (dist/faultWorker.js, test/harness/faultWorker.ts: a
+// `localgpt-fault:<kind>` marker in the prompt), which this suite switches the engine to, with backoffs of
+// 300/600/1200 ms, an 8 s hang deadline and a 384 MB heap, and back to the production worker after.
 import { strict as assert } from 'node:assert';
 import * as vscode from 'vscode';
 import type { GenerationOptions } from '../../src/engine/protocol';
 import type { LocalGptApi } from '../../src/extension/services';
 import type { ClientEvent } from '../../src/extension/workerClient';
-import { activateExtension, completionFromModel, waitFor } from './helpers';
+import { activateExtension, completionFromModel, useFaultWorker, waitFor } from './helpers';
 
 const Global = vscode.ConfigurationTarget.Global;
 const greedy: GenerationOptions = { maxNewTokens: 16, temperature: 0, topK: 0, topP: 1, seed: 0, stop: [] };
@@ -30,13 +30,11 @@ describe('Faults of the real model worker (crash, hang, out of memory, giving up
   let steps: Step[] = [];
   let listener: { dispose(): void } | undefined;
   let threads = 1;
+  let productionWorker: (() => void) | undefined;
 
-  before(async function () {
+  before(async () => {
     api = await activateExtension();
-    if (process.env.LOCAL_GPT_TEST_FAULTS !== '1') {
-      console.log('      LOCAL_GPT_TEST_FAULTS is not 1 in this host (run through test/harness/run-integration.ts): skipped');
-      this.skip();
-    }
+    productionWorker = useFaultWorker(api, { heapLimitMb: 384, timings: { backoffMs: [300, 600, 1200], replyDeadlineMs: 8000 } });
     await config().update('temperature', 0, Global);
     listener = api.completions.engine.addListener((e: ClientEvent) => {
       if (e.type !== 'state') return;
@@ -56,6 +54,7 @@ describe('Faults of the real model worker (crash, hang, out of memory, giving up
 
   after(async () => {
     listener?.dispose();
+    productionWorker?.();
     for (const key of ['threads', 'temperature', 'seed']) await config().update(key, undefined, Global);
   });
 

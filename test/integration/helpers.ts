@@ -2,6 +2,8 @@
 import { strict as assert } from 'node:assert';
 import * as vscode from 'vscode';
 import type { LocalGptApi } from '../../src/extension/services';
+import { bundledWorker, WORKER_HEAP_LIMIT_MB, type WorkerClientOptions } from '../../src/extension/workerClient';
+import { faultWorkerBundle } from '../harness/faultStats';
 
 export const EXTENSION_ID = 'local-gpt.local-gpt';
 
@@ -10,6 +12,22 @@ export async function activateExtension(): Promise<LocalGptApi> {
   const ext = vscode.extensions.getExtension<LocalGptApi>(EXTENSION_ID);
   if (!ext) throw new Error(`extension ${EXTENSION_ID} is not loaded in this host`);
   return ext.activate();
+}
+
+/**
+ * Switches the extension's engine to the fault-injecting worker (dist/faultWorker.js, test builds only:
+ * test/harness/faultWorker.ts) with this heap limit and these timings; the worker restarts on the next
+ * request. Every other test runs the production worker with the production settings, so call the
+ * returned function (in `after`) to switch back.
+ */
+export function useFaultWorker(
+  api: LocalGptApi,
+  opts: { heapLimitMb?: number; timings?: Omit<Partial<WorkerClientOptions>, 'createWorker' | 'onEvent'> } = {},
+): () => void {
+  const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
+  const createWorker = bundledWorker(faultWorkerBundle(ext.extensionPath), opts.heapLimitMb ?? WORKER_HEAP_LIMIT_MB);
+  const before = api.completions.engine.replaceOptions({ createWorker, ...opts.timings });
+  return () => void api.completions.engine.replaceOptions(before);
 }
 
 /** Resolves once `predicate` holds, polling every 50 ms; rejects with `what` after `timeoutMs`. */

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Mocha from 'mocha';
+import { isStrictCi, refuseFilterInCi } from '../harness/ciRules';
 
 function testFiles(dir: string): string[] {
   return fs
@@ -14,7 +15,13 @@ function testFiles(dir: string): string[] {
 }
 
 export function run(): Promise<void> {
-  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 30_000, reporter: 'spec' });
+  // Under CI=true a skipped test fails ("Pending test forbidden"), and a filter is refused.
+  try {
+    refuseFilterInCi('LOCAL_GPT_TEST_GREP');
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 30_000, reporter: 'spec', forbidPending: isStrictCi() });
   const grep = process.env.LOCAL_GPT_TEST_GREP;
   if (grep) mocha.grep(grep);
   const files = testFiles(__dirname);

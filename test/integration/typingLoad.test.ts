@@ -8,16 +8,18 @@
 // run at a time in the worker; a stale request stops within one model run of being superseded or
 // cancelled; no growth of queued work or heap from the first to the last sixth of the script. Reports
 // the achieved keystroke rate, the counts and the extension host's event-loop lag (not asserted: they
-// measure the machine). Worker-side numbers come from the worker's test-only
-// stats channel (LOCAL_GPT_TEST_FAULTS=1, src/engine/worker.ts), host-side ones from the extension API.
+// measure the machine). Worker-side numbers come from the stats channel of the test-only worker bundle
+// (dist/faultWorker.js, test/harness/faultWorker.ts: the production loop plus statistics; the suite
+// switches to it with the production heap limit and deadlines), host-side ones from the extension API.
 import { strict as assert } from 'node:assert';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { BroadcastChannel } from 'node:worker_threads';
 import * as vscode from 'vscode';
-import { activateExtension, waitFor } from './helpers';
+import { activateExtension, useFaultWorker, waitFor } from './helpers';
 import { createRng } from '../../src/engine/sampling';
+import { FAULT_STATS_CHANNEL, type FaultStat } from '../harness/faultStats';
 
 const Global = vscode.ConfigurationTarget.Global;
 const KEYS = Number(process.env.LOCAL_GPT_TYPING_KEYS ?? 1200);
@@ -35,13 +37,6 @@ const LITERAL_TYPING: Record<string, unknown> = {
   trimAutoWhitespace: false,
 };
 
-type Stat =
-  | { kind: 'in' | 'out'; threadId: number; t: number; type: string; id: number | null }
-  | { kind: 'run'; threadId: number; t: number; ms: number; concurrent: number }
-  | { kind: 'heap'; threadId: number; t: number; usedBytes: number; limitBytes: number }
-  | { kind: 'fault'; threadId: number; t: number; fault: string; id: number };
-
-
 /** Full GC of the extension host's heap, then its used size (bytes). */
 function hostHeapAfterGc(): number {
   v8.setFlagsFromString('--expose-gc');
@@ -57,15 +52,15 @@ describe('Typing load through the real provider and worker', function () {
   this.timeout(Math.max(600, KEYS / 2) * 1000);
   const editorConfig = () => vscode.workspace.getConfiguration('editor');
 
-  before(async function () {
-    if (process.env.LOCAL_GPT_TEST_FAULTS !== '1') {
-      console.log('      LOCAL_GPT_TEST_FAULTS is not 1 in this host (the worker stats channel is off): skipped');
-      this.skip();
-    }
+  let productionWorker: (() => void) | undefined;
+
+  before(async () => {
+    productionWorker = useFaultWorker(await activateExtension());
     for (const [key, value] of Object.entries(LITERAL_TYPING)) await editorConfig().update(key, value, Global);
   });
 
   after(async () => {
+    productionWorker?.();
     for (const key of Object.keys(LITERAL_TYPING)) await editorConfig().update(key, undefined, Global);
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
@@ -78,16 +73,16 @@ describe('Typing load through the real provider and worker', function () {
     assert.ok(threadId !== null);
 
     // Worker-side events, in the order the worker sent them.
-    const stats: Stat[] = [];
-    const channel = new BroadcastChannel('localgpt-test-worker');
+    const stats: FaultStat[] = [];
+    const channel = new BroadcastChannel(FAULT_STATS_CHANNEL);
     channel.onmessage = (event) => {
-      const stat = (event as { data: Stat }).data;
+      const stat = (event as { data: FaultStat }).data;
       if (stat.threadId === threadId) stats.push(stat);
     };
     const workerHeap = async (): Promise<number> => {
       const seen = stats.length;
       channel.postMessage({ type: 'heap' });
-      let heap: Stat | undefined;
+      let heap: FaultStat | undefined;
       await waitFor(() => (heap = stats.slice(seen).find((s) => s.kind === 'heap')) !== undefined, 'the worker heap report', 15_000);
       return heap!.kind === 'heap' ? heap!.usedBytes : 0;
     };

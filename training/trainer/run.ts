@@ -211,7 +211,9 @@ export async function runTraining(cfgIn: TrainConfig, opts: RunOptions): Promise
       return;
     }
     events.push(ev);
-    fs.writeSync(logFile, JSON.stringify({ time: new Date().toISOString(), ...ev }) + '\n');
+    // Paths in the log are relative to the repository: the log is committed with the results (training/results/).
+    const logged = ev.event === 'checkpoint' ? { ...ev, path: path.relative(path.resolve(__dirname, '../..'), ev.path) } : ev;
+    fs.writeSync(logFile, JSON.stringify({ time: new Date().toISOString(), ...logged }) + '\n');
     switch (ev.event) {
       case 'bench': {
         sgemm = ev.sgemm_gflops;

@@ -56,7 +56,7 @@ export class Workbench {
   }
 
   /** Opens a workspace file with Quick Open (Ctrl+P) and waits for its editor. */
-  async openFile(relativePath: string, timeoutMs = 10_000): Promise<Locator> {
+  async openFile(relativePath: string, timeoutMs = 60_000): Promise<Locator> {
     await this.page.keyboard.press('Escape');
     await this.page.keyboard.press('Control+P');
     const input = this.page.locator('.quick-input-widget .quick-input-box input');

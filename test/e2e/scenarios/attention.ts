@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
+import { formatWeight } from '../../../src/attention/rank';
 import { REPO_ROOT } from '../../harness/codeServer';
 import { tinyGpt2 } from '../../unit/engine/fixtures/tinyModels';
 import { setWorkspaceSettings } from '../lib/workspaceSettings';
@@ -42,6 +43,43 @@ async function waitUntil(page: Page, what: string, check: () => Promise<boolean>
     await page.waitForTimeout(150);
   }
   throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
+}
+
+/**
+ * The selected token's row as the panel states it: each token's tooltip gives its exact weight for the
+ * tokens up to the selected one and says "not visible" after it.
+ */
+async function shownRow(page: Page): Promise<{ query: number; weights: number[] }> {
+  const toks = await panel(page)
+    .locator('#tokens .tok')
+    .evaluateAll((els) => els.map((e) => ({ i: Number(e.getAttribute('data-i')), title: e.getAttribute('title') ?? '', selected: e.getAttribute('aria-selected') === 'true' })));
+  const query = toks.findIndex((t) => t.selected);
+  if (query < 0) throw new Error('no selected token in the panel');
+  const weights: number[] = [];
+  for (const t of toks) {
+    if (t.i > query) {
+      if (t.title !== 'after the selected token: not visible to it') throw new Error(`token ${t.i} after the selected ${query} has the title ${JSON.stringify(t.title)}`);
+      continue;
+    }
+    const m = /\((\d+\.\d+)\)$/.exec(t.title);
+    if (!m) throw new Error(`token ${t.i} (up to the selected ${query}) shows no weight: ${JSON.stringify(t.title)}`);
+    weights.push(Number(m[1]));
+  }
+  return { query, weights };
+}
+
+/**
+ * The numbers are attention probabilities of one causal row: each in [0, 1] and together 1 (the tooltips
+ * round to 6 decimals), for the selected token and nothing after it.
+ */
+async function expectProbabilityRow(page: Page, what: string): Promise<number[]> {
+  const { query, weights } = await shownRow(page);
+  if (weights.length !== query + 1) throw new Error(`${what}: ${weights.length} weights for query ${query}`);
+  const bad = weights.findIndex((w) => !(w >= 0 && w <= 1));
+  if (bad >= 0) throw new Error(`${what}: weight ${weights[bad]} of token ${bad} is not a probability`);
+  const sum = weights.reduce((a, b) => a + b, 0);
+  if (Math.abs(sum - 1) > 1e-3) throw new Error(`${what}: the weights of query ${query} sum to ${sum}, not 1`);
+  return weights;
 }
 
 /** Editor decorations with a background (VS Code renders them as `cdr ced-…` boxes in the view overlays). */
@@ -116,6 +154,11 @@ export const scenario: Scenario = {
       if (!/^To predict what comes after “\.” \(line 9\), the model looked most at /.test(headline)) throw new Error(`headline: ${headline}`);
       const caveat = await panel(page).locator('#caveat').innerText();
       if (!caveat.includes('not a full explanation')) throw new Error(`caveat: ${caveat}`);
+      const weights = await expectProbabilityRow(page, 'rollout');
+      // The headline's first share is the largest weight on an earlier token, as the tooltips state it.
+      const largest = Math.max(...weights.slice(0, -1));
+      const first = /looked most at “[^”]*” (\S+%)/.exec(headline)?.[1];
+      if (first !== formatWeight(largest)) throw new Error(`the headline's first share ${first} is not the largest weight ${formatWeight(largest)}: ${headline}`);
       log(`${await page.locator(HIGHLIGHTS).count()} highlight boxes; ${headline}`);
     });
 
@@ -137,15 +180,21 @@ export const scenario: Scenario = {
       const after = await tokenBackgrounds(page);
       if (JSON.stringify(after) === JSON.stringify(before)) throw new Error('the weights did not change');
       before = after;
+      const row = await shownRow(page);
+      if (row.query !== Math.floor(query / 2)) throw new Error(`the panel's row is for token ${row.query}, not the clicked ${Math.floor(query / 2)}`);
+      await expectProbabilityRow(page, `rollout, query ${row.query}`);
     });
 
     await step('switching layer and head changes them', async () => {
       await panel(page).locator('#layer').selectOption('0');
       const layer = await tokenBackgrounds(page);
       if (JSON.stringify(layer) === JSON.stringify(before)) throw new Error('layer 1 shows the same weights as rollout');
+      const meanOfHeads = await expectProbabilityRow(page, 'layer 1, mean of heads');
       await panel(page).locator('#head').selectOption('1');
       const head = await tokenBackgrounds(page);
       if (JSON.stringify(head) === JSON.stringify(layer)) throw new Error('head 2 shows the same weights as the mean of heads');
+      const head2 = await expectProbabilityRow(page, 'layer 1, head 2');
+      if (head2.every((w, i) => Math.abs(w - meanOfHeads[i]) < 1e-6)) throw new Error('head 2 states the same numbers as the mean of heads');
       const title = await panel(page).locator('#view-title').innerText();
       if (title !== 'Layer 1 · head 2') throw new Error(`view title ${title}`);
       await panel(page).locator('#layer').selectOption('rollout');

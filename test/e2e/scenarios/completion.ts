@@ -2,12 +2,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../../harness/codeServer';
 import { tinyGpt2 } from '../../unit/engine/fixtures/tinyModels';
+import { greedyCompletion } from '../lib/modelCompletion';
 import { setWorkspaceSettings } from '../lib/workspaceSettings';
 import type { Scenario } from '../lib/scenario';
 
 /**
- * Inline completions as a user sees them: ghost text while typing in a TypeScript file, Tab accepts
- * it and saving writes it, typing through a suggestion keeps it, Escape dismisses it, and the toggle
+ * Inline completions as a user sees them: ghost text while typing in a TypeScript file (exactly the
+ * model's greedy output at that spot, computed independently in Node), Tab inserts it and saving writes it, typing through a suggestion keeps it, Escape dismisses it, and the toggle
  * stops completions. Runs the embedded model when the repo has it, else a tiny random GPT-2 (its
  * suggestions are noise, but real output of the installed VSIX's worker).
  */
@@ -44,9 +45,9 @@ export const scenario: Scenario = {
     const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { localGpt: { embeddedModel: string } };
     const embedded = path.join(REPO_ROOT, 'models', manifest.localGpt.embeddedModel, 'onnx', 'model_quantized.onnx');
     const ghostCount = () => page.locator(GHOST).count();
+    const model = fs.existsSync(embedded) ? undefined : tinyGpt2().dir;
 
     await step('use the model, greedy decoding', async () => {
-      const model = fs.existsSync(embedded) ? undefined : tinyGpt2().dir;
       log(`model: ${model ?? 'embedded'}`);
       setWorkspaceSettings(server, { 'localGpt.model': model, 'localGpt.temperature': 0 });
       await page.waitForTimeout(1000);
@@ -66,14 +67,31 @@ export const scenario: Scenario = {
       ghost = await ghostTextOrError(ctx, 120_000);
       log(`ghost text after ${Date.now() - started} ms (cold: worker start + model load): ${JSON.stringify(ghost)}`);
       await wb.waitForStatusBar(/^Local GPT: ready · \d+ ms$/, 10_000);
+      if (ghost.trim() === '') throw new Error(`the ghost text is empty: ${JSON.stringify(ghost)}`);
+    });
+
+    await step('the ghost text is the model\'s greedy completion at that spot', async () => {
+      // The document as typed: the fixture, Enter at its end, "export function " (no auto-indent at top level).
+      const typed = `${fs.readFileSync(path.join(server.workspace, 'src', 'math.ts'), 'utf8')}\nexport function `;
+      const expected = await greedyCompletion({
+        text: typed, offset: typed.length, languageId: 'typescript', relativePath: 'src/math.ts', model, embeddedModel: manifest.localGpt.embeddedModel,
+      });
+      log(`reference completion (Node, same worker and pipeline, temperature 0): ${JSON.stringify(expected)}`);
+      // A single-line spot: VS Code shows the whole completion on the cursor's line.
+      if (expected === null || ghost !== expected) {
+        throw new Error(`ghost text ${JSON.stringify(ghost)} is not the model's greedy completion ${JSON.stringify(expected)}`);
+      }
     });
 
     await step('Tab inserts it and saving writes it', async () => {
       const firstLine = ghost;
       await page.keyboard.press('Tab');
+      // The editor's lines show ghost text too: first the ghost text must be gone, then the line holds the text.
       const deadline = Date.now() + 5000;
-      while (!(await wb.editorText()).includes(`export function ${firstLine}`)) {
-        if (Date.now() > deadline) throw new Error(`the editor does not show "export function ${firstLine}" after Tab`);
+      while ((await ghostCount()) > 0 || !(await wb.editorText()).includes(`export function ${firstLine}`)) {
+        if (Date.now() > deadline) {
+          throw new Error(`after Tab: ${await ghostCount()} ghost text element(s); the editor shows "export function ${firstLine}": ${(await wb.editorText()).includes(`export function ${firstLine}`)}`);
+        }
         await page.waitForTimeout(100);
       }
       await page.keyboard.press('Control+S');

@@ -159,6 +159,7 @@ describe('engine/attention row cap (fake model with many heads)', () => {
       name: 'fake',
       contextLength: 4096,
       tokenize: (text: string) => [...text].map((c) => ({ id: c.charCodeAt(0), bytes: new TextEncoder().encode(c), special: false })),
+      pieces: (ids: readonly number[]) => ids.map((id) => ({ id, bytes: new TextEncoder().encode(String.fromCharCode(id)), special: false })),
       unsupportedReason: async () => null,
       run: async (ids: readonly number[]): Promise<AttentionRun> => {
         m.runs++;

@@ -80,6 +80,8 @@ describe('normalizeSettings', () => {
     ['remoteHost', 'https://mirror.example.com/hf', 'https://mirror.example.com/hf/', null],
     ['remoteHost', 'not a url', 'https://huggingface.co/', 'localGpt.remoteHost: "not a url" is not a URL'],
     ['remoteHost', 'ftp://example.com/', 'https://huggingface.co/', 'is not an http(s) URL'],
+    ['remoteHost', 'http://mirror.example.com/', 'https://huggingface.co/', 'localGpt.remoteHost: "http://mirror.example.com/" is plain http to another machine (only https, or http to this machine)'],
+    ['remoteHost', 'http://127.0.0.1:8080', 'http://127.0.0.1:8080/', null],
   ];
   for (const [key, raw, expected, warning] of cases) {
     it(`${key} = ${typeof raw === 'string' ? JSON.stringify(raw) : String(raw)} -> ${JSON.stringify(expected)}${warning ? ' with a warning' : ''}`, () => {

@@ -9,7 +9,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DownloadError, ensureHubModel, fileUrl, type DownloadProgress, type HubModelRequest } from '../../../src/engine/download';
+import { DownloadError, ensureHubModel, fileUrl, refusedUrl, type DownloadProgress, type HubModelRequest } from '../../../src/engine/download';
 import { inspectModelFolder } from '../../../src/engine/modelFolder';
 import { hubModelDir } from '../../../src/engine/modelSource';
 import { tinyGpt2 } from './fixtures/tinyModels';
@@ -28,6 +28,14 @@ describe('engine/download (loopback Hub)', function () {
     server = http.createServer((req, res) => {
       const url = req.url ?? '';
       requests.push(url);
+      // Redirects: to the same host (followed), or to the same server under another host name (refused).
+      const moved = /^\/acme\/(moved|away)\/resolve\/main\/(.+)$/.exec(url);
+      if (moved) {
+        const port = (server.address() as AddressInfo).port;
+        const to = `/acme/tiny-gpt2/resolve/main/${moved[2]}`;
+        res.writeHead(302, { location: moved[1] === 'moved' ? to : `http://localhost:${port}${to}` }).end();
+        return;
+      }
       const m = /^\/acme\/tiny-gpt2\/resolve\/main\/(.+)$/.exec(url);
       const file = m ? decodeURIComponent(m[1]) : '';
       const full = path.join(source, file);
@@ -90,6 +98,48 @@ describe('engine/download (loopback Hub)', function () {
       return true;
     });
   };
+
+  it('only https to remoteHost (and its subdomains), plain http only to this machine', () => {
+    assert.equal(refusedUrl('https://huggingface.co/a/b/resolve/main/x', 'https://huggingface.co/'), null);
+    assert.equal(refusedUrl('https://cdn-lfs.huggingface.co/x', 'https://huggingface.co/'), null);
+    assert.equal(refusedUrl('http://127.0.0.1:8080/x', 'http://127.0.0.1:8080/'), null);
+    assert.equal(refusedUrl('http://localhost/x', 'http://localhost/'), null);
+    assert.equal(refusedUrl('http://[::1]:9/x', 'http://[::1]:9/'), null);
+    assert.equal(
+      refusedUrl('http://mirror.example/x', 'http://mirror.example/'),
+      'http://mirror.example is plain http, which is allowed only to this machine (localhost, 127.0.0.1, ::1): use https',
+    );
+    assert.equal(
+      refusedUrl('https://evil.example/x', 'https://huggingface.co/'),
+      'evil.example is another host than localGpt.remoteHost (huggingface.co); downloads go to that host and its subdomains only',
+    );
+    assert.match(refusedUrl('https://huggingface.co.evil.example/x', 'https://huggingface.co/') ?? '', /another host/);
+  });
+
+  it('a plain-http remoteHost that is not this machine is refused before any request', async () => {
+    const realFetch = globalThis.fetch;
+    let fetches = 0;
+    globalThis.fetch = (() => {
+      fetches++;
+      return Promise.reject(new Error('no network'));
+    }) as typeof fetch;
+    try {
+      await rejectsWith(ensureHubModel(request(cacheDir(), { remoteHost: 'http://mirror.example/' })), 'downloadFailed', /refused: http:\/\/mirror\.example is plain http, which is allowed only to this machine/);
+      assert.equal(fetches, 0);
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+  });
+
+  it('a redirect on the same host is followed; one to another host is refused', async () => {
+    const dir = cacheDir();
+    const folder = await ensureHubModel(request(dir, { id: 'acme/moved' }));
+    assert.ok(fs.readFileSync(path.join(folder, 'onnx/model.onnx')).equals(fs.readFileSync(path.join(source, 'onnx/model.onnx'))));
+    assert.ok(requests.some((r) => r.startsWith('/acme/moved/')) && requests.some((r) => r.startsWith('/acme/tiny-gpt2/')));
+    requests.length = 0;
+    await rejectsWith(ensureHubModel(request(cacheDir(), { id: 'acme/away' })), 'downloadFailed', /refused: localhost:\d+ is another host than localGpt.remoteHost \(127\.0\.0\.1:\d+\)/);
+    assert.ok(requests.every((r) => r.startsWith('/acme/away/')), `the redirect target was not requested: ${requests.join(' ')}`);
+  });
 
   it('URLs follow the Hub layout', () => {
     assert.equal(fileUrl('https://hf.example/', 'a/b', 'v1.0', 'onnx/model.onnx'), 'https://hf.example/a/b/resolve/v1.0/onnx/model.onnx');

@@ -68,14 +68,32 @@ describe('engine/modelSource', () => {
     ['Xenova/gpt2@v2', { ok: true, source: { kind: 'hub', id: 'Xenova/gpt2', revision: 'v2' } }],
   ];
   for (const [setting, expected] of cases) {
-    it(`resolves ${JSON.stringify(setting)}`, () => assert.deepEqual(resolveModelSetting(setting, root, 'localgpt-code-small', '/home/u'), expected));
+    it(`resolves ${JSON.stringify(setting)}`, () => assert.deepEqual(resolveModelSetting(setting, root, 'localgpt-code-small', { home: '/home/u' }), expected));
   }
-  for (const bad of ['./models/relative', 'a/b/c', '../x/y', 'just-a-name']) {
+  for (const bad of ['a/b/c', 'just-a-name']) {
     it(`rejects ${JSON.stringify(bad)} with a message naming the setting`, () => {
-      const r = resolveModelSetting(bad, root, 'e');
+      const r = resolveModelSetting(bad, root, 'e', { workspaceRoot: '/ws', isFolder: () => false });
       assert.ok(!r.ok && r.error.startsWith('localGpt.model:') && r.error.includes(bad));
     });
   }
+  it('a relative folder: ./ and ../ from the workspace, or an existing workspace folder with one slash; else a Hub id', () => {
+    const inWorkspace = { workspaceRoot: '/ws', isFolder: (dir: string) => dir === path.resolve('/ws/models/my-model') };
+    assert.deepEqual(resolveModelSetting('./models/relative', root, 'e', inWorkspace), { ok: true, source: { kind: 'local', dir: path.resolve('/ws/models/relative') } });
+    assert.deepEqual(resolveModelSetting('../x/y', root, 'e', inWorkspace), { ok: true, source: { kind: 'local', dir: path.resolve('/x/y') } });
+    assert.deepEqual(resolveModelSetting('models/my-model', root, 'e', inWorkspace), { ok: true, source: { kind: 'local', dir: path.resolve('/ws/models/my-model') } });
+    assert.deepEqual(resolveModelSetting('Xenova/gpt2', root, 'e', inWorkspace), { ok: true, source: { kind: 'hub', id: 'Xenova/gpt2', revision: 'main' } });
+    // On disk, not through the test's isFolder: the real check.
+    const real = fs.mkdtempSync(path.join(os.tmpdir(), 'ws-'));
+    try {
+      fs.mkdirSync(path.join(real, 'models', 'my-model'), { recursive: true });
+      assert.deepEqual(resolveModelSetting('models/my-model', root, 'e', { workspaceRoot: real }), { ok: true, source: { kind: 'local', dir: path.join(real, 'models', 'my-model') } });
+      assert.equal(resolveModelSetting('models/other', root, 'e', { workspaceRoot: real }).ok && 'hub', 'hub');
+    } finally {
+      fs.rmSync(real, { recursive: true, force: true });
+    }
+    const noWorkspace = resolveModelSetting('./models/relative', root, 'e');
+    assert.ok(!noWorkspace.ok && /relative to the workspace, and no workspace folder is open/.test(noWorkspace.error), JSON.stringify(noWorkspace));
+  });
   it('cache folder and display names', () => {
     assert.equal(hubModelDir('/c', 'a/b', 'main'), path.join('/c', 'models', 'a--b@main'));
     assert.equal(sourceName({ kind: 'hub', id: 'a/b', revision: 'v1' }), 'a/b@v1');

@@ -80,6 +80,15 @@ describe('engine/sampling', () => {
     assert.throws(() => topPProcessor(1.5), /top-p must be in/);
   });
 
+  it('topP 0 keeps the most likely token alone: greedy at any temperature (it used to mean no limit)', () => {
+    assert.deepEqual(processorsFor({ temperature: 1.5, topK: 0, topP: 0 }), []);
+    const row = [0.1, 2.5, 2.4, -1, 2.45];
+    for (let seed = 0; seed < 50; seed++) {
+      assert.equal(createTokenSelector({ temperature: 1.5, topK: 0, topP: 0, seed })(Float32Array.from(row), 3), 1);
+      assert.equal(createTokenSelector({ temperature: 1.5, topK: 3, topP: 0, seed })(Float32Array.from(row), 3), 1);
+    }
+  });
+
   it('the chain is empty for greedy and ordered temperature, top-k, top-p otherwise', () => {
     assert.deepEqual(processorsFor({ temperature: 0, topK: 5, topP: 0.9 }), []);
     assert.deepEqual(

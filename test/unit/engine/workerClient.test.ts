@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { sourceWorker, testClientOptions, WorkerClient, type ClientEvent, type EngineConfig } from '../../../src/extension/workerClient';
+import { sourceWorker, WorkerClient, type ClientEvent, type EngineConfig } from '../../../src/extension/workerClient';
 import type { GenerationOptions } from '../../../src/engine/protocol';
 
 const FAKE = path.join(__dirname, 'fixtures/fakeWorker.ts');
@@ -187,19 +187,5 @@ describe('extension/workerClient: stopping a healthy worker', function () {
       await c.dispose();
       fs.rmSync(process.env.LOCAL_GPT_FAKE_WORKER_LOG, { force: true });
     }
-  });
-});
-
-describe('extension/workerClient: test-only timing overrides (LOCAL_GPT_TEST_CLIENT_OPTIONS)', () => {
-  it('are empty without the variable, parsed with it, and a bad value names the variable', () => {
-    assert.deepEqual(testClientOptions({}), {});
-    assert.deepEqual(testClientOptions({ LOCAL_GPT_TEST_CLIENT_OPTIONS: '{"backoffMs":[10,20],"replyDeadlineMs":500,"workerHeapLimitMb":256}' }), {
-      backoffMs: [10, 20],
-      replyDeadlineMs: 500,
-      workerHeapLimitMb: 256,
-    });
-    assert.throws(() => testClientOptions({ LOCAL_GPT_TEST_CLIENT_OPTIONS: '{backoff' }), /LOCAL_GPT_TEST_CLIENT_OPTIONS is not JSON/);
-    assert.throws(() => testClientOptions({ LOCAL_GPT_TEST_CLIENT_OPTIONS: '{"replyDeadlineMs":-1}' }), /LOCAL_GPT_TEST_CLIENT_OPTIONS\.replyDeadlineMs must be >= 1/);
-    assert.throws(() => testClientOptions({ LOCAL_GPT_TEST_CLIENT_OPTIONS: '{"backoffMs":[]}' }), /backoffMs must not be empty/);
   });
 });

@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { CompletionPipeline, type CompletionEngine, type EngineReply } from '../../../src/completion/pipeline';
 import { matchLineEndings } from '../../../src/completion/postprocess';
-import { normalizeSettings } from '../../../src/config/settings';
+import { normalizeSettings, type Settings } from '../../../src/config/settings';
 import type { GenerationOptions } from '../../../src/engine/protocol';
 import { hubModelDir, isHubId, resolveModelSetting } from '../../../src/engine/modelSource';
 
@@ -85,31 +85,39 @@ describe('reliability/badInput', function () {
     assert.equal(inserted.replace(/\r\n/g, '\n'), result.text, 'only the line breaks change');
   });
 
-  const badSettings: [string, Record<string, unknown>, (s: ReturnType<typeof normalizeSettings>) => void][] = [
-    ['negative maxNewTokens', { maxNewTokens: -5 }, (n) => assert.ok(n.settings.maxNewTokens >= 1 && n.warnings.some((w) => w.includes('localGpt.maxNewTokens')))],
-    ['huge maxNewTokens', { maxNewTokens: 1e12 }, (n) => assert.ok(n.settings.maxNewTokens <= 4096 && n.warnings.some((w) => w.includes('localGpt.maxNewTokens')))],
-    ['NaN temperature', { temperature: NaN }, (n) => assert.ok(Number.isFinite(n.settings.temperature) && n.warnings.some((w) => w.includes('localGpt.temperature')))],
-    ['string topK', { topK: '40' }, (n) => assert.ok(typeof n.settings.topK === 'number' && n.warnings.some((w) => w.includes('localGpt.topK')))],
-    ['object debounceMs', { debounceMs: { __proto__: { x: 1 } } }, (n) => assert.ok(typeof n.settings.debounceMs === 'number' && n.warnings.some((w) => w.includes('localGpt.debounceMs')))],
-    ['boolean model', { model: true }, (n) => assert.equal(n.settings.model, '')],
-    ['Infinity contextTokens', { contextTokens: Infinity }, (n) => assert.ok(Number.isFinite(n.settings.contextTokens))],
+  // [case, raw settings, the setting, the value used, the warning], exact: the clamp or default is known.
+  const badSettings: [string, Record<string, unknown>, keyof Settings, unknown, string | null][] = [
+    ['negative maxNewTokens', { maxNewTokens: -5 }, 'maxNewTokens', 1, 'localGpt.maxNewTokens: -5 is below the minimum 1; using 1.'],
+    ['huge maxNewTokens', { maxNewTokens: 1e12 }, 'maxNewTokens', 256, 'localGpt.maxNewTokens: 1000000000000 is above the maximum 256; using 256.'],
+    ['NaN temperature', { temperature: NaN }, 'temperature', 0.2, 'localGpt.temperature: NaN is not a number; using the default 0.2.'],
+    ['string topK', { topK: '40' }, 'topK', 40, 'localGpt.topK: "40" is not an integer; using the default 40.'],
+    ['object debounceMs', { debounceMs: { __proto__: { x: 1 } } }, 'debounceMs', 75, 'localGpt.debounceMs: [object Object] is not an integer; using the default 75.'],
+    ['boolean model', { model: true }, 'model', '', 'localGpt.model: true is not a string; using the default "".'],
+    ['Infinity contextTokens', { contextTokens: Infinity }, 'contextTokens', 384, 'localGpt.contextTokens: Infinity is not an integer; using the default 384.'],
+    ['negative topP', { topP: -1 }, 'topP', 0, 'localGpt.topP: -1 is below the minimum 0; using 0.'],
+    ['topP 0 (valid: the most likely token alone)', { topP: 0 }, 'topP', 0, null],
   ];
-  for (const [name, raw, check] of badSettings) {
-    it(`settings: ${name} -> a usable value and a warning naming the setting, never a throw`, () => check(normalizeSettings(raw)));
+  for (const [name, raw, key, value, warning] of badSettings) {
+    it(`settings: ${name} -> ${JSON.stringify(value)}${warning ? ' and a warning naming the setting' : ''}, never a throw`, () => {
+      const n = normalizeSettings(raw);
+      assert.deepEqual(n.settings[key], value);
+      assert.deepEqual(n.warnings, warning ? [warning] : []);
+    });
   }
 
+
   const modelSettings: [string, RegExp | 'local' | 'hub'][] = [
-    ['../../etc', /neither an absolute folder nor a Hugging Face model id/],
-    ['a/../../etc', /neither an absolute folder nor a Hugging Face model id/],
-    ['owner/..', /neither an absolute folder nor a Hugging Face model id/],
-    ['owner/name@..', /neither an absolute folder nor a Hugging Face model id/],
-    ['owner/name@../../x', /neither an absolute folder nor a Hugging Face model id/],
+    ['../../etc', /relative to the workspace, and no workspace folder is open/], // no workspace in this test
+    ['a/../../etc', /neither a folder .* nor a Hugging Face model id/],
+    ['owner/..', /neither a folder .* nor a Hugging Face model id/],
+    ['owner/name@..', /neither a folder .* nor a Hugging Face model id/],
+    ['owner/name@../../x', /neither a folder .* nor a Hugging Face model id/],
     ['/models/../models/tiny', 'local'], // an absolute folder the user chose: normalised, allowed
     ['owner/name', 'hub'],
   ];
   for (const [value, expected] of modelSettings) {
     it(`localGpt.model ${JSON.stringify(value)} -> ${typeof expected === 'string' ? expected : 'a clear error'}`, () => {
-      const r = resolveModelSetting(value, '/ext', 'embedded-model', '/home/u');
+      const r = resolveModelSetting(value, '/ext', 'embedded-model', { home: '/home/u' });
       if (typeof expected === 'string') {
         assert.ok(r.ok && r.source.kind === expected, JSON.stringify(r));
         if (r.ok && r.source.kind === 'local') assert.equal(r.source.dir, '/models/tiny');

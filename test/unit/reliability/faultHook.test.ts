@@ -1,35 +1,32 @@
 /**
- * The test-only fault hook of the model worker (src/engine/worker.ts) is inert unless
- * LOCAL_GPT_TEST_FAULTS=1: the real worker thread (run from source) on a tiny model answers a prompt
- * carrying the crash marker like any other, keeps running, and says nothing on the stats channel.
- * With the variable set, the same request kills the thread mid-generation and the client restarts it.
+ * The fault hook lives only in the integration tests' worker (test/harness/faultWorker.ts): the
+ * production worker (src/engine/worker.ts, run from source) on a tiny model answers a prompt carrying
+ * the crash marker like any other, keeps running, and says nothing on the stats channel, whatever the
+ * environment. The fault worker kills its thread mid-generation on the same request and the client
+ * restarts it. test/unit/reliability/workerBundle.test.ts checks the bundles themselves.
  */
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
-import { BroadcastChannel, Worker } from 'node:worker_threads';
-import { WorkerClient, type ClientEvent, type WorkerFactory } from '../../../src/extension/workerClient';
+import { BroadcastChannel } from 'node:worker_threads';
+import { sourceWorker, WorkerClient, type ClientEvent, type WorkerFactory } from '../../../src/extension/workerClient';
 import type { GenerationOptions } from '../../../src/engine/protocol';
 import { tinyGpt2 } from '../engine/fixtures/tinyModels';
 
-const WORKER = path.join(__dirname, '../../../src/engine/worker.ts');
+import { FAULT_STATS_CHANNEL } from '../../harness/faultStats';
+
+const PRODUCTION_WORKER = path.join(__dirname, '../../../src/engine/worker.ts');
+const FAULT_WORKER = path.join(__dirname, '../../harness/faultWorker.ts');
 const greedy: GenerationOptions = { maxNewTokens: 4, temperature: 0, topK: 0, topP: 1, seed: 0, stop: [] };
 const CRASH_PROMPT = 'function add(a, b) { // localgpt-fault:crash\n  return';
 
-/** The real worker from source, with exactly the environment `env` (a worker sees a copy of it as process.env). */
-function workerWithEnv(env: NodeJS.ProcessEnv): WorkerFactory {
-  const tsx = require.resolve('tsx/cjs/api');
-  const bootstrap = `require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(WORKER)});`;
-  return (workerData) => new Worker(bootstrap, { eval: true, workerData, env });
-}
-
-function clientWith(env: NodeJS.ProcessEnv) {
+function clientWith(createWorker: WorkerFactory) {
   const events: ClientEvent[] = [];
   const client = new WorkerClient(
     {
       start: { backend: 'native', threads: 1, wasmPaths: '' },
       load: { source: { kind: 'local', dir: tinyGpt2().dir }, quantized: false, cacheDir: '/nonexistent', allowDownloads: false, remoteHost: 'http://127.0.0.1:9/' },
     },
-    { createWorker: workerWithEnv(env), backoffMs: [50], onEvent: (e) => events.push(e) },
+    { createWorker, backoffMs: [50], onEvent: (e) => events.push(e) },
   );
   return { client, events };
 }
@@ -37,17 +34,17 @@ function clientWith(env: NodeJS.ProcessEnv) {
 /** Everything said on the hook's stats channel while the test runs. */
 function listenToStats() {
   const stats: unknown[] = [];
-  const channel = new BroadcastChannel('localgpt-test-worker');
+  const channel = new BroadcastChannel(FAULT_STATS_CHANNEL);
   channel.onmessage = (event) => stats.push((event as { data: unknown }).data);
   return { stats, close: () => channel.close() };
 }
 
-describe('reliability/faultHook: the worker fault hook exists only under LOCAL_GPT_TEST_FAULTS=1', function () {
+describe('reliability/faultHook: the fault hook exists only in the test worker', function () {
   this.timeout(120_000);
-  const { LOCAL_GPT_TEST_FAULTS: _unset, ...baseEnv } = process.env;
 
-  it('without the variable, a prompt with the crash marker is completed like any other and the worker keeps running', async () => {
-    const { client, events } = clientWith(baseEnv);
+  it('the production worker completes a prompt with the crash marker like any other and keeps running (even with the old switch LOCAL_GPT_TEST_FAULTS=1 set)', async () => {
+    process.env.LOCAL_GPT_TEST_FAULTS = '1';
+    const { client, events } = clientWith(sourceWorker(PRODUCTION_WORKER));
     const listener = listenToStats();
     try {
       const first = await client.complete(CRASH_PROMPT, greedy);
@@ -58,15 +55,16 @@ describe('reliability/faultHook: the worker fault hook exists only under LOCAL_G
       await new Promise((r) => setTimeout(r, 100)); // channel messages would have arrived by now
       assert.equal(client.state, 'ready');
       assert.deepEqual(events.filter((e) => e.type === 'state' && (e.state === 'restarting' || e.state === 'failed')), []);
-      assert.deepEqual(listener.stats, [], 'no stats channel without the variable');
+      assert.deepEqual(listener.stats, [], 'no stats channel in the production worker');
     } finally {
+      delete process.env.LOCAL_GPT_TEST_FAULTS;
       listener.close();
       await client.dispose();
     }
   });
 
-  it('with LOCAL_GPT_TEST_FAULTS=1 the same request crashes the thread mid-generation; the client restarts it', async () => {
-    const { client, events } = clientWith({ ...baseEnv, LOCAL_GPT_TEST_FAULTS: '1' });
+  it('the fault worker crashes its thread mid-generation on the same request; the client restarts it', async () => {
+    const { client, events } = clientWith(sourceWorker(FAULT_WORKER));
     const listener = listenToStats();
     try {
       assert.ok((await client.complete('function add(a, b) {\n  return', greedy)) !== null);

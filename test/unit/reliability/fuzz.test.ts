@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseWebviewMessage } from '../../../src/attention/messages';
 import type { Transformers } from '../../../src/engine/backend';
-import { parseHostMessage, parseWorkerMessage, type WorkerToHost } from '../../../src/engine/protocol';
+import { parseHostMessage, parseWorkerMessage, type HostToWorker, type WorkerToHost } from '../../../src/engine/protocol';
 import { WorkerCore } from '../../../src/engine/workerCore';
 
 const prng = createRng;
@@ -77,6 +77,9 @@ function assertPrototypeClean(before: string[]) {
   assert.deepEqual(protoSnapshot(), before, 'Object.prototype gained properties');
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
 }
+
+/** JSON for an assertion message (junk may hold BigInts), cut short. */
+const show = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x))?.slice(0, 300) ?? String(v);
 
 const greedy = { maxNewTokens: 4, temperature: 0, topK: 0, topP: 1, seed: 0, stop: [] as string[] };
 
@@ -159,24 +162,44 @@ describe('reliability/fuzz: message validators never throw and give clear errors
       { type: 'cancel', id: 4 },
       { type: 'attention', id: 5, text: 'ab', baseOffset: 0, baseLine: 0, cursor: 1, maxTokens: 8, rows: [0], completion: null },
     ];
+    /** The terminal replies a valid message gets from a worker with no model: [type, error code or ''] each. */
+    const expected = (m: HostToWorker): [string, string][] => {
+      switch (m.type) {
+        case 'cancel': return []; // nothing in flight to cancel: no reply
+        case 'dispose': return [['disposed', '']];
+        case 'complete':
+        case 'attention': return [['error', 'notLoaded']];
+        case 'load': return m.source.kind === 'hub' ? [['error', 'downloadsDisabled']] : [['error', 'modelNotFound']];
+      }
+    };
     try {
       let rejected = 0;
-      let disposedSeen = false;
+      const checked = new Map<string, number>();
       const posted: WorkerToHost[] = [];
-      const c = new WorkerCore({ transformers, backend: 'native', threads: 1, post: (m) => posted.push(m) });
+      const fresh = () => new WorkerCore({ transformers, backend: 'native', threads: 1, post: (m) => posted.push(m) });
+      let c = fresh();
       for (const input of inputs(3, valid)) {
-        const expectedValid = parseHostMessage(input).ok;
+        const parsed = parseHostMessage(input);
         posted.length = 0;
         await c.handle(input); // must resolve, never reject
-        if (posted.some((m) => m.type === 'disposed')) disposedSeen = true;
-        if (expectedValid) {
-          // Valid requests without a model: a clear error (or cancelled), never a crash.
-          for (const m of posted) assert.ok(['error', 'cancelled', 'progress', 'disposed'].includes(m.type), JSON.stringify(m).slice(0, 300));
+        const terminal = posted.filter((m) => m.type !== 'alive' && m.type !== 'progress');
+        if (parsed.ok) {
+          // Valid requests without a model: exactly the clear error the request calls for, for its id.
+          const m = parsed.message;
+          assert.deepEqual(
+            terminal.map((r) => [r.type, r.type === 'error' ? r.code : '']),
+            expected(m),
+            `${show(input)} -> ${show(terminal)}`,
+          );
+          for (const r of terminal) if ('id' in r && r.type !== 'error') assert.equal(r.id, 'id' in m ? m.id : undefined);
+          for (const r of terminal) if (r.type === 'error') assert.equal(r.id, 'id' in m ? m.id : null);
+          checked.set(m.type, (checked.get(m.type) ?? 0) + 1);
+          if (m.type === 'dispose') c = fresh(); // a disposed worker answers nothing more: the next inputs get a new one
           continue;
         }
         rejected++;
-        assert.equal(posted.length, 1, 'exactly one reply');
-        const reply = posted[0];
+        assert.equal(terminal.length, 1, 'exactly one reply');
+        const reply = terminal[0];
         assert.ok(reply.type === 'error' && reply.code === 'badMessage', JSON.stringify(reply).slice(0, 300));
         assert.match(reply.message, /^Local GPT worker: message/);
         // The reply itself is a valid worker -> host message (it crosses the boundary too).
@@ -184,8 +207,10 @@ describe('reliability/fuzz: message validators never throw and give clear errors
       }
       assert.ok(rejected > CASES / 2, `only ${rejected} rejected`);
       assert.equal(fetches, 0, 'no network request');
-      // One of the inputs was a (polluted but valid) dispose: it was acted on, and nothing was polluted.
-      assert.ok(disposedSeen, 'the valid dispose among the inputs was handled');
+      // Every kind of valid message was checked, many times (the polluted dispose among them: acted on, nothing polluted).
+      for (const type of ['load', 'complete', 'cancel', 'dispose', 'attention']) {
+        assert.ok((checked.get(type) ?? 0) >= (type === 'dispose' ? 1 : 20), `valid ${type} messages checked: ${checked.get(type) ?? 0}`);
+      }
     } finally {
       globalThis.fetch = realFetch;
     }

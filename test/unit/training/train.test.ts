@@ -47,11 +47,14 @@ describe('native trainer (training/train.ts)', function () {
   const quiet = () => {};
 
   before(() => {
-    buildNative();
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gpt-train-test-'));
+    buildNative();
     cfg = loadTrainConfig(TINY, makeData(tmp));
   });
-  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  // `tmp` is unset when mkdtemp itself failed: the teardown must not add a second error to the first.
+  after(() => {
+    if (tmp !== undefined) fs.rmSync(tmp, { recursive: true, force: true });
+  });
 
   it('lowers training and validation loss on a learnable token stream', async () => {
     const res = await runTraining(cfg, { outDir: path.join(tmp, 'a'), resume: false, log: quiet, snapshotData: true });
