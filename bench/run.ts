@@ -354,6 +354,22 @@ export function writeResults(results: BenchResults, full: boolean, markdown = fu
   return written;
 }
 
+/**
+ * Regenerates BENCHMARKS.md from a results file: limits and goals are recomputed from its raw
+ * measurements with the current code (and written back into the file), the tables rendered from it.
+ */
+export function renderFromResults(file: string): string[] {
+  const results = JSON.parse(fs.readFileSync(file, 'utf8')) as BenchResults;
+  const limits = deriveLimits(results.roofline, results.throughput);
+  if (results.roofline) results.roofline.limits = limits;
+  results.goals = evaluateGoals(results, limits);
+  fs.writeFileSync(file, JSON.stringify(results, null, 1) + '\n');
+  const md = path.join(ROOT, 'BENCHMARKS.md');
+  const previous = fs.existsSync(md) ? fs.readFileSync(md, 'utf8') : null;
+  fs.writeFileSync(md, renderBenchmarks(results, limits, previous));
+  return [file, md];
+}
+
 async function main(): Promise<void> {
   const program = new Command()
     .name('bench')
@@ -375,8 +391,13 @@ async function main(): Promise<void> {
     .option('--vsix', 'build the VSIX first (npm run package)', false)
     .option('--no-llama-cpp', 'skip the llama.cpp peer cells of the throughput section')
     .option('--markdown', 'regenerate BENCHMARKS.md from this run also for --quick / --only runs (it shows the sections that ran)', false)
+    .option('--render <results.json>', 'measure nothing: regenerate BENCHMARKS.md (and the goals in the file) from a results file')
     .parse();
-  const o = program.opts<BenchOptions>();
+  const o = program.opts<BenchOptions & { render?: string }>();
+  if (o.render) {
+    log(`wrote ${renderFromResults(o.render).map((f) => path.relative(ROOT, path.resolve(f))).join(', ')}`);
+    return;
+  }
   const results = await runBench(o, `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`);
   // latest.json and BENCHMARKS.md come from full runs only: a --quick or --only run writes its own file.
   const written = writeResults(results, !o.only && !o.quick, o.markdown || (!o.only && !o.quick));
