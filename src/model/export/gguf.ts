@@ -99,8 +99,8 @@ export interface GgufTokenizer {
 export function ggufTokenizer(tokenizer: TokenizerJson, vocabSize: number, source: string): GgufTokenizer {
   if (tokenizer.model?.type !== 'BPE') throw new Error(`${source}: model.type is "${tokenizer.model?.type}", only byte-level BPE converts to GGUF`);
   if (tokenizer.decoder?.type !== 'ByteLevel') throw new Error(`${source}: decoder is ${JSON.stringify(tokenizer.decoder?.type)}, expected "ByteLevel"`);
-  const tokens: (string | undefined)[] = new Array(vocabSize);
-  const types: number[] = new Array(vocabSize).fill(TOKEN_TYPE.unused);
+  const tokens: (string | undefined)[] = Array.from({ length: vocabSize }, () => undefined);
+  const types: number[] = Array.from({ length: vocabSize }, () => TOKEN_TYPE.unused);
   const put = (text: string, id: number, type: number) => {
     if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new Error(`${source}: token ${JSON.stringify(text)} has id ${id}, outside the model's vocabulary of ${vocabSize}`);
     tokens[id] = text;

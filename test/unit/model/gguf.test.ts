@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { exportGguf, TOKEN_TYPE } from '../../../src/model/export/gguf';
+import { exportGguf, ggufTokenizer, TOKEN_TYPE, type TokenizerJson } from '../../../src/model/export/gguf';
 import { transpose } from '../../../src/model/export/quantize';
 import { tinyGpt2 } from '../engine/fixtures/tinyModels';
 import { f32Data, readGguf } from './fixtures/ggufReader';
@@ -80,6 +80,15 @@ describe('model/export/gguf (GPT-2 -> llama.cpp gpt2 layout)', function () {
     assert.deepEqual(q8, ['token_embd.weight', ...[0, 1].flatMap((i) => ['attn_qkv', 'attn_output', 'ffn_up', 'ffn_down'].map((n) => `blk.${i}.${n}.weight`))]);
     assert.ok(g.tensors.filter((t) => t.type !== 8).every((t) => t.type === 0));
     assert.ok(fs.statSync(out).size < fs.statSync(path.join(dir, 'tiny-f32.gguf')).size / 2);
+  });
+
+  it('fills ids the tokenizer does not use (a model vocabulary larger than the tokenizer) with unused [PAD<id>] tokens', () => {
+    const json = JSON.parse(fs.readFileSync(path.join(tiny.dir, 'tokenizer.json'), 'utf8')) as TokenizerJson;
+    const t = ggufTokenizer(json, 303, 'tokenizer.json');
+    assert.deepEqual(t.tokens.slice(300), ['[PAD300]', '[PAD301]', '[PAD302]']);
+    assert.deepEqual(t.types.slice(300), [TOKEN_TYPE.unused, TOKEN_TYPE.unused, TOKEN_TYPE.unused]);
+    assert.ok(t.tokens.every((x) => typeof x === 'string'));
+    assert.throws(() => ggufTokenizer(json, 299, 'tokenizer.json'), /tokenizer\.json: token .* has id 299, outside the model's vocabulary of 299/);
   });
 
   it('names the missing file and refuses a tokenizer it cannot convert', () => {
