@@ -30,8 +30,10 @@ function ggufFor(dir: string, key: string, type: GgufType): { file: string; expo
   const file = path.join(TMP, 'gguf', `${key}-${weights.size}-${Math.round(weights.mtimeMs)}-${tag}-${type}.gguf`);
   if (fs.existsSync(file)) return { file, exportMs: null };
   const t = now();
-  exportGguf(dir, `${file}.part`, type, key);
-  fs.renameSync(`${file}.part`, file);
+  // A per-process temporary name: two bench runs may export the same model at once.
+  const part = `${file}.${process.pid}.part`;
+  exportGguf(dir, part, type, key);
+  fs.renameSync(part, file);
   return { file, exportMs: now() - t };
 }
 
