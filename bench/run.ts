@@ -4,7 +4,8 @@
  * The engine measured against the machine's own limits, in one run:
  *   roofline    OpenBLAS sgemm, memory bandwidth, sgemv, JS copy (bench/native/roofline.c)
  *   throughput  prefill and decode tokens/s per model x dtype x backend x threads, the runtimes'
- *               own MatMul rate, host-side costs, the naive transformers.js pipeline
+ *               own MatMul rate, host-side costs, the naive transformers.js pipeline, and llama.cpp
+ *               (node-llama-cpp) on the GGUF export of the same weights with the same prompts
  *   options     ONNX Runtime session-option variants on the same graphs (evidence for backend.ts changes)
  *   latency     completion scenarios through the real worker thread, event-loop lag, RSS, load time
  *   package     VSIX size, activation time
@@ -28,6 +29,8 @@ import {
   type BenchResults,
   type LatencyCell,
   type LatencyInput,
+  type LlamaCppGroup,
+  type LlamaCppInput,
   type MachineInfo,
   type OptionsVariantResult,
   type ModelKey,
@@ -76,6 +79,10 @@ export interface BenchOptions {
   budget?: number;
   cellTimeout?: number;
   vsix: boolean;
+  /** Run the llama.cpp peer cells in the throughput section (--no-llama-cpp turns them off). */
+  llamaCpp: boolean;
+  /** Regenerate BENCHMARKS.md from this run even when it is a --quick or --only run. */
+  markdown: boolean;
 }
 
 /** Defaults of a full run and of --quick; every one can be overridden by its option. */
@@ -95,6 +102,7 @@ export function resolveOptions(o: BenchOptions) {
     budgetMs: (o.budget ?? (q ? 3 : 8)) * 1000,
     cellTimeoutMs: (o.cellTimeout ?? 600) * 1000,
     vsix: o.vsix,
+    llamaCpp: o.llamaCpp,
   };
 }
 
@@ -131,6 +139,7 @@ function machineInfo(): MachineInfo {
       'onnxruntime-node': versionOf('onnxruntime-node'),
       'onnxruntime-web': versionOf('onnxruntime-web'),
       '@huggingface/transformers': versionOf('@huggingface/transformers'),
+      'node-llama-cpp': versionOf('node-llama-cpp'),
     },
     loadAvgStart: os.loadavg(),
     loadAvgEnd: [],
@@ -204,6 +213,22 @@ export async function runBench(o: BenchOptions, command: string): Promise<BenchR
           results.throughput.push(group);
         } else results.throughput.push({ backend, threads, ortMatMul: [], cells: [], error: run.error, wallMs: run.wallMs });
         log(`   (${(run.wallMs / 1000).toFixed(0)} s)`);
+        // llama.cpp right after our native cell of the same thread count: same weights, prompts, lengths and load.
+        if (backend === 'native' && opt.llamaCpp) {
+          results.llamaCpp ??= [];
+          const peer: LlamaCppInput = {
+            threads,
+            models: input.models,
+            prefillLengths: opt.lengths,
+            decodeTokens: opt.decodeTokens,
+            repeats: opt.repeats,
+            budgetMs: opt.budgetMs,
+            promptText,
+          };
+          const l = await runCell<LlamaCppGroup>(path.join(__dirname, 'cells', 'llamaCpp.ts'), peer, { timeoutMs: opt.cellTimeoutMs, label: `llama.cpp x${threads}`, log });
+          results.llamaCpp.push(l.ok ? l.result! : { threads, version: 'unknown', buildType: 'unknown', cells: [], error: l.error, wallMs: l.wallMs });
+          log(`   (${(l.wallMs / 1000).toFixed(0)} s)`);
+        }
       }
     }
   }
@@ -310,18 +335,34 @@ export async function runBench(o: BenchOptions, command: string): Promise<BenchR
   return results;
 }
 
-export function writeResults(results: BenchResults, full: boolean): string[] {
+export function writeResults(results: BenchResults, markdown: boolean): string[] {
   const dir = path.join(ROOT, 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
   const written = [path.join(dir, `${results.name}.json`)];
   fs.writeFileSync(written[0], JSON.stringify(results, null, 1) + '\n');
-  if (full) {
+  if (markdown) {
     const md = path.join(ROOT, 'BENCHMARKS.md');
     const previous = fs.existsSync(md) ? fs.readFileSync(md, 'utf8') : null;
     fs.writeFileSync(md, renderBenchmarks(results, results.roofline?.limits ?? deriveLimits(undefined, results.throughput), previous));
     written.push(md);
   }
   return written;
+}
+
+/**
+ * Regenerates BENCHMARKS.md from a results file: limits and goals are recomputed from its raw
+ * measurements with the current code (and written back into the file), the tables rendered from it.
+ */
+export function renderFromResults(file: string): string[] {
+  const results = JSON.parse(fs.readFileSync(file, 'utf8')) as BenchResults;
+  const limits = deriveLimits(results.roofline, results.throughput);
+  if (results.roofline) results.roofline.limits = limits;
+  results.goals = evaluateGoals(results, limits);
+  fs.writeFileSync(file, JSON.stringify(results, null, 1) + '\n');
+  const md = path.join(ROOT, 'BENCHMARKS.md');
+  const previous = fs.existsSync(md) ? fs.readFileSync(md, 'utf8') : null;
+  fs.writeFileSync(md, renderBenchmarks(results, limits, previous));
+  return [file, md];
 }
 
 async function main(): Promise<void> {
@@ -343,11 +384,18 @@ async function main(): Promise<void> {
     .option('--budget <s>', 'stop repeating a measurement after this many seconds (default 8, quick 3)', positiveInt)
     .option('--cell-timeout <s>', 'stop a cell process after this many seconds (default 600)', positiveInt)
     .option('--vsix', 'build the VSIX first (npm run package)', false)
+    .option('--no-llama-cpp', 'skip the llama.cpp peer cells of the throughput section')
+    .option('--markdown', 'regenerate BENCHMARKS.md from this run also for --quick / --only runs (it shows the sections that ran)', false)
+    .option('--render <results.json>', 'measure nothing: regenerate BENCHMARKS.md (and the goals in the file) from a results file')
     .parse();
-  const o = program.opts<BenchOptions>();
+  const o = program.opts<BenchOptions & { render?: string }>();
+  if (o.render) {
+    log(`wrote ${renderFromResults(o.render).map((f) => path.relative(ROOT, path.resolve(f))).join(', ')}`);
+    return;
+  }
   const results = await runBench(o, `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`);
-  // BENCHMARKS.md comes from full runs only: a --quick or --only run writes its own file.
-  const written = writeResults(results, !o.only && !o.quick);
+  // BENCHMARKS.md comes from full runs (or --markdown): a --quick or --only run writes its own file.
+  const written = writeResults(results, o.markdown || (!o.only && !o.quick));
   log('');
   for (const g of results.goals) log(`${g.status.padEnd(12)} ${g.title}: ${g.display} (target ${g.target})`);
   log(`done in ${results.durationS.toFixed(0)} s; wrote ${written.map((f) => path.relative(ROOT, f)).join(', ')}`);

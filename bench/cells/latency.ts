@@ -6,13 +6,15 @@
  * (postMessage, tokenization in the worker, prefill with prefix reuse, 16 new tokens, reply).
  * Editor-side stages (context gathering, debounce, post-processing) are not included.
  *
- * Scenarios per repeat, at a different spot of a real source file each time:
- *   cold                  the prompt shares nothing with the worker's KV cache
- *   one more character    the previous request was the same prompt minus its last character
- *   new line              the previous completion accepted, then Enter
- *   prompt cached         the same prompt again (served from the last request's stored logits)
- *   typing the suggestion the previous request's completion starts with the character typed
- *                         (type-through: the generator replays its stored logits, src/engine/generate.ts)
+ * Scenarios per repeat, at a different spot of a real source file each time (names: SCENARIOS):
+ *   cold                                   the prompt shares nothing with the worker's KV cache
+ *   one more character, typed differs      after a completion at the spot, a character that is not the
+ *                                          first one it suggested (the file's next character when it differs,
+ *                                          else another): the model must run past the reused prefix
+ *   one more character, typed = suggested  the character typed is the first one suggested (type-through:
+ *                                          the generator replays its stored logits, src/engine/generate.ts)
+ *   new line                               the previous completion accepted, then Enter
+ *   prompt cached                          the same prompt again (served from the last request's stored logits)
  * The main thread's event-loop delay is recorded while they run, and once idle for reference.
  * Then the naive baseline on the same prompts: the transformers.js `text-generation` pipeline,
  * whole prompt per request, in this process (no worker hop, which favours the baseline slightly).
@@ -25,7 +27,7 @@ import type { GenerationOptions } from '../../src/engine/protocol';
 import { sourceWorker, WorkerClient } from '../../src/extension/workerClient';
 import { cellMain } from '../lib/child';
 import { summarize } from '../lib/stats';
-import type { LagSummary, LatencyCell, LatencyInput, ScenarioResult } from '../lib/types';
+import { SCENARIOS, type LagSummary, type LatencyCell, type LatencyInput, type ScenarioResult } from '../lib/types';
 
 const now = () => performance.now();
 const log = (line: string) => console.log(line);
@@ -64,7 +66,7 @@ function spots(text: string, count: number): number[] {
   for (let i = 0; i < count; i++) {
     let at = 2000 + i * stride;
     while (at < text.length && text[at] !== '\n') at++;
-    // the spot is just before the last character of the line, so "one more character" types it
+    // the spot is just before the last character of the line: typing it is "one more character"
     out.push(at - 1);
   }
   return out;
@@ -118,34 +120,40 @@ cellMain<LatencyInput, LatencyCell>(async (input) => {
 
   const text = input.promptText;
   const cold: Sample[] = [];
-  const typed: Sample[] = [];
+  const differs: Sample[] = [];
+  const same: Sample[] = [];
   const newline: Sample[] = [];
   const cached: Sample[] = [];
-  const typedThrough: Sample[] = [];
   const prompts: { typed: string; newline: string }[] = [];
+  let fileCharDiffered = 0;
   const busy = monitorEventLoopDelay({ resolution: 1 });
   busy.enable();
   for (const spot of spots(text, input.repeats)) {
     const start = Math.max(0, spot - PROMPT_CHARS);
     const before = text.slice(start, spot);
-    const withChar = text.slice(start, spot + 1);
     await flush();
-    cold.push(await complete(withChar));
+    cold.push(await complete(text.slice(start, spot + 1)));
     await flush();
-    await complete(before);
-    const t = await complete(withChar);
-    typed.push(t);
-    const nl = withChar + t.text + '\n';
+    const suggestion = await complete(before);
+    const first = [...suggestion.text][0];
+    // A character the model did not suggest: the file's own when it differs, else one that does.
+    const other = text[spot] !== first ? text[spot] : [' ', ';', 'x'].find((c) => c !== first)!;
+    if (other === text[spot]) fileCharDiffered++;
+    const d = await complete(before + other);
+    differs.push(d);
+    const nl = before + other + d.text + '\n';
     newline.push(await complete(nl));
     cached.push(await complete(nl));
-    prompts.push({ typed: withChar, newline: nl });
-    const suggested = await complete(withChar);
-    const first = [...suggested.text][0];
-    if (first) typedThrough.push(await complete(withChar + first));
+    prompts.push({ typed: before + other, newline: nl });
+    if (first) {
+      await complete(before); // the suggestion is the last request again
+      same.push(await complete(before + first));
+    }
   }
   busy.disable();
-  const scenarios = [scenario('cold', cold), scenario('one more character', typed), scenario('new line', newline), scenario('prompt cached', cached)];
-  if (typedThrough.length > 0) scenarios.push(scenario('typing the suggestion', typedThrough));
+  log(`typed differs: the file's next character differed from the suggestion at ${fileCharDiffered} of ${prompts.length} spots (elsewhere another character was typed)`);
+  const scenarios = [scenario(SCENARIOS.cold, cold), scenario(SCENARIOS.typedDiffers, differs), scenario(SCENARIOS.newLine, newline), scenario(SCENARIOS.cached, cached)];
+  if (same.length > 0) scenarios.push(scenario(SCENARIOS.typedSuggested, same));
   for (const s of scenarios) log(`${s.name}: p50 ${s.ms.median.toFixed(1)} ms, p95 ${s.ms.p95.toFixed(1)} ms (prompt ${s.promptTokens} tokens, reused ${s.reusedTokens}, ${s.generatedTokens} new)`);
   await client.dispose();
   clearInterval(sampler);
@@ -175,7 +183,7 @@ cellMain<LatencyInput, LatencyCell>(async (input) => {
       naiveNewline.push(await run(p.newline));
     }
     await pipe.dispose();
-    naive.push(scenario('one more character', naiveTyped), scenario('new line', naiveNewline));
+    naive.push(scenario(SCENARIOS.typedDiffers, naiveTyped), scenario(SCENARIOS.newLine, naiveNewline));
     for (const s of naive) log(`naive pipeline, ${s.name}: p50 ${s.ms.median.toFixed(1)} ms, p95 ${s.ms.p95.toFixed(1)} ms`);
   }
 

@@ -4,10 +4,10 @@
  * markers of the previous file is kept, so regenerating the tables never loses it.
  */
 import * as path from 'node:path';
-import { decodeShare, prefillShare } from './goals';
-import { decodeBytesPerToken, discardedLogitsShare, limitFor, prefillFlops, type Limit } from './roofline';
+import { decodeShare, LLAMA_CPP_TWO_THREADS, llamaCppPairs, prefillShare } from './goals';
+import { computeLimits, decodeBytesPerToken, decodeRooflineTokensPerS, fractionOf, ggufDecodeBytesPerToken, limitFor, prefillFlops, prefillRooflineTokensPerS, type Limit, type Limits } from './roofline';
 import type { Summary } from './stats';
-import type { BenchResults, RateMeasure } from './types';
+import { SCENARIOS, type BenchResults, type RateMeasure } from './types';
 
 export const ANALYSIS_START = '<!-- ANALYSIS:START (hand-written, kept when the tables are regenerated) -->';
 export const ANALYSIS_END = '<!-- ANALYSIS:END -->';
@@ -53,7 +53,7 @@ function limitName(l: Limit | null): string {
   return l ? `${fmt.giga(l.value)} (${l.source}, x${l.threads})` : 'n/a';
 }
 
-export function renderBenchmarks(r: BenchResults, limits: { flops: Limit[]; readBytes: Limit[] }, previous: string | null): string {
+export function renderBenchmarks(r: BenchResults, limits: Limits, previous: string | null): string {
   const out: string[] = [];
   const m = r.machine;
   out.push('# Benchmarks');
@@ -108,10 +108,15 @@ export function renderBenchmarks(r: BenchResults, limits: { flops: Limit[]; read
     if (!r.roofline.native.available) out.push(`Native reference not available: ${r.roofline.native.note}`);
     out.push(limitsTable([...r.roofline.native.measures, ...r.roofline.js, ...(r.throughput ?? []).flatMap((g) => g.ortMatMul)]));
     out.push('');
-    const threads = [...new Set([...limits.flops, ...limits.readBytes].map((l) => l.threads))].sort();
-    out.push('Limits used for the rooflines (best run; a thread count uses the best measured with at most that many threads):');
+    const threads = [...new Set([...limits.flops, ...limits.int8Flops, ...limits.readBytes].map((l) => l.threads))].sort();
+    out.push('Limits used for the rooflines (best run; a thread count uses the best measured with at most that many threads). fp32 prefill is judged against the fp32 compute ceiling, int8 prefill against the int8 one (ONNX Runtime\'s own MatMulInteger, the kernel the int8 graphs run), decode against the read bandwidth:');
     out.push('');
-    out.push(table(['threads', 'compute GFLOP/s', 'read bandwidth GB/s'], threads.map((t) => [t, limitName(limitFor(limits.flops, t)), limitName(limitFor(limits.readBytes, t))])));
+    out.push(
+      table(
+        ['threads', 'fp32 compute GFLOP/s', 'int8 compute GOP/s', 'read bandwidth GB/s'],
+        threads.map((t) => [t, limitName(limitFor(limits.flops, t)), limitName(limitFor(limits.int8Flops, t)), limitName(limitFor(limits.readBytes, t))]),
+      ),
+    );
     out.push('');
   }
 
@@ -120,7 +125,7 @@ export function renderBenchmarks(r: BenchResults, limits: { flops: Limit[]; read
     out.push('');
     out.push(
       'Engine code path in process: `EngineSession` + `PrefixReusingGenerator` (128-token prefill chunks, default sampling with a fixed seed). ' +
-        'Prefill of N prompt tokens from an empty cache, then decode right after it (context = N). Roofline shares: prefill against the compute limit ' +
+        'Prefill of N prompt tokens from an empty cache, then decode right after it (context = N). Roofline shares: prefill against the compute ceiling of its dtype (fp32: fp32 matmul; int8: int8 MatMulInteger) ' +
         '(2 flops per block weight per token, LM head for the last position, causal attention), decode against the read bandwidth (weights once per token + the KV cache). ' +
         '"ORT run" is the part of a decode step inside `session.run`; "CPU" is process CPU time per step (all threads, system time in brackets). ' +
         'For 1-thread runs the share is also given on CPU time ("CPU"): the speed while the run holds a core, which a loaded machine does not distort.',
@@ -137,7 +142,7 @@ export function renderBenchmarks(r: BenchResults, limits: { flops: Limit[]; read
         }
         c.prefill.forEach((p, i) => {
           const d = c.decode[i];
-          const ps = prefillShare(shape, c, p, limits.flops);
+          const ps = prefillShare(shape, c, p, computeLimits(limits, c.dtype));
           const ds = d ? decodeShare(shape, c, d, limits.readBytes) : null;
           rows.push([
             c.model,
@@ -158,7 +163,7 @@ export function renderBenchmarks(r: BenchResults, limits: { flops: Limit[]; read
     }
     out.push(
       table(
-        ['model', 'dtype', 'backend', 'prompt tokens', 'prefill tokens/s', '% compute roofline', 'decode tokens/s', 'ms/token', '% bandwidth roofline', 'ORT run ms/token', 'CPU ms/token (sys)', 'load ms'],
+        ['model', 'dtype', 'backend', 'prompt tokens', 'prefill tokens/s', '% compute ceiling (of its dtype)', 'decode tokens/s', 'ms/token', '% bandwidth roofline', 'ORT run ms/token', 'CPU ms/token (sys)', 'load ms'],
         rows,
         ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
       ),
@@ -169,13 +174,14 @@ export function renderBenchmarks(r: BenchResults, limits: { flops: Limit[]; read
     out.push('');
     out.push(
       table(
-        ['model', 'decode bytes/token fp32 (ctx 256)', 'int8 (ctx 256)', 'prefill GFLOP for 256 tokens', 'share of executed prefill flops spent on discarded logits (256 tokens, 128-chunks)'],
+        ['model', 'decode bytes/token fp32 (ctx 256)', 'int8 (ctx 256)', 'llama.cpp f32 (ctx 256)', 'llama.cpp q8_0 (ctx 256)', 'prefill GFLOP for 256 tokens'],
         models.map((x) => [
           x.key,
           `${fmt.mib(decodeBytesPerToken(x.shape, 'fp32', 256).total)} MiB`,
           `${fmt.mib(decodeBytesPerToken(x.shape, 'int8', 256).total)} MiB`,
+          `${fmt.mib(ggufDecodeBytesPerToken(x.shape, 'f32', 256).total)} MiB`,
+          `${fmt.mib(ggufDecodeBytesPerToken(x.shape, 'q8_0', 256).total)} MiB`,
           (prefillFlops(x.shape, 256) / 1e9).toFixed(1),
-          fmt.pct(discardedLogitsShare(x.shape, 256, 128)),
         ]),
       ),
     );
@@ -211,6 +217,8 @@ export function renderBenchmarks(r: BenchResults, limits: { flops: Limit[]; read
     }
   }
 
+  if (r.llamaCpp) out.push(...llamaCppSection(r, limits));
+
   if (r.sessionOptions) {
     out.push('## ONNX Runtime session options');
     out.push('');
@@ -235,7 +243,7 @@ export function renderBenchmarks(r: BenchResults, limits: { flops: Limit[]; read
     out.push('');
     out.push(
       'Through `WorkerClient` and the model worker thread (src/engine/worker.ts), embedded model, int8 (the default), 16 new tokens, default sampling. Latency = wall time of `client.complete()` on the main thread. ' +
-        'Scenarios: **cold** (the cache shares nothing with the prompt), **one more character** (after the same prompt minus its last character), **new line** (after accepting the completion and pressing Enter), **prompt cached** (the same prompt again), **typing the suggestion** (the character typed is the first one the previous completion suggested). ' +
+        `Scenarios: **${SCENARIOS.cold}** (the cache shares nothing with the prompt), **${SCENARIOS.typedDiffers}** (after a completion at the same spot, a character that is not the first one it suggested: the file's next character where that differs, else another; the model must run), **${SCENARIOS.typedSuggested}** (the character typed is the first one the previous completion suggested: served by replaying stored logits), **${SCENARIOS.newLine}** (after accepting the completion and pressing Enter), **${SCENARIOS.cached}** (the same prompt again). ` +
         'The naive baseline runs the transformers.js pipeline on the same prompts in the main thread of the same process after the worker is gone.',
     );
     out.push('');
@@ -317,6 +325,85 @@ export function renderBenchmarks(r: BenchResults, limits: { flops: Limit[]; read
   );
   out.push('');
   return out.join('\n').replace(/\n{3,}/g, '\n\n');
+}
+
+/** llama.cpp on the same weights and prompts: the peer table with ratios and each pair read against the rooflines. */
+function llamaCppSection(r: BenchResults, limits: Limits): string[] {
+  const out: string[] = [];
+  out.push('## llama.cpp on the same weights');
+  out.push('');
+  const g0 = r.llamaCpp![0];
+  out.push(
+    `The same model folders exported to GGUF (\`src/model/export/gguf.ts\`: our int8 -> q8_0, fp32 -> f32) and run by llama.cpp ${g0?.version ?? ''} ` +
+      `(node-llama-cpp ${r.machine.versions['node-llama-cpp'] ?? ''}, ${g0?.buildType ?? ''} CPU binary, default context options: f16 KV cache, one batch of up to 512 tokens), greedy, ` +
+      'on the token ids our throughput cells use, right after our native cell of the same thread count. Ratios: ours / llama.cpp (prefill: above 1 is faster; decode ms/token: below 1 is faster). ' +
+      'Bandwidth shares use each side\'s own bytes per token (ours: int8 weights + fp32 KV; llama.cpp: q8_0 weights, 34 bytes per 32, + f16 KV); compute shares use the int8 ceiling for int8/q8_0 and the fp32 one for fp32/f32.',
+  );
+  out.push('');
+  for (const g of r.llamaCpp!) if (g.error) out.push(`llama.cpp x${g.threads}: error: ${g.error}`);
+  const rows: (string | number)[][] = [];
+  const notes: string[] = [];
+  for (const dtype of ['int8', 'fp32'] as const) {
+    for (const p of llamaCppPairs(r, dtype)) {
+      const shape = r.models.find((m) => m.key === p.model)?.shape;
+      if (!shape) continue;
+      p.ours.prefill.forEach((q, i) => {
+        const lq = p.peer.prefill.find((e) => e.tokens === q.tokens);
+        const d = p.ours.decode[i];
+        const ld = p.peer.decode.find((e) => e.context === d?.context);
+        if (!lq || !d || !ld) return;
+        const compute = limitFor(computeLimits(limits, dtype), p.threads);
+        const bw = limitFor(limits.readBytes, p.threads);
+        const maxPrefill = compute ? prefillRooflineTokensPerS(shape, q.tokens, compute.value) : null;
+        const oursBytes = decodeBytesPerToken(shape, dtype, d.context).total;
+        const theirBytes = ggufDecodeBytesPerToken(shape, p.peer.ggufType, d.context).total;
+        const oursBw = bw ? fractionOf(d.tokensPerS.median, decodeRooflineTokensPerS(oursBytes, bw.value)) : null;
+        const theirBw = bw ? fractionOf(ld.tokensPerS.median, decodeRooflineTokensPerS(theirBytes, bw.value)) : null;
+        rows.push([
+          p.model,
+          `${dtype} / ${p.peer.ggufType}`,
+          p.threads,
+          q.tokens,
+          `${fmt.rate(q.tokensPerS.median)} / ${fmt.rate(lq.tokensPerS.median)}`,
+          `${(q.tokensPerS.median / lq.tokensPerS.median).toFixed(2)}x`,
+          `${fmt.pct(fractionOf(q.tokensPerS.median, maxPrefill))} / ${fmt.pct(fractionOf(lq.tokensPerS.median, maxPrefill))}`,
+          `${fmt.ms(d.msPerToken.median)} / ${fmt.ms(ld.msPerToken.median)}`,
+          `${(d.msPerToken.median / ld.msPerToken.median).toFixed(2)}x`,
+          `${fmt.pct(oursBw)} / ${fmt.pct(theirBw)}`,
+          `${fmt.ms(d.cpuMsPerToken)} / ${fmt.ms(ld.cpuMsPerToken)}`,
+        ]);
+        if (dtype === 'int8' && bw) {
+          notes.push(
+            `${p.model} x${p.threads}, context ${d.context}: a decode step must read ${fmt.mib(oursBytes)} MiB for us and ${fmt.mib(theirBytes)} MiB for llama.cpp; at ${fmt.giga(bw.value)} GB/s (${bw.source}) that is ` +
+              `${fmt.ms((oursBytes / bw.value) * 1000)} and ${fmt.ms((theirBytes / bw.value) * 1000)} ms. We take ${fmt.ms(d.msPerToken.median)} ms (${fmt.pct(oursBw)} of our roofline, ${fmt.ms(d.ortRunMsPerToken)} ms inside ONNX Runtime, ${fmt.ms(d.cpuMsPerToken)} ms CPU), ` +
+              `llama.cpp ${fmt.ms(ld.msPerToken.median)} ms (${fmt.pct(theirBw)} of its roofline, ${fmt.ms(ld.cpuMsPerToken)} ms CPU). ` +
+              (compute
+                ? `Prefill of ${q.tokens} tokens: ${fmt.rate(q.tokensPerS.median)} vs ${fmt.rate(lq.tokensPerS.median)} tokens/s, ${fmt.pct(fractionOf(q.tokensPerS.median, maxPrefill))} and ${fmt.pct(fractionOf(lq.tokensPerS.median, maxPrefill))} of the int8 ceiling (${fmt.giga(compute.value)} GOP/s, ${compute.source}).`
+                : ''),
+          );
+        }
+      });
+    }
+  }
+  out.push(
+    table(
+      ['model', 'dtype ours / llama.cpp', 'threads', 'prompt tokens', 'prefill tokens/s ours / llama.cpp', 'prefill ratio', '% compute ceiling ours / llama.cpp', 'decode ms/token ours / llama.cpp', 'decode ratio', '% bandwidth roofline ours / llama.cpp', 'decode CPU ms/token ours / llama.cpp'],
+      rows,
+      ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ),
+  );
+  out.push('');
+  if (notes.length) {
+    out.push('Each int8 / q8_0 pair against the rooflines (numbers from this run):');
+    out.push('');
+    for (const n of notes) out.push(`- ${n}`);
+    out.push('');
+  }
+  if (r.llamaCpp!.some((g) => g.threads > 1)) {
+    out.push(LLAMA_CPP_TWO_THREADS);
+    out.push('');
+  }
+  return out;
 }
 
 export const RESULTS_DIR = path.join('bench', 'results');

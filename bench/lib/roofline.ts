@@ -5,8 +5,10 @@
  * - Decode (one token, batch 1) is bandwidth-bound: every weight matrix is read once per token
  *   (the LM head reads all of wte), plus the keys/values of the context. Best time = bytes / read GB/s.
  * - Prefill (T tokens) is compute-bound: 2 flops per weight per token in the blocks, the LM head
- *   for the last position only (the only logits the engine uses), and causal attention. Best time =
- *   flops / sgemm GFLOP/s.
+ *   for the last position only (the graph computes logits for the last position only:
+ *   `num_logits_to_keep`), and causal attention. Best time = flops / the compute ceiling of the
+ *   dtype: fp32 against the fastest fp32 matmul measured, int8 against ONNX Runtime's int8
+ *   MatMulInteger measured in the same run (an int8 graph beating the fp32 ceiling says nothing).
  *
  * Shapes: C = n_embd, L = n_layer, V = vocab_size, S = tokens in the cache (context).
  */
@@ -62,6 +64,19 @@ export function decodeBytesPerToken(c: ModelShape, dtype: Dtype, context: number
 }
 
 /**
+ * Bytes one llama.cpp decode step must read at least on a GGUF export (src/model/export/gguf.ts):
+ * q8_0 weight matrices at 34 bytes per 32 values (f32: 4 bytes), everything else float32, and the
+ * keys/values in llama.cpp's default f16 KV cache.
+ */
+export function ggufDecodeBytesPerToken(c: ModelShape, type: 'f32' | 'q8_0', context: number): DecodeBytes {
+  const C = c.n_embd;
+  const matrices = blockMatmulParams(c) + lmHeadParams(c);
+  const weights = (type === 'q8_0' ? (matrices * 34) / 32 : 4 * matrices) + 4 * (vectorParams(c) + C);
+  const kv = 2 * c.n_layer * context * C * 2;
+  return { weights, kv, total: weights + kv };
+}
+
+/**
  * Flops a prefill of `tokens` new tokens after `past` cached ones needs at least: the block
  * linears for every token, the LM head for the last position, causal attention (QK^T and PV over
  * the visible keys only).
@@ -70,27 +85,6 @@ export function prefillFlops(c: ModelShape, tokens: number, past = 0): number {
   const T = tokens;
   const attention = c.n_layer * 4 * c.n_embd * (T * past + (T * (T + 1)) / 2);
   return 2 * T * blockMatmulParams(c) + 2 * lmHeadParams(c) + attention;
-}
-
-/**
- * Flops our exported graph actually executes for a prefill run in chunks of `chunk` tokens: logits
- * for every position (the graph has no way to skip them) and the full masked T x S score rectangle.
- */
-export function graphPrefillFlops(c: ModelShape, tokens: number, chunk = tokens): number {
-  let flops = 0;
-  for (let at = 0; at < tokens; at += chunk) {
-    const T = Math.min(chunk, tokens - at);
-    const S = at + T;
-    flops += 2 * T * blockMatmulParams(c) + 2 * T * lmHeadParams(c) + c.n_layer * 4 * c.n_embd * T * S;
-  }
-  return flops;
-}
-
-/** Share of a chunked prefill's executed flops spent on logits of positions the engine discards. */
-export function discardedLogitsShare(c: ModelShape, tokens: number, chunk = tokens): number {
-  const chunks = Math.ceil(tokens / chunk);
-  const wasted = 2 * (tokens - chunks) * lmHeadParams(c);
-  return wasted / graphPrefillFlops(c, tokens, chunk);
 }
 
 /** Tokens/s a decode can reach at most: read bandwidth (bytes/s) over bytes per token. */
@@ -119,6 +113,18 @@ export function limitFor(limits: readonly Limit[], threads: number): Limit | nul
   let best: Limit | null = null;
   for (const l of limits) if (l.threads <= threads && (best === null || l.value > best.value)) best = l;
   return best;
+}
+
+/** The machine's measured limits per thread count: fp32 and int8 compute (flops/s), read bandwidth (bytes/s). */
+export interface Limits {
+  flops: Limit[];
+  int8Flops: Limit[];
+  readBytes: Limit[];
+}
+
+/** The compute ceiling a prefill of this dtype is judged against. */
+export function computeLimits(limits: Limits, dtype: Dtype): Limit[] {
+  return dtype === 'int8' ? limits.int8Flops : limits.flops;
 }
 
 /** achieved / limit, or null when the limit is unknown. */

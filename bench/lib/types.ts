@@ -1,5 +1,5 @@
 /** The shape of bench/results/*.json: what each section measured, as plain JSON. */
-import type { Dtype, Limit, ModelShape } from './roofline';
+import type { Dtype, Limits, ModelShape } from './roofline';
 import type { RateSummary, Summary } from './stats';
 import type { OptionsVariantResult } from '../cells/options';
 export type { OptionsVariantResult };
@@ -50,7 +50,7 @@ export interface RooflineResults {
   native: { available: boolean; note?: string; measures: RateMeasure[] };
   js: RateMeasure[];
   /** Derived: the limits rooflines are computed against. */
-  limits: { flops: Limit[]; readBytes: Limit[] };
+  limits: Limits;
 }
 
 export interface ThroughputInput {
@@ -129,6 +129,42 @@ export interface ThroughputGroup {
   wallMs: number;
 }
 
+export interface LlamaCppInput {
+  threads: number;
+  models: { key: ModelKey; dir: string; dtype: Dtype; shape: ModelShape }[];
+  prefillLengths: number[];
+  decodeTokens: number;
+  repeats: number;
+  budgetMs: number;
+  promptText: string;
+}
+
+/** One model and dtype run by llama.cpp (node-llama-cpp) on the GGUF export of the same weights. */
+export interface LlamaCppCell {
+  model: ModelKey;
+  /** Our dtype it is the peer of: int8 -> q8_0, fp32 -> f32. */
+  dtype: Dtype;
+  ggufType: 'q8_0' | 'f32';
+  threads: number;
+  ggufFile: string;
+  ggufBytes: number;
+  /** Model load + context creation, ms. */
+  loadMs: number;
+  prefill: PrefillResult[];
+  decode: { context: number; steps: number; msPerToken: Summary; tokensPerS: RateSummary; cpuMsPerToken: number }[];
+  error?: string;
+}
+
+export interface LlamaCppGroup {
+  threads: number;
+  /** llama.cpp release of the binary and how it was obtained (prebuilt). */
+  version: string;
+  buildType: string;
+  cells: LlamaCppCell[];
+  error?: string;
+  wallMs: number;
+}
+
 export interface LatencyInput {
   backend: BackendName;
   threads: number;
@@ -141,6 +177,17 @@ export interface LatencyInput {
   naive: boolean;
   workerFile: string;
 }
+
+/** Latency scenario names (bench/cells/latency.ts), one home for the goals and the tables. */
+export const SCENARIOS = {
+  cold: 'cold',
+  /** The character typed is the first one the previous completion suggested (served by replaying stored logits). */
+  typedSuggested: 'one more character, typed = suggested',
+  /** The character typed is not the suggested one (the model runs: prefix reuse + decode). */
+  typedDiffers: 'one more character, typed differs',
+  newLine: 'new line',
+  cached: 'prompt cached',
+} as const;
 
 export interface LagSummary {
   p50: number;
@@ -186,7 +233,8 @@ export interface Goal {
   /** The measured ratio the goal is judged on (null: not measured in this run). */
   value: number | null;
   display: string;
-  status: 'PASS' | 'FAIL' | 'NOT MEASURED';
+  /** ERROR: the measurement contradicts its own model (a share of a ceiling above 100%): a bug, not a result. */
+  status: 'PASS' | 'FAIL' | 'NOT MEASURED' | 'ERROR';
   /** Each configuration's figure, and why a FAIL fails. */
   details: string[];
 }
@@ -202,6 +250,8 @@ export interface BenchResults {
   models: BenchModel[];
   roofline?: RooflineResults;
   throughput?: ThroughputGroup[];
+  /** llama.cpp on the same weights and prompts (throughput section), per thread count. */
+  llamaCpp?: LlamaCppGroup[];
   sessionOptions?: { results: OptionsVariantResult[]; error?: string };
   latency?: LatencyCell[];
   package?: PackageResults;

@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Limit } from '../lib/roofline';
+import type { Limit, Limits } from '../lib/roofline';
 import { ROOT, TMP } from '../lib/models';
 import { rateOf, summarize } from '../lib/stats';
 import type { RateMeasure, RooflineResults, ThroughputGroup } from '../lib/types';
@@ -103,7 +103,7 @@ export function measureRoofline(opts: { threads: number[]; reps: number; log: (l
   }
   const js = [jsCopy(opts.reps)];
   log(`${js[0].label}: best ${fmtRate(js[0])}`);
-  return { native: { available: !problem, note: problem ?? undefined, measures }, js, limits: { flops: [], readBytes: [] } };
+  return { native: { available: !problem, note: problem ?? undefined, measures }, js, limits: { flops: [], int8Flops: [], readBytes: [] } };
 }
 
 function fmtRate(m: RateMeasure, which: 'best' | 'median' = 'best'): string {
@@ -113,11 +113,14 @@ function fmtRate(m: RateMeasure, which: 'best' | 'median' = 'best'): string {
 /**
  * The limits rooflines use, per thread count: compute = the best of OpenBLAS sgemm and the
  * runtimes' fp32 MatMul (OpenBLAS may not know the newest CPUs; ORT's MLAS may be faster);
+ * int8 compute = ONNX Runtime's native int8 MatMulInteger (DynamicQuantizeLinear + MatMulInteger,
+ * the int8 graphs' own kernels) measured in the same run;
  * bandwidth = the best of the read, copy and triad kernels and the sgemv. For one thread the rate
  * on CPU time counts too: on a shared machine it is the hardware's speed while the kernel runs.
  */
-export function deriveLimits(roofline: RooflineResults | undefined, groups: readonly ThroughputGroup[] | undefined): { flops: Limit[]; readBytes: Limit[] } {
+export function deriveLimits(roofline: RooflineResults | undefined, groups: readonly ThroughputGroup[] | undefined): Limits {
   const flops: Limit[] = [];
+  const int8Flops: Limit[] = [];
   const readBytes: Limit[] = [];
   const add = (to: Limit[], m: RateMeasure, source: string) => {
     to.push({ threads: m.threads, value: m.rate.best, source });
@@ -129,7 +132,11 @@ export function deriveLimits(roofline: RooflineResults | undefined, groups: read
   }
   for (const m of roofline?.js ?? []) add(readBytes, m, m.label);
   for (const g of groups ?? []) {
-    for (const m of g.ortMatMul) if (m.label.includes('fp32') && g.backend === 'native') add(flops, m, m.label);
+    for (const m of g.ortMatMul) {
+      if (g.backend !== 'native') continue;
+      if (m.label.includes('fp32')) add(flops, m, m.label);
+      if (m.label.includes('int8')) add(int8Flops, m, m.label);
+    }
   }
-  return { flops, readBytes };
+  return { flops, int8Flops, readBytes };
 }

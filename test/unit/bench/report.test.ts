@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { evaluateGoals } from '../../../bench/lib/goals';
 import { ANALYSIS_END, ANALYSIS_START, keptAnalysis, renderBenchmarks, table } from '../../../bench/lib/markdown';
 import { summarize } from '../../../bench/lib/stats';
-import type { BenchResults, LatencyCell, ScenarioResult, ThroughputCell } from '../../../bench/lib/types';
+import { SCENARIOS, type BenchResults, type LatencyCell, type LlamaCppCell, type ScenarioResult, type ThroughputCell } from '../../../bench/lib/types';
 import { resolveOptions } from '../../../bench/run';
 import { parseActivationMs } from '../../../bench/sections/pkg';
 import { deriveLimits } from '../../../bench/sections/roofline';
@@ -19,24 +19,24 @@ function latencyCell(typedMs: number, coldMs: number, naiveMs: number, lagP99: n
     workerLoadMs: 700,
     rssMiB: { before: 60, loaded: 200, peak: 230 },
     eventLoopLagMs: { idle: { p50: 1, p99: 2, max: 3, samples: 100 }, busy: { p50: 1, p99: lagP99, max: lagP99 + 1, samples: 500 } },
-    scenarios: [scenario('cold', [coldMs]), scenario('one more character', [typedMs])],
-    naive: [scenario('one more character', [naiveMs])],
+    scenarios: [scenario(SCENARIOS.cold, [coldMs]), scenario(SCENARIOS.typedDiffers, [typedMs]), scenario(SCENARIOS.typedSuggested, [typedMs / 10])],
+    naive: [scenario(SCENARIOS.typedDiffers, [naiveMs])],
     wallMs: 1,
   };
 }
 
 const SMALL = { vocab_size: 50257, n_positions: 1024, n_embd: 768, n_layer: 12, n_head: 12 };
 
-function decodeCell(msPerToken: number): ThroughputCell {
+function decodeCell(msPerToken: number, prefillTokensPerS = 256, threads = 1): ThroughputCell {
   const ms = summarize([msPerToken]);
   return {
     model: 'gpt2-small',
     dtype: 'int8',
     backend: 'native',
-    threads: 1,
+    threads,
     onnxFile: 'onnx/model_quantized.onnx',
     loadMs: 3000,
-    prefill: [{ tokens: 256, requested: 256, ms: summarize([1000]), tokensPerS: { median: 256, best: 256, worst: 256 }, cpuMs: 1000 }],
+    prefill: [{ tokens: 256, requested: 256, ms: summarize([256_000 / prefillTokensPerS]), tokensPerS: { median: prefillTokensPerS, best: prefillTokensPerS, worst: prefillTokensPerS }, cpuMs: 1000 }],
     decode: [{ context: 256, steps: 15, msPerToken: ms, tokensPerS: { median: 1000 / msPerToken, best: 1000 / msPerToken, worst: 1000 / msPerToken }, ortRunMsPerToken: 1, forwardMsPerToken: 1, cpuMsPerToken: 1, sysMsPerToken: 0 }],
     naive: null,
   };
@@ -59,8 +59,27 @@ function results(latency: LatencyCell[], cells: ThroughputCell[]): BenchResults 
   };
 }
 
-// 1e10 B/s read bandwidth; 1e11 flop/s
-const LIMITS = { readBytes: [{ threads: 1, value: 1e10, source: 'C read 256 MiB' }], flops: [{ threads: 1, value: 1e11, source: 'OpenBLAS sgemm' }] };
+// 1e10 B/s read bandwidth; 1e11 flop/s fp32, 4e11 op/s int8
+const LIMITS = {
+  readBytes: [{ threads: 1, value: 1e10, source: 'C read 256 MiB' }],
+  flops: [{ threads: 1, value: 1e11, source: 'OpenBLAS sgemm' }],
+  int8Flops: [{ threads: 1, value: 4e11, source: 'ORT native int8 MatMulInteger' }],
+};
+
+function llamaCell(msPerToken: number, prefillTokensPerS: number, threads = 1): LlamaCppCell {
+  const rate = { median: prefillTokensPerS, best: prefillTokensPerS, worst: prefillTokensPerS };
+  return {
+    model: 'gpt2-small',
+    dtype: 'int8',
+    ggufType: 'q8_0',
+    threads,
+    ggufFile: 'x.gguf',
+    ggufBytes: 1,
+    loadMs: 1,
+    prefill: [{ tokens: 256, requested: 256, ms: summarize([256_000 / prefillTokensPerS]), tokensPerS: rate, cpuMs: 1 }],
+    decode: [{ context: 256, steps: 15, msPerToken: summarize([msPerToken]), tokensPerS: { median: 1000 / msPerToken, best: 1000 / msPerToken, worst: 1000 / msPerToken }, cpuMsPerToken: msPerToken }],
+  };
+}
 
 describe('bench goals', () => {
   it('passes the keystroke goal at <= 10% of a cold request and fails above, naming the configuration', () => {
@@ -92,10 +111,48 @@ describe('bench goals', () => {
     assert.ok(slow.value! > 0.1 && slow.value! < 0.2, String(slow.value));
   });
 
+  it('judges int8 prefill against the int8 ceiling, and a share above 100% is an error, not a PASS', () => {
+    // GPT-2 small 256 tokens: ~45 GFLOP; 4e11 op/s allows ~2280 tokens/s, 1e11 (fp32) only ~570
+    const ok = evaluateGoals(results([], [decodeCell(20, 1000)]), LIMITS).find((g) => g.id === 'prefill-roofline')!;
+    assert.equal(ok.status, 'PASS');
+    assert.ok(ok.value! > 0.4 && ok.value! < 0.5, String(ok.value));
+    assert.match(ok.details[0], /ORT native int8 MatMulInteger/);
+    const over = evaluateGoals(results([], [decodeCell(20, 3000)]), LIMITS).find((g) => g.id === 'prefill-roofline')!;
+    assert.equal(over.status, 'ERROR');
+    assert.match(over.display, /\(invalid\)$/);
+    assert.ok(over.details.some((d) => /^ERROR: 13\d% of the int8 ceiling/.test(d)), over.details.join('\n'));
+  });
+
+  it('states the keystroke goal on a character that differs from the suggestion and reports typed = suggested beside it', () => {
+    const g = evaluateGoals(results([latencyCell(30, 100, 60, 2)], []), LIMITS).find((x) => x.id === 'keystroke')!;
+    assert.equal(g.value, 0.3);
+    assert.match(g.title, /differs from the suggestion/);
+    assert.match(g.details[0], /typing the suggested character instead: 3% \(3\.0 ms\)/);
+  });
+
+  it('compares decode and prefill with llama.cpp on the same weights, per model, both thread counts', () => {
+    const r = results([], [decodeCell(20, 1000), decodeCell(18, 1500, 2)]);
+    r.llamaCpp = [
+      { threads: 1, version: 'b1', buildType: 'prebuilt', cells: [llamaCell(10, 500)], wallMs: 1 },
+      { threads: 2, version: 'b1', buildType: 'prebuilt', cells: [llamaCell(24, 1000, 2)], wallMs: 1 },
+    ];
+    const goals = evaluateGoals(r, LIMITS);
+    const decode = goals.find((g) => g.id === 'decode-vs-llamacpp-gpt2-small')!;
+    assert.equal(decode.title.startsWith('Decode vs llama.cpp, GPT-2 small shape'), true);
+    assert.equal(decode.status, 'FAIL');
+    assert.equal(decode.value, 2);
+    assert.deepEqual(decode.details.slice(0, 2), ['x1 at context 256: 2.00x (ours 20.00 ms/token, llama.cpp 10.00 ms/token; on CPU time 0.10x (1.00 / 10.00 ms))', 'x2 at context 256: 0.75x (ours 18.00 ms/token, llama.cpp 24.00 ms/token)']);
+    assert.match(decode.details[2], /disposable one for every graph/);
+    const prefill = goals.find((g) => g.id === 'prefill-vs-llamacpp-gpt2-small')!;
+    assert.equal(prefill.status, 'PASS');
+    assert.equal(prefill.value, 1.5);
+  });
+
   it('says "not measured" when the run had no such section', () => {
     const goals = evaluateGoals(results([], []), LIMITS);
     assert.equal(goals.find((g) => g.id === 'keystroke')!.status, 'NOT MEASURED');
     assert.equal(goals.find((g) => g.id === 'decode-roofline')!.display, 'not measured in this run');
+    assert.equal(goals.find((g) => g.id === 'decode-vs-llamacpp-gpt2-small')!.status, 'NOT MEASURED');
   });
 });
 
@@ -123,14 +180,27 @@ describe('bench markdown', () => {
     assert.match(md, /Typing one more character .* \| <= 10% \| 30% \| \*\*FAIL\*\*/);
     assert.match(md, /mine/);
     assert.match(md, /\| gpt2-small \| int8 \| native x1 \| 256 \|/);
+    assert.doesNotMatch(md, /discarded logits/);
+  });
+
+  it('writes the llama.cpp table with ratios and the 2-thread reason', () => {
+    const r = results([], [decodeCell(20, 1000)]);
+    r.llamaCpp = [{ threads: 2, version: 'b1', buildType: 'prebuilt', cells: [llamaCell(10, 500, 2)], wallMs: 1 }];
+    r.throughput![0].cells[0].threads = 2;
+    r.goals = evaluateGoals(r, LIMITS);
+    const md = renderBenchmarks(r, LIMITS, null);
+    assert.match(md, /## llama\.cpp on the same weights/);
+    assert.match(md, /\| gpt2-small \| int8 \/ q8_0 \| 2 \| 256 \| 1000 \/ 500 \| 2\.00x \|/);
+    assert.match(md, /\| 20\.0 \/ 10\.0 \| 2\.00x \|/);
+    assert.match(md, /starts and joins a thread per decode step/);
   });
 });
 
 describe('bench options and package', () => {
   it('uses a smaller matrix for --quick, and explicit options win', () => {
-    const quick = resolveOptions({ quick: true, vsix: false });
+    const quick = resolveOptions({ quick: true, vsix: false, llamaCpp: true, markdown: false });
     assert.deepEqual([quick.threads, quick.dtypes, quick.lengths], [[1], ['int8'], [256]]);
-    const full = resolveOptions({ quick: false, vsix: false, threads: [2], only: ['latency'] });
+    const full = resolveOptions({ quick: false, vsix: false, llamaCpp: true, markdown: false, threads: [2], only: ['latency'] });
     assert.deepEqual([full.threads, full.dtypes, full.lengths, full.sections], [[2], ['fp32', 'int8'], [256, 1024], ['latency']]);
   });
 
@@ -156,7 +226,7 @@ describe('bench limits', () => {
       {
         native: { available: true, measures: [measure('read 128 MiB', 1, 'byte', 100, 40), measure('read 128 MiB', 2, 'byte', 50, 60), measure('sgemm 256x768x3072', 1, 'flop', 20, 10)] },
         js: [],
-        limits: { flops: [], readBytes: [] },
+        limits: { flops: [], int8Flops: [], readBytes: [] },
       },
       [],
     );

@@ -3,9 +3,7 @@ import {
   blockMatmulParams,
   decodeBytesPerToken,
   decodeRooflineTokensPerS,
-  discardedLogitsShare,
   fractionOf,
-  graphPrefillFlops,
   limitFor,
   prefillFlops,
   prefillRooflineTokensPerS,
@@ -41,18 +39,6 @@ describe('bench roofline math', () => {
     assert.equal(prefillFlops(TINY, 2), 2 * 2 * 192 + 2 * 40 + 4 * 4 * 3);
     // with 3 cached tokens the 2 new ones see 4 and 5 keys
     assert.equal(prefillFlops(TINY, 2, 3), 2 * 2 * 192 + 2 * 40 + 4 * 4 * (6 + 3));
-  });
-
-  it('counts what the exported graph executes: logits for every position and the full score rectangle per chunk', () => {
-    assert.equal(graphPrefillFlops(TINY, 2), 2 * 2 * 192 + 2 * 2 * 40 + 4 * 4 * 2 * 2);
-    // two chunks of 1: the second sees 2 keys
-    assert.equal(graphPrefillFlops(TINY, 2, 1), 2 * (2 * 192 + 2 * 40) + 4 * 4 * (1 + 2));
-    assert.ok(graphPrefillFlops(GPT2_SMALL, 256, 128) > prefillFlops(GPT2_SMALL, 256));
-  });
-
-  it('shows that logits of discarded positions are a third of a GPT-2-small prefill', () => {
-    const share = discardedLogitsShare(GPT2_SMALL, 256, 128);
-    assert.ok(share > 0.28 && share < 0.34, `share ${share}`);
   });
 
   it('turns limits into best tokens/s', () => {
