@@ -15,6 +15,7 @@
  * and runs the model only from the first token where it leaves the old path.
  */
 import type { GenerationOptions, GenerationTimings, StopReason } from './protocol';
+import { lineStopAt } from './lineStop';
 import { createTokenSelector } from './sampling';
 
 /** A causal language model seen as "run these tokens after those". `P` is its opaque KV cache. */
@@ -237,6 +238,7 @@ export class PrefixReusingGenerator<P> {
     const generated: number[] = [];
     let text = '';
     let stopReason: StopReason = 'maxTokens';
+    let checked = 0; // generated text the line stop has seen
     const decodeStart = now();
     for (;;) {
       this.rows.push(logits!);
@@ -251,12 +253,13 @@ export class PrefixReusingGenerator<P> {
       const full = this.codec.decode([...context, ...generated]);
       text = full.startsWith(contextText) ? full.slice(contextText.length) : this.codec.decode(generated);
       if (healed && text.startsWith(healed)) text = text.slice(healed.length); // the user already typed it
-      const stopAt = findStop(text, options.stop);
+      const stopAt = findStop(text, options.stop) ?? lineStopAt(text, checked, options.lineStop);
       if (stopAt !== null) {
         text = text.slice(0, stopAt);
         stopReason = 'stop';
         break;
       }
+      checked = text.length;
       if (generated.length >= options.maxNewTokens) break;
       if (this.cachedIds.length + 1 >= this.lm.contextLength) {
         stopReason = 'contextFull';

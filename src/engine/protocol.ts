@@ -8,6 +8,7 @@
  * and, if it answers with something new, a member to `WorkerToHost` plus its validator.
  */
 
+import type { PostContext } from '../completion/postprocess';
 import { ATTENTION_REQUEST_FIELDS, ATTENTION_RESULT_FIELDS, type AttentionRequest, type AttentionResultMessage } from '../attention/workerProtocol';
 
 /** A compute backend the worker can run on; chosen once when the worker starts. */
@@ -64,6 +65,11 @@ export interface GenerationOptions {
    * saw in training). Default off.
    */
   heal?: boolean;
+  /**
+   * Multi-line requests: the cursor's surroundings as post-processing sees them, so generation stops
+   * at the first complete line that post-processing would cut (src/engine/lineStop.ts). Absent: no such stop.
+   */
+  lineStop?: PostContext;
 }
 
 export interface CompleteRequest {
@@ -229,6 +235,7 @@ export const generationOptionsCheck = object({
   seed: num({ int: true }),
   stop: arrayOf(str),
   heal: optional(bool),
+  lineStop: optional(object({ linePrefix: str, lineSuffix: str, nextLines: arrayOf(str), linesAbove: arrayOf(str), multiline: bool })),
 });
 
 /** One row per host -> worker message type: field -> check (the `type` field is implied). */

@@ -56,10 +56,12 @@ describe('completion/pipeline', () => {
   });
 
   it('multi-line at an empty line: no stop string', async () => {
-    const engine = new FakeEngine(() => 'a();\nb();');
+    const engine = new FakeEngine(() => 'a();\nreturn b;');
     const result = await new CompletionPipeline(engine, () => settings).complete(request('x();\n▮'), token());
-    assert.equal(result?.text, 'a();\nb();');
+    assert.equal(result?.text, 'a();\nreturn b;');
     assert.deepEqual(engine.calls[0].options.stop, []);
+    // the loop's line stop sees what post-processing sees
+    assert.deepEqual(engine.calls[0].options.lineStop, { linePrefix: '', lineSuffix: '', nextLines: [], linesAbove: ['x();'], multiline: true });
   });
 
   it('nothing to show is remembered for that spot', async () => {

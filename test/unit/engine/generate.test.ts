@@ -314,3 +314,37 @@ describe('engine/generate: generation loop with prefix reuse', () => {
     assert.deepEqual(await run(), await run());
   });
 });
+
+describe('engine/generate: line stop (multi-line requests end where post-processing would cut)', () => {
+  // A scripted model: each step emits the next token of `script`, whatever the prompt.
+  const texts = ['', 'cx', 'cy', ': number;', '\n', '  ', 'return', ' a * b;', '}'];
+  const codec = { decode: (ids: readonly number[]) => ids.map((i) => texts[i]).join(''), tokenTexts: texts };
+  const scripted = (script: number[]) => ({
+    contextLength: 128,
+    eosTokenIds: [0],
+    truncate: (p: number[], n: number) => p.slice(0, n),
+    forward: async (ids: readonly number[], past: number[] | null) => {
+      const all = [...(past ?? []), ...ids];
+      const logits = new Float32Array(texts.length).fill(-5);
+      logits[script[all.length - 1] ?? 0] = 5; // the prompt is 1 token, so the i-th new token is script[i]
+      return { logits, past: all };
+    },
+  });
+  const context = { linePrefix: '  ', lineSuffix: '', nextLines: ['}'], linesAbove: ['export function multiply(a: number, b: number): number {'], multiline: true };
+
+  it('a line that repeats an earlier line shape stops generation when its line break arrives', async () => {
+    const loop = [1, 3, 4, 5, 2, 3, 4, 5, 2, 3, 4, 5, 2, 3, 4];
+    const out = await new PrefixReusingGenerator(scripted(loop), codec, opts).generate([6], { ...greedy(30), lineStop: context }, never);
+    assert.equal(out.status === 'done' && out.text, 'cx: number;\n  cy: number;');
+    assert.equal(out.status === 'done' && out.stopReason, 'stop');
+    assert.equal(out.status === 'done' && out.ids.length, 7, 'not the 15 tokens of the loop');
+  });
+
+  it('the line closing the block stops it; a good line before it goes on', async () => {
+    const body = [6, 7, 4, 8, 4, 6, 7];
+    const out = await new PrefixReusingGenerator(scripted(body), codec, opts).generate([6], { ...greedy(30), lineStop: context }, never);
+    assert.equal(out.status === 'done' && out.text, 'return a * b;\n}');
+    const plain = await new PrefixReusingGenerator(scripted(body), codec, opts).generate([6], greedy(7), never);
+    assert.equal(plain.status === 'done' && plain.text, 'return a * b;\n}\nreturn a * b;', 'without the rule it goes on');
+  });
+});
