@@ -269,15 +269,15 @@ describe('engine/generate: generation loop with prefix reuse', () => {
     assert.equal(lm.tokensRun - before, 20 + 1);
   });
 
-  it('token healing takes the last token back and makes the first new token start with it', async () => {
-    // One character per token: healing must give exactly the unhealed result, minus nothing.
+  it('token healing takes the last pre-token back and spells it again before the new tokens', async () => {
+    // One character per token: "value" is 5 tokens of one pre-token; healing must give exactly the unhealed result.
     const lm = new FakeLm();
-    const prompt = encodeFake('const value');
+    const prompt = encodeFake('const\nvalue');
     const out = await new PrefixReusingGenerator(lm, fakeCodec, opts).generate(prompt, { ...greedy(5), heal: true }, never);
-    // The taken-back token is generated again (and counts as one of the new tokens), then cut from the text.
-    assert.equal(out.status === 'done' && out.text, fakeCodec.decode(referenceGreedy(prompt, 4)));
-    // "const value" is 11 tokens: the prefill runs 10 of them (chunks of 8 + 2), then decodes one at a time.
-    assert.deepEqual(lm.calls.slice(0, 2), [prompt.slice(0, 8), prompt.slice(8, 10)], 'the last prompt token is not part of the prefill');
+    // The taken-back tokens are generated again (not counted as new tokens), then cut from the text.
+    assert.equal(out.status === 'done' && out.text, fakeCodec.decode(referenceGreedy(prompt, 5)));
+    assert.deepEqual(out.status === 'done' && out.ids.slice(0, 5), prompt.slice(6));
+    assert.deepEqual(lm.calls[0], prompt.slice(0, 6), 'the prefill stops before the pre-token "value"');
     assert.equal(out.status === 'done' && out.timings.promptTokens, prompt.length);
   });
 
@@ -302,7 +302,7 @@ describe('engine/generate: generation loop with prefix reuse', () => {
     const plain = await new PrefixReusingGenerator(lm, codec, opts).generate(prompt, greedy(3), never);
     assert.equal(plain.status === 'done' && plain.text, 'all');
     const healed = await new PrefixReusingGenerator(lm, codec, opts).generate(prompt, { ...greedy(3), heal: true }, never);
-    assert.equal(healed.status === 'done' && healed.text, 'vll', 'the " v" token, minus the space already typed');
+    assert.equal(healed.status === 'done' && healed.text, 'vlll', 'the " v" token, minus the space already typed, then 3 new tokens');
   });
 
   it('sampling with a seed is repeatable across generators', async () => {
