@@ -1,5 +1,5 @@
 /**
- * `npx tsx scripts/measureHealing.ts VAL_FILES.jsonl [--per-kind N] [--seed S]`
+ * `npx tsx scripts/measureHealing.ts VAL_FILES.jsonl [--per-kind N] [--seed S] [--kinds a,b] [--show]`
  *
  * What token healing at the prompt end (src/engine/tokenBoundary.ts) gains, per cursor position
  * kind, on held-out files (`val-files.jsonl` of `npm run corpus`: `{package, path, text}` per line).
@@ -102,7 +102,9 @@ async function main(): Promise<void> {
     return at >= 0 ? Number(rest[at + 1]) : fallback;
   };
   const files = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { package: string; path: string; text: string });
-  const spots = positions(files, flag('--per-kind', 30), flag('--seed', 1));
+  const kinds = rest.includes('--kinds') ? rest[rest.indexOf('--kinds') + 1].split(',') : null;
+  const spots = positions(files, flag('--per-kind', 30), flag('--seed', 1)).filter((p) => !kinds || kinds.includes(p.kind));
+  const show = rest.includes('--show');
 
   const { settings } = normalizeSettings({ temperature: 0, seed: 0, debounceMs: 0, maxNewTokens: 24 });
   const resolved = resolveModelSetting('', ROOT, manifest.localGpt.embeddedModel);
@@ -138,6 +140,7 @@ async function main(): Promise<void> {
         s.exact += firstLine === spot.target ? 1 : 0;
         s.similarity += editSimilarity(firstLine, spot.target);
         s.empty += firstLine === '' ? 1 : 0;
+        if (show) console.log(`${spot.kind} ${name.padEnd(6)} ${JSON.stringify(spot.text.slice(spot.offset - 30, spot.offset))} target ${JSON.stringify(spot.target)} got ${JSON.stringify(firstLine)}`);
       }
     }
   } finally {
