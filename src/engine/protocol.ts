@@ -60,9 +60,10 @@ export interface GenerationOptions {
   /** Generation stops before the first of these strings; the string itself is not returned. */
   stop: string[];
   /**
-   * Token healing: the prompt's last token is taken back and the first new token must start with
-   * its text (a prompt ending in "= " would otherwise end in a lone space token the model rarely
-   * saw in training). Default off.
+   * Token healing: the prompt backs off to the start of its last pre-token and the first new tokens
+   * must spell the text taken back (a prompt ending in "= " or in a fresh line's indentation would
+   * otherwise end at a token boundary the model rarely saw in training); src/engine/tokenBoundary.ts.
+   * Default off.
    */
   heal?: boolean;
   /**
