@@ -165,8 +165,9 @@ export class CompletionPipeline {
 }
 
 /**
- * Generation options for one request: single-line requests stop at the first line break; multi-line
- * ones at the first complete line that post-processing would cut (`lineStop`).
+ * Generation options for one request: single-line requests stop at the first line break; all stop
+ * where post-processing would cut the text anyway (`lineStop`: a looping phrase; multi-line, a line
+ * that repeats or leaves the block).
  */
 export function generationOptions(settings: PipelineSettings, post: PostContext, randomSeed: () => number): GenerationOptions {
   const multiline = post.multiline;
@@ -178,7 +179,7 @@ export function generationOptions(settings: PipelineSettings, post: PostContext,
     seed: settings.seed < 0 ? randomSeed() : settings.seed,
     stop: multiline ? [] : ['\n'],
     heal: true,
-    ...(multiline ? { lineStop: post } : {}),
+    lineStop: post,
   };
 }
 

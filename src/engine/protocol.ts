@@ -67,8 +67,8 @@ export interface GenerationOptions {
    */
   heal?: boolean;
   /**
-   * Multi-line requests: the cursor's surroundings as post-processing sees them, so generation stops
-   * at the first complete line that post-processing would cut (src/engine/lineStop.ts). Absent: no such stop.
+   * The cursor's surroundings as post-processing sees them, so generation stops where post-processing
+   * would cut the text anyway (src/engine/lineStop.ts). Absent: no such stop.
    */
   lineStop?: PostContext;
 }

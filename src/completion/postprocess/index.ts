@@ -11,6 +11,7 @@ import type { PostContext, Stage } from './stage';
 import { startAtCursorIndentation } from './startAtCursorIndentation';
 import { stopAtBlankLine } from './stopAtBlankLine';
 import { stopAtRepeatingLines } from './stopAtRepeatingLines';
+import { stopAtRepeatedPhrase } from './stopAtRepeatedPhrase';
 import { linesAbove, stopAtRepetition } from './stopAtRepetition';
 import { stopAtSuffixClosingBracket } from './stopAtSuffixClosingBracket';
 import { trimTrailingWhitespace } from './trimTrailingWhitespace';
@@ -26,6 +27,7 @@ export const STAGES: readonly [string, Stage][] = [
   ['stopAtBlankLine', stopAtBlankLine],
   ['stopAtRepeatingLines', stopAtRepeatingLines],
   ['stopAtRepetition', stopAtRepetition],
+  ['stopAtRepeatedPhrase', stopAtRepeatedPhrase],
   ['stopAtSuffixClosingBracket', stopAtSuffixClosingBracket],
   ['dropLineSuffixRepeat', dropLineSuffixRepeat],
   ['dropUnbalancedTail', dropUnbalancedTail],

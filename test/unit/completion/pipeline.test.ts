@@ -46,7 +46,16 @@ describe('completion/pipeline', () => {
     assert.equal(result?.source, 'model');
     assert.equal(result?.multiline, false);
     assert.deepEqual(engine.calls.map((c) => c.prompt), ['// src/example.ts\nconst total = ']);
-    assert.deepEqual(engine.calls[0].options, { maxNewTokens: 16, temperature: 0, topK: 40, topP: 0.95, seed: 5, stop: ['\n'], heal: true });
+    assert.deepEqual(engine.calls[0].options, {
+      maxNewTokens: 16,
+      temperature: 0,
+      topK: 40,
+      topP: 0.95,
+      seed: 5,
+      stop: ['\n'],
+      heal: true,
+      lineStop: { linePrefix: 'const total = ', lineSuffix: '', nextLines: [], linesAbove: [], multiline: false },
+    });
 
     const again = await pipeline.complete(request('const total = ▮'), token());
     assert.equal(again?.source, 'cache');

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { gatherContext } from '../../../src/completion/context';
 import { cutWithinLines, decideMultiline, matchLineEndings, postContextOf, postProcess, STAGES, type LineEnding, type MultilineSetting } from '../../../src/completion/postprocess';
 import { lineShape } from '../../../src/completion/postprocess/lineShape';
+import { repeatedPhraseAt } from '../../../src/completion/postprocess/stopAtRepeatedPhrase';
 import { withCursor } from './cursor';
 
 interface GoldenCase {
@@ -101,4 +102,18 @@ describe('completion/postprocess: cutWithinLines (the generation loop\'s stop ru
   for (const [doc, lines, cut] of cases) {
     it(`${JSON.stringify(lines)} -> ${cut ? 'stop' : 'go on'}`, () => assert.equal(cutWithinLines(lines, context(doc)), cut));
   }
+});
+
+describe('completion/postprocess: repeatedPhraseAt', () => {
+  const cases: [string, number][] = [
+    ['| number | number | number | number', 9],
+    ['x.getA.getA.getA', 6],
+    ['a, b, a, b, a, b, a', 6],
+    ['f("x", "min", "min", "min", "min"', 13], // after the separator: `f("x", "min",`
+    ['abab', -1], // twice is not a loop
+    ['-------- ======', -1], // no letter
+    ['[0, 0, 0, 0]', -1],
+    ['ab\nab\nab', -1], // lines are stopAtRepetition's
+  ];
+  for (const [text, at] of cases) it(`${JSON.stringify(text)} -> ${at}`, () => assert.equal(repeatedPhraseAt(text), at));
 });

@@ -340,6 +340,13 @@ describe('engine/generate: line stop (multi-line requests end where post-process
     assert.equal(out.status === 'done' && out.ids.length, 7, 'not the 15 tokens of the loop');
   });
 
+  it('a single-line request stops once a phrase loops, after its first copy', async () => {
+    const single = { ...context, multiline: false };
+    const out = await new PrefixReusingGenerator(scripted([1, 1, 1, 1, 1, 1, 1, 1]), codec, opts).generate([6], { ...greedy(8, ['\n']), lineStop: single }, never);
+    assert.equal(out.status === 'done' && out.text, 'cx');
+    assert.equal(out.status === 'done' && out.ids.length, 3, 'stopped when the third copy arrived');
+  });
+
   it('the line closing the block stops it; a good line before it goes on', async () => {
     const body = [6, 7, 4, 8, 4, 6, 7];
     const out = await new PrefixReusingGenerator(scripted(body), codec, opts).generate([6], { ...greedy(30), lineStop: context }, never);
