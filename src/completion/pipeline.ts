@@ -8,7 +8,7 @@ import type { GenerationOptions, GenerationTimings, ModelCapabilities, StopReaso
 import { CompletionCache } from './cache';
 import { gatherContext, type CompletionContext, type DocumentSnapshot } from './context';
 import { debounce, type CancellationLike } from './debounce';
-import { decideMultiline, postProcess } from './postprocess';
+import { decideMultiline, postContextOf, postProcess, type PostContext } from './postprocess';
 import { buildPrompt, type Prompt } from './prompt';
 
 export interface EngineReply {
@@ -132,11 +132,12 @@ export class CompletionPipeline {
     if (!(await debounce(settings.debounceMs, token))) return null;
 
     const prompt = buildPrompt(context, this.engine.capabilities ?? { fim: false });
-    const reply = await this.engine.complete(prompt.text, generationOptions(settings, multiline, this.options.randomSeed), token);
+    const post = postContextOf(context, multiline);
+    const reply = await this.engine.complete(prompt.text, generationOptions(settings, post, this.options.randomSeed), token);
     if (reply === null || token.isCancellationRequested) return null;
     this.measure(prompt.text.length, reply.timings.promptTokens);
 
-    const text = postProcess(reply.text, { ...context, multiline });
+    const text = postProcess(reply.text, post);
     this.cache.set(cacheKey, text ?? ''); // '' remembers "nothing to show" for this spot
     if (text === null) return null;
     return {
@@ -167,8 +168,13 @@ export class CompletionPipeline {
   }
 }
 
-/** Generation options for one request; single-line requests stop at the first line break. */
-export function generationOptions(settings: PipelineSettings, multiline: boolean, randomSeed: () => number): GenerationOptions {
+/**
+ * Generation options for one request: single-line requests stop at the first line break; all stop
+ * where post-processing would cut the text anyway (`lineStop`: a looping phrase; multi-line, a line
+ * that repeats or leaves the block).
+ */
+export function generationOptions(settings: PipelineSettings, post: PostContext, randomSeed: () => number): GenerationOptions {
+  const multiline = post.multiline;
   return {
     maxNewTokens: settings.maxNewTokens,
     temperature: settings.temperature,
@@ -177,6 +183,7 @@ export function generationOptions(settings: PipelineSettings, multiline: boolean
     seed: settings.seed < 0 ? randomSeed() : settings.seed,
     stop: multiline ? [] : ['\n'],
     heal: true,
+    lineStop: post,
   };
 }
 

@@ -15,7 +15,9 @@
  * and runs the model only from the first token where it leaves the old path.
  */
 import type { GenerationOptions, GenerationTimings, StopReason } from './protocol';
+import { lineStopAt } from './lineStop';
 import { createTokenSelector } from './sampling';
+import { backOffToBoundary, maskToHealing, remainingAfter } from './tokenBoundary';
 
 /** A causal language model seen as "run these tokens after those". `P` is its opaque KV cache. */
 export interface CausalLm<P> {
@@ -205,12 +207,13 @@ export class PrefixReusingGenerator<P> {
     const { now } = this.options;
     let prompt = fitPrompt(promptIds, this.lm.contextLength, options.maxNewTokens);
     if (prompt.length === 0) throw new Error('the prompt is empty: nothing to complete');
-    // Token healing: take the last token back; the first new token must start with its text.
+    const promptTokens = prompt.length;
+    // Token healing: the prompt backs off to a token boundary and the first new tokens spell the
+    // text taken back (src/engine/tokenBoundary.ts), or, typing along the last suggestion, aligns
+    // to that suggestion's tokens.
     const texts = this.codec.tokenTexts;
-    const aligned = options.heal && texts ? this.alignToPrevious(prompt, texts) : null;
     let healed = '';
-    if (aligned) ({ ids: prompt, healed } = aligned);
-    else if (options.heal && texts && prompt.length > 1 && texts[prompt[prompt.length - 1]]) healed = texts[prompt.pop()!];
+    if (options.heal && texts) ({ ids: prompt, healed } = this.alignToPrevious(prompt, texts) ?? backOffToBoundary(prompt, texts));
 
     let replay = this.replayFor(prompt);
     this.sequence = [...prompt];
@@ -231,15 +234,18 @@ export class PrefixReusingGenerator<P> {
     const prefillMs = now() - prefillStart;
 
     const selectAny = createTokenSelector(options);
-    /** Only the first token is constrained by healing: it must start with the text taken back. */
-    const selectFirst = (row: Float32Array, position: number): number => {
-      if (!healed) return selectAny(row, position);
+    /** Healed text not generated yet: the tokens drawn while it lasts must spell it. */
+    let unhealed = healed;
+    /** Tokens drawn to spell the healed text: they do not count against `maxNewTokens`. */
+    let healingSteps = 0;
+    const selectHealing = (row: Float32Array, position: number): number => {
       // Typing along the suggestion: the token the last request drew here is a draw from this
       // row, and it spells what was typed, so it is a draw from the row restricted to tokens that
       // do (conditioning). Keeping it keeps the rest of the suggestion as it was shown.
-      const shown = replay?.next[0];
-      if (shown !== undefined && texts![shown]?.startsWith(healed)) return shown;
-      for (let id = 0; id < row.length; id++) if (!texts![id]?.startsWith(healed)) row[id] = -Infinity;
+      const shown = replay?.next[replayed];
+      const t = shown === undefined ? undefined : texts![shown];
+      if (t && (t.startsWith(unhealed) || unhealed.startsWith(t))) return shown!;
+      maskToHealing(row, unhealed, texts!);
       return selectAny(row, position);
     };
     const eos = new Set(this.lm.eosTokenIds);
@@ -248,27 +254,34 @@ export class PrefixReusingGenerator<P> {
     const generated: number[] = [];
     let text = '';
     let stopReason: StopReason = 'maxTokens';
+    let checked = 0; // generated text the line stop has seen
     const decodeStart = now();
     for (;;) {
       this.rows.push(logits!);
-      const select = generated.length === 0 ? selectFirst : selectAny;
+      const select = unhealed ? selectHealing : selectAny;
       const next = select(Float32Array.from(logits!), this.sequence.length); // the selector edits its row; the stored one stays raw
       if (eos.has(next)) {
         stopReason = 'eos';
         break;
       }
+      if (unhealed) {
+        unhealed = remainingAfter(unhealed, texts![next]);
+        healingSteps++;
+      }
       generated.push(next);
       this.sequence.push(next);
       const full = this.codec.decode([...context, ...generated]);
       text = full.startsWith(contextText) ? full.slice(contextText.length) : this.codec.decode(generated);
-      if (healed && text.startsWith(healed)) text = text.slice(healed.length); // the user already typed it
-      const stopAt = findStop(text, options.stop);
+      // The healed text is already in the document: only what follows it is new (nothing while it is being spelled).
+      if (healed) text = unhealed ? '' : text.startsWith(healed) ? text.slice(healed.length) : text;
+      const stopAt = findStop(text, options.stop) ?? lineStopAt(text, checked, options.lineStop);
       if (stopAt !== null) {
         text = text.slice(0, stopAt);
         stopReason = 'stop';
         break;
       }
-      if (generated.length >= options.maxNewTokens) break;
+      checked = text.length;
+      if (generated.length - healingSteps >= options.maxNewTokens) break;
       if (this.cachedIds.length + 1 >= this.lm.contextLength) {
         stopReason = 'contextFull';
         break;
@@ -299,7 +312,7 @@ export class PrefixReusingGenerator<P> {
       healed,
       stopReason,
       timings: {
-        promptTokens: prompt.length + (healed ? 1 : 0),
+        promptTokens,
         reusedTokens: reused,
         prefillMs,
         decodeMs,

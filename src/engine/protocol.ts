@@ -8,6 +8,7 @@
  * and, if it answers with something new, a member to `WorkerToHost` plus its validator.
  */
 
+import type { PostContext } from '../completion/postprocess';
 import { ATTENTION_REQUEST_FIELDS, ATTENTION_RESULT_FIELDS, type AttentionRequest, type AttentionResultMessage } from '../attention/workerProtocol';
 
 /** A compute backend the worker can run on; chosen once when the worker starts. */
@@ -59,11 +60,17 @@ export interface GenerationOptions {
   /** Generation stops before the first of these strings; the string itself is not returned. */
   stop: string[];
   /**
-   * Token healing: the prompt's last token is taken back and the first new token must start with
-   * its text (a prompt ending in "= " would otherwise end in a lone space token the model rarely
-   * saw in training). Default off.
+   * Token healing: the prompt backs off to the start of its last pre-token and the first new tokens
+   * must spell the text taken back (a prompt ending in "= " or in a fresh line's indentation would
+   * otherwise end at a token boundary the model rarely saw in training); src/engine/tokenBoundary.ts.
+   * Default off.
    */
   heal?: boolean;
+  /**
+   * The cursor's surroundings as post-processing sees them, so generation stops where post-processing
+   * would cut the text anyway (src/engine/lineStop.ts). Absent: no such stop.
+   */
+  lineStop?: PostContext;
 }
 
 export interface CompleteRequest {
@@ -229,6 +236,7 @@ export const generationOptionsCheck = object({
   seed: num({ int: true }),
   stop: arrayOf(str),
   heal: optional(bool),
+  lineStop: optional(object({ linePrefix: str, lineSuffix: str, nextLines: arrayOf(str), linesAbove: arrayOf(str), multiline: bool })),
 });
 
 /** One row per host -> worker message type: field -> check (the `type` field is implied). */

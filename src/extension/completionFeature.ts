@@ -130,6 +130,8 @@ export interface CompletionFeatureApi {
   engine: WorkerClient;
   /** Completions shown since activation, by where they came from; engine failures; requests declined while off. */
   counts: { model: number; cache: number; errors: number; declined: number };
+  /** The registered provider, so a test can look at the items it hands VS Code. */
+  provider: vscode.InlineCompletionItemProvider;
 }
 
 export function registerCompletionFeature(context: vscode.ExtensionContext, deps: Services): CompletionFeatureApi {
@@ -172,5 +174,5 @@ export function registerCompletionFeature(context: vscode.ExtensionContext, deps
       await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
     }),
   );
-  return { engine: engine.client, counts };
+  return { engine: engine.client, counts, provider };
 }

@@ -46,7 +46,16 @@ describe('completion/pipeline', () => {
     assert.equal(result?.source, 'model');
     assert.equal(result?.multiline, false);
     assert.deepEqual(engine.calls.map((c) => c.prompt), ['// src/example.ts\nconst total = ']);
-    assert.deepEqual(engine.calls[0].options, { maxNewTokens: 16, temperature: 0, topK: 40, topP: 0.95, seed: 5, stop: ['\n'], heal: true });
+    assert.deepEqual(engine.calls[0].options, {
+      maxNewTokens: 16,
+      temperature: 0,
+      topK: 40,
+      topP: 0.95,
+      seed: 5,
+      stop: ['\n'],
+      heal: true,
+      lineStop: { linePrefix: 'const total = ', lineSuffix: '', nextLines: [], linesAbove: [], multiline: false },
+    });
 
     const again = await pipeline.complete(request('const total = ▮'), token());
     assert.equal(again?.source, 'cache');
@@ -56,10 +65,12 @@ describe('completion/pipeline', () => {
   });
 
   it('multi-line at an empty line: no stop string', async () => {
-    const engine = new FakeEngine(() => 'a();\nb();');
+    const engine = new FakeEngine(() => 'a();\nreturn b;');
     const result = await new CompletionPipeline(engine, () => settings).complete(request('x();\n▮'), token());
-    assert.equal(result?.text, 'a();\nb();');
+    assert.equal(result?.text, 'a();\nreturn b;');
     assert.deepEqual(engine.calls[0].options.stop, []);
+    // the loop's line stop sees what post-processing sees
+    assert.deepEqual(engine.calls[0].options.lineStop, { linePrefix: '', lineSuffix: '', nextLines: [], linesAbove: ['x();'], multiline: true });
   });
 
   it('nothing to show is remembered for that spot', async () => {

@@ -2,7 +2,9 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gatherContext } from '../../../src/completion/context';
-import { decideMultiline, matchLineEndings, postProcess, STAGES, type LineEnding, type MultilineSetting } from '../../../src/completion/postprocess';
+import { cutWithinLines, decideMultiline, matchLineEndings, postContextOf, postProcess, STAGES, type LineEnding, type MultilineSetting } from '../../../src/completion/postprocess';
+import { lineShape } from '../../../src/completion/postprocess/lineShape';
+import { repeatedPhraseAt } from '../../../src/completion/postprocess/stopAtRepeatedPhrase';
 import { withCursor } from './cursor';
 
 interface GoldenCase {
@@ -18,7 +20,7 @@ const budget = { prefixTokens: 512, suffixTokens: 64, charsPerToken: 3 };
 
 function run(c: Pick<GoldenCase, 'document' | 'multiline' | 'raw'>): string | null {
   const context = gatherContext(withCursor(c.document), budget);
-  return postProcess(c.raw, { ...context, multiline: decideMultiline(context, c.multiline ?? 'auto') });
+  return postProcess(c.raw, postContextOf(context, decideMultiline(context, c.multiline ?? 'auto')));
 }
 
 describe('completion/postprocess (golden cases)', () => {
@@ -51,7 +53,7 @@ describe('completion/postprocess: stage list', () => {
   it('every stage is named after its function and none returns a different type', () => {
     for (const [name, stage] of STAGES) {
       assert.equal(stage.name, name);
-      assert.equal(typeof stage('x', { linePrefix: '', lineSuffix: '', nextLines: [], multiline: true }), 'string');
+      assert.equal(typeof stage('x', { linePrefix: '', lineSuffix: '', nextLines: [], linesAbove: [], multiline: true }), 'string');
     }
   });
 });
@@ -69,4 +71,49 @@ describe('completion/postprocess: matchLineEndings (what the provider inserts)',
       assert.equal(matchLineEndings(text, eol), expected);
     });
   }
+});
+
+describe('completion/postprocess: lineShape', () => {
+  const cases: [string, string][] = [
+    ['  cx: number;', 'a: a;'],
+    ['cy:   number; ', 'a: a;'],
+    ['x.x = x.y;', 'a.a = a.a;'],
+    ["log('a)', 12.5, \"b\\\"c\", `t`);", 'a("", 0, "", "");'],
+    ['v2 = 0x1F + 3;', 'a = 0 + 0;'],
+    ['});', '});'],
+  ];
+  for (const [line, shape] of cases) it(`${JSON.stringify(line)} -> ${JSON.stringify(shape)}`, () => assert.equal(lineShape(line), shape));
+});
+
+describe('completion/postprocess: cutWithinLines (the generation loop\'s stop rule)', () => {
+  const context = (doc: string) => {
+    const c = gatherContext(withCursor(doc), budget);
+    return postContextOf(c, true);
+  };
+  const fn = 'function f(a: number) {\n  ▮\n}\n';
+  const cases: [string, string, boolean][] = [
+    [fn, 'cx: number;', false],
+    [fn, 'cx: number;\n  cy: number;', true],
+    [fn, '  return a;\n  }', true], // the block's end, after the model's extra indentation is taken off
+    [fn, 'const b = a * 2;\n  return b;', false],
+    [fn, 'const b = 1;\n', true], // a blank line after text
+    ['function f() {\n  ▮\n  return 1;\n}\n', 'return 1;', true], // the line below the cursor
+  ];
+  for (const [doc, lines, cut] of cases) {
+    it(`${JSON.stringify(lines)} -> ${cut ? 'stop' : 'go on'}`, () => assert.equal(cutWithinLines(lines, context(doc)), cut));
+  }
+});
+
+describe('completion/postprocess: repeatedPhraseAt', () => {
+  const cases: [string, number][] = [
+    ['| number | number | number | number', 9],
+    ['x.getA.getA.getA', 6],
+    ['a, b, a, b, a, b, a', 6],
+    ['f("x", "min", "min", "min", "min"', 13], // after the separator: `f("x", "min",`
+    ['abab', -1], // twice is not a loop
+    ['-------- ======', -1], // no letter
+    ['[0, 0, 0, 0]', -1],
+    ['ab\nab\nab', -1], // lines are stopAtRepetition's
+  ];
+  for (const [text, at] of cases) it(`${JSON.stringify(text)} -> ${at}`, () => assert.equal(repeatedPhraseAt(text), at));
 });

@@ -269,15 +269,15 @@ describe('engine/generate: generation loop with prefix reuse', () => {
     assert.equal(lm.tokensRun - before, 20 + 1);
   });
 
-  it('token healing takes the last token back and makes the first new token start with it', async () => {
-    // One character per token: healing must give exactly the unhealed result, minus nothing.
+  it('token healing takes the last pre-token back and spells it again before the new tokens', async () => {
+    // One character per token: "value" is 5 tokens of one pre-token; healing must give exactly the unhealed result.
     const lm = new FakeLm();
-    const prompt = encodeFake('const value');
+    const prompt = encodeFake('const\nvalue');
     const out = await new PrefixReusingGenerator(lm, fakeCodec, opts).generate(prompt, { ...greedy(5), heal: true }, never);
-    // The taken-back token is generated again (and counts as one of the new tokens), then cut from the text.
-    assert.equal(out.status === 'done' && out.text, fakeCodec.decode(referenceGreedy(prompt, 4)));
-    // "const value" is 11 tokens: the prefill runs 10 of them (chunks of 8 + 2), then decodes one at a time.
-    assert.deepEqual(lm.calls.slice(0, 2), [prompt.slice(0, 8), prompt.slice(8, 10)], 'the last prompt token is not part of the prefill');
+    // The taken-back tokens are generated again (not counted as new tokens), then cut from the text.
+    assert.equal(out.status === 'done' && out.text, fakeCodec.decode(referenceGreedy(prompt, 5)));
+    assert.deepEqual(out.status === 'done' && out.ids.slice(0, 5), prompt.slice(6));
+    assert.deepEqual(lm.calls[0], prompt.slice(0, 6), 'the prefill stops before the pre-token "value"');
     assert.equal(out.status === 'done' && out.timings.promptTokens, prompt.length);
   });
 
@@ -302,7 +302,7 @@ describe('engine/generate: generation loop with prefix reuse', () => {
     const plain = await new PrefixReusingGenerator(lm, codec, opts).generate(prompt, greedy(3), never);
     assert.equal(plain.status === 'done' && plain.text, 'all');
     const healed = await new PrefixReusingGenerator(lm, codec, opts).generate(prompt, { ...greedy(3), heal: true }, never);
-    assert.equal(healed.status === 'done' && healed.text, 'vll', 'the " v" token, minus the space already typed');
+    assert.equal(healed.status === 'done' && healed.text, 'vlll', 'the " v" token, minus the space already typed, then 3 new tokens');
   });
 
   it('sampling with a seed is repeatable across generators', async () => {
@@ -312,5 +312,46 @@ describe('engine/generate: generation loop with prefix reuse', () => {
       return out.status === 'done' ? out.ids : [];
     };
     assert.deepEqual(await run(), await run());
+  });
+});
+
+describe('engine/generate: line stop (multi-line requests end where post-processing would cut)', () => {
+  // A scripted model: each step emits the next token of `script`, whatever the prompt.
+  const texts = ['', 'cx', 'cy', ': number;', '\n', '  ', 'return', ' a * b;', '}'];
+  const codec = { decode: (ids: readonly number[]) => ids.map((i) => texts[i]).join(''), tokenTexts: texts };
+  const scripted = (script: number[]) => ({
+    contextLength: 128,
+    eosTokenIds: [0],
+    truncate: (p: number[], n: number) => p.slice(0, n),
+    forward: async (ids: readonly number[], past: number[] | null) => {
+      const all = [...(past ?? []), ...ids];
+      const logits = new Float32Array(texts.length).fill(-5);
+      logits[script[all.length - 1] ?? 0] = 5; // the prompt is 1 token, so the i-th new token is script[i]
+      return { logits, past: all };
+    },
+  });
+  const context = { linePrefix: '  ', lineSuffix: '', nextLines: ['}'], linesAbove: ['export function multiply(a: number, b: number): number {'], multiline: true };
+
+  it('a line that repeats an earlier line shape stops generation when its line break arrives', async () => {
+    const loop = [1, 3, 4, 5, 2, 3, 4, 5, 2, 3, 4, 5, 2, 3, 4];
+    const out = await new PrefixReusingGenerator(scripted(loop), codec, opts).generate([6], { ...greedy(30), lineStop: context }, never);
+    assert.equal(out.status === 'done' && out.text, 'cx: number;\n  cy: number;');
+    assert.equal(out.status === 'done' && out.stopReason, 'stop');
+    assert.equal(out.status === 'done' && out.ids.length, 7, 'not the 15 tokens of the loop');
+  });
+
+  it('a single-line request stops once a phrase loops, after its first copy', async () => {
+    const single = { ...context, multiline: false };
+    const out = await new PrefixReusingGenerator(scripted([1, 1, 1, 1, 1, 1, 1, 1]), codec, opts).generate([6], { ...greedy(8, ['\n']), lineStop: single }, never);
+    assert.equal(out.status === 'done' && out.text, 'cx');
+    assert.equal(out.status === 'done' && out.ids.length, 3, 'stopped when the third copy arrived');
+  });
+
+  it('the line closing the block stops it; a good line before it goes on', async () => {
+    const body = [6, 7, 4, 8, 4, 6, 7];
+    const out = await new PrefixReusingGenerator(scripted(body), codec, opts).generate([6], { ...greedy(30), lineStop: context }, never);
+    assert.equal(out.status === 'done' && out.text, 'return a * b;\n}');
+    const plain = await new PrefixReusingGenerator(scripted(body), codec, opts).generate([6], greedy(7), never);
+    assert.equal(plain.status === 'done' && plain.text, 'return a * b;\n}\nreturn a * b;', 'without the rule it goes on');
   });
 });
