@@ -29,7 +29,7 @@ export interface CompletionEngine {
 
 export type PipelineSettings = Pick<
   Settings,
-  'debounceMs' | 'maxNewTokens' | 'temperature' | 'topK' | 'topP' | 'seed' | 'contextTokens' | 'suffixTokens' | 'multiline'
+  'debounceMs' | 'maxNewTokens' | 'temperature' | 'topK' | 'topP' | 'beamWidth' | 'seed' | 'contextTokens' | 'suffixTokens' | 'multiline'
 >;
 
 export interface CompletionRequest extends DocumentSnapshot {
@@ -173,6 +173,7 @@ export function generationOptions(settings: PipelineSettings, multiline: boolean
     seed: settings.seed < 0 ? randomSeed() : settings.seed,
     stop: multiline ? [] : ['\n'],
     heal: true,
+    ...(settings.beamWidth > 1 ? { beamWidth: settings.beamWidth } : {}),
   };
 }
 

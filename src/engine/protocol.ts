@@ -64,7 +64,15 @@ export interface GenerationOptions {
    * saw in training). Default off.
    */
   heal?: boolean;
+  /**
+   * Beam search with this many beams instead of sampling (src/engine/beamSearch.ts); absent or 1:
+   * sampling or greedy by `temperature`.
+   */
+  beamWidth?: number;
 }
+
+/** Most beams a request may ask for (each beam step runs the model once per beam). */
+export const MAX_BEAM_WIDTH = 8;
 
 export interface CompleteRequest {
   type: 'complete';
@@ -229,6 +237,7 @@ export const generationOptionsCheck = object({
   seed: num({ int: true }),
   stop: arrayOf(str),
   heal: optional(bool),
+  beamWidth: optional(num({ int: true, min: 1, max: MAX_BEAM_WIDTH })),
 });
 
 /** One row per host -> worker message type: field -> check (the `type` field is implied). */

@@ -37,6 +37,8 @@ describe('engine/protocol', () => {
     [{ type: 'complete', id: 1.5, prompt: '', options }, 'message.id must be an integer'],
     [{ type: 'complete', id: 1, prompt: '', options: { ...options, topP: 2 } }, 'message.options.topP must be <= 1'],
     [{ type: 'complete', id: 1, prompt: '', options: { ...options, temperature: Number.NaN } }, 'message.options.temperature must be a finite number'],
+    [{ type: 'complete', id: 1, prompt: '', options: { ...options, beamWidth: 9 } }, 'message.options.beamWidth must be <= 8'],
+    [{ type: 'complete', id: 1, prompt: '', options: { ...options, beamWidth: 0 } }, 'message.options.beamWidth must be >= 1'],
     [{ type: 'load', id: 1, source: { kind: 'hub', id: 'a/b' }, quantized: true, cacheDir: '', allowDownloads: true, remoteHost: '' }, 'message.source.revision must be a string'],
   ];
   for (const [data, error] of badHost) {
