@@ -81,10 +81,12 @@ async function runVariant(
   try {
     const info = await session.load();
     const scored: ScoredPosition[] = [];
+    let workspace: string | null = null;
     for (const [i, p] of positions.entries()) {
-      const out = await common.workspaces.without(p.package, p.path, (dir) =>
-        session.completeAt({ file: p.path, line: p.line, column: p.column, text: p.text }, dir, `${p.package}/${p.path}`),
-      );
+      const out = await common.workspaces.without(p.package, p.path, (dir) => {
+        if (dir !== workspace) session.useWorkspace((workspace = dir));
+        return session.completeAt({ file: p.path, line: p.line, column: p.column, text: p.text }, `${p.package}/${p.path}`);
+      });
       scored.push(scorePosition(p, out.completion, out.latencyMs, out.reason));
       if ((i + 1) % 50 === 0) common.log(`  ${variant.name}: ${i + 1}/${positions.length} positions, ${((performance.now() - started) / 1000).toFixed(0)} s`);
     }

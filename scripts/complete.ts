@@ -42,7 +42,7 @@ async function runBatch(session: CompletionSession, args: CompleteArgs, position
   const info = await session.load();
   console.error(`model: ${info.name} (${info.modelType}, ${info.onnxFile}) on ${info.backend}; ${positions.length} positions`);
   for (const [i, position] of positions.entries()) {
-    const result = await session.completeAt(position, args.workspace, `${positionsFile}:${i + 1}: ${position.file}`);
+    const result = await session.completeAt(position, `${positionsFile}:${i + 1}: ${position.file}`);
     process.stdout.write(JSON.stringify(result) + '\n');
   }
 }
@@ -51,7 +51,7 @@ async function runSingle(session: CompletionSession, args: CompleteArgs, spec: {
   const file = path.resolve(args.workspace ?? process.cwd(), spec.file);
   const text = fs.readFileSync(file, 'utf8');
   const offset = offsetOfPosition(text, spec.line, spec.column, file);
-  const request = (docText: string, at: number) => session.request(file, docText, at, args.workspace);
+  const request = (docText: string, at: number) => session.request(file, docText, at);
   const { pipeline } = session;
   const started = performance.now();
   const info = await session.load();
@@ -104,6 +104,7 @@ async function main(): Promise<void> {
     throw e;
   }
   const session = new CompletionSession({ overrides: args.overrides, model: args.model, cacheDir: args.cacheDir, bundle: args.bundle, log: (m) => console.error(m) });
+  session.useWorkspace(args.workspace);
   try {
     if (args.mode.kind === 'batch') await runBatch(session, args, args.mode.positionsFile);
     else await runSingle(session, args, args.mode.position);

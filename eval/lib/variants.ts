@@ -13,7 +13,7 @@ import { assertKnownSettings, type SettingOverrides } from '../../src/config/ove
 /** Features of issue #16 and the setting that switches each (one place to rename them). */
 export const FEATURES = {
   tokenBoundary: { label: 'token boundary', setting: 'tokenHealing', on: true, off: false },
-  cache: { label: 'n-gram cache', setting: 'workspace.ngramCache', on: true, off: false },
+  cache: { label: 'n-gram cache', setting: 'workspace.cache', on: true, off: false },
   retrieval: { label: 'retrieval', setting: 'workspace.retrieval', on: true, off: false },
 } as const satisfies Record<string, { label: string; setting: string; on: unknown; off: unknown }>;
 

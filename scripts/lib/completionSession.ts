@@ -106,14 +106,26 @@ export class CompletionSession {
     this.pipeline = new CompletionPipeline(this.engine, () => this.settings);
   }
 
+  /** The workspace folder documents are relative to (null: the current folder). */
+  private workspace: string | null = null;
+
+  /**
+   * The workspace of the next completions: a folder on disk, as the extension's workspace folder
+   * (relative paths and prompt headers are relative to it). The one place that workspace features
+   * learn of a new workspace, so the CLI and the evaluation use them alike.
+   */
+  useWorkspace(dir: string | null): void {
+    this.workspace = dir;
+  }
+
   /** Starts the worker and loads the model (also done by the first completion). */
   load(): Promise<ModelInfo> {
     return this.client.ensureLoaded();
   }
 
-  /** A pipeline request for `text` with the cursor at `offset`; `file` absolute, `workspace` its root (or null). */
-  request(file: string, text: string, offset: number, workspace: string | null): CompletionRequest {
-    const relative = path.relative(workspace ?? process.cwd(), file);
+  /** A pipeline request for `text` with the cursor at `offset`; `file` absolute. */
+  request(file: string, text: string, offset: number): CompletionRequest {
+    const relative = path.relative(this.workspace ?? process.cwd(), file);
     return {
       text,
       offset,
@@ -137,9 +149,9 @@ export class CompletionSession {
    * and column. Errors about the position (a missing file, a column past the line) come back as
    * the result's `reason`, so one bad position does not stop a batch.
    */
-  async completeAt(position: BatchPosition, workspace: string | null, where: string): Promise<BatchResult> {
+  async completeAt(position: BatchPosition, where: string): Promise<BatchResult> {
     const base: Pick<BatchResult, 'file' | 'line' | 'column'> = { file: position.file, line: position.line, column: position.column };
-    const file = path.resolve(workspace ?? process.cwd(), position.file);
+    const file = path.resolve(this.workspace ?? process.cwd(), position.file);
     let text: string;
     let offset: number;
     try {
@@ -148,7 +160,7 @@ export class CompletionSession {
     } catch (e) {
       return { ...base, completion: null, latencyMs: 0, reason: (e as Error).message };
     }
-    const { result, latencyMs, reason } = await this.completeRequest(this.request(file, text, offset, workspace));
+    const { result, latencyMs, reason } = await this.completeRequest(this.request(file, text, offset));
     return result ? { ...base, completion: result.text, latencyMs } : { ...base, completion: null, latencyMs, reason };
   }
 
