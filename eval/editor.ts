@@ -16,6 +16,7 @@ import { parseSettingAssignment, type SettingOverrides } from '../src/config/ove
 import { readValFiles } from '../training/trainer/lineCompletion';
 import { HEADLESS_DEFAULTS } from '../scripts/lib/completeArgs';
 import { CompletionSession } from '../scripts/lib/completionSession';
+import { median, quantileSorted } from '../bench/lib/stats';
 import { copyOracle, scorePosition, summarizeKind, type ScoredPosition } from './lib/metrics';
 import { POSITION_KINDS, samplePositions, type EvalPosition, type PositionKind, type ValFile } from './lib/positions';
 import { renderEval, renderModelCardTables, replaceBlock } from './lib/report';
@@ -69,51 +70,68 @@ class Workspaces {
 
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-async function runVariant(
-  variant: ResolvedVariant,
+/** Summary of one variant's scored positions. */
+function variantResult(variant: ResolvedVariant, runOverrides: SettingOverrides, kinds: readonly PositionKind[], scored: ScoredPosition[]): VariantResult {
+  const summaries = kinds.map((k) => summarizeKind(k, scored));
+  const latencies = scored.map((s) => s.latencyMs).sort((a, b) => a - b);
+  const defined = (xs: (number | null)[]) => (xs.every((x) => x !== null) ? mean(xs as number[]) : null);
+  return {
+    name: variant.name,
+    suite: variant.suite,
+    overrides: { ...runOverrides, ...variant.overrides },
+    features: variant.features,
+    summaries,
+    overall: {
+      exact: mean(summaries.map((s) => s.exact)),
+      editSim: mean(summaries.map((s) => s.editSim)),
+      empty: mean(summaries.map((s) => s.empty)),
+      repetition: defined(summaries.map((s) => s.repetition)),
+      tabAcceptable: defined(summaries.map((s) => s.tabAcceptable)),
+      latencyP50: median(latencies),
+      latencyP95: quantileSorted(latencies, 0.95),
+    },
+    completionSeconds: latencies.reduce((a, b) => a + b, 0) / 1000,
+    positions: scored,
+  };
+}
+
+/**
+ * Runs a suite's variants side by side, one session (model worker) each: every position is
+ * completed by each variant in turn, so they see the same machine load (latencies on a shared
+ * machine drift over minutes) and each session the same sequence of documents (its KV cache reuse).
+ */
+async function runSuite(
+  variants: readonly ResolvedVariant[],
   positions: readonly EvalPosition[],
   kinds: readonly PositionKind[],
   common: { overrides: SettingOverrides; model: string; workspaces: Workspaces; log: (m: string) => void },
-): Promise<{ result: VariantResult; model: EvalResults['model'] }> {
-  const overrides = { ...HEADLESS_DEFAULTS, ...common.overrides, ...variant.overrides };
-  const session = new CompletionSession({ overrides, model: common.model, cacheDir: path.join(ROOT, '.cache', 'models'), bundle: false, log: common.log });
+): Promise<{ results: VariantResult[]; model: EvalResults['model'] }> {
+  const sessions = variants.map(
+    (v) => new CompletionSession({ overrides: { ...HEADLESS_DEFAULTS, ...common.overrides, ...v.overrides }, model: common.model, cacheDir: path.join(ROOT, '.cache', 'models'), bundle: false, log: common.log }),
+  );
   const started = performance.now();
   try {
-    const info = await session.load();
-    const scored: ScoredPosition[] = [];
+    const infos = [];
+    for (const s of sessions) infos.push(await s.load());
+    const scored: ScoredPosition[][] = variants.map(() => []);
     let workspace: string | null = null;
     for (const [i, p] of positions.entries()) {
-      const out = await common.workspaces.without(p.package, p.path, (dir) => {
-        if (dir !== workspace) session.useWorkspace((workspace = dir));
-        return session.completeAt({ file: p.path, line: p.line, column: p.column, text: p.text }, `${p.package}/${p.path}`);
+      await common.workspaces.without(p.package, p.path, async (dir) => {
+        if (dir !== workspace) for (const s of sessions) s.useWorkspace((workspace = dir));
+        for (const [v, session] of sessions.entries()) {
+          const out = await session.completeAt({ file: p.path, line: p.line, column: p.column, text: p.text }, `${p.package}/${p.path}`);
+          scored[v].push(scorePosition(p, out.completion, out.latencyMs, out.reason));
+        }
       });
-      scored.push(scorePosition(p, out.completion, out.latencyMs, out.reason));
-      if ((i + 1) % 50 === 0) common.log(`  ${variant.name}: ${i + 1}/${positions.length} positions, ${((performance.now() - started) / 1000).toFixed(0)} s`);
+      if ((i + 1) % 25 === 0) common.log(`  ${i + 1}/${positions.length} positions x ${variants.length} variants, ${((performance.now() - started) / 1000).toFixed(0)} s`);
     }
-    const summaries = kinds.map((k) => summarizeKind(k, scored));
-    const latencies = scored.map((s) => s.latencyMs).sort((a, b) => a - b);
-    const defined = (xs: (number | null)[]) => (xs.every((x) => x !== null) ? mean(xs as number[]) : null);
-    const result: VariantResult = {
-      name: variant.name,
-      suite: variant.suite,
-      overrides: { ...common.overrides, ...variant.overrides },
-      features: variant.features,
-      summaries,
-      overall: {
-        exact: mean(summaries.map((s) => s.exact)),
-        editSim: mean(summaries.map((s) => s.editSim)),
-        empty: mean(summaries.map((s) => s.empty)),
-        repetition: defined(summaries.map((s) => s.repetition)),
-        tabAcceptable: defined(summaries.map((s) => s.tabAcceptable)),
-        latencyP50: latencies[Math.floor((latencies.length - 1) / 2)],
-        latencyP95: latencies[Math.max(0, Math.ceil(0.95 * latencies.length) - 1)],
-      },
-      seconds: (performance.now() - started) / 1000,
-      positions: scored,
+    const info = infos[0];
+    return {
+      results: variants.map((v, i) => variantResult(v, common.overrides, kinds, scored[i])),
+      model: { name: info.name, dir: path.relative(ROOT, info.dir) || info.dir, onnxFile: info.onnxFile, backend: info.backend },
     };
-    return { result, model: { name: info.name, dir: path.relative(ROOT, info.dir) || info.dir, onnxFile: info.onnxFile, backend: info.backend } };
   } finally {
-    await session.dispose();
+    for (const s of sessions) await s.dispose();
   }
 }
 
@@ -132,7 +150,7 @@ async function main(): Promise<void> {
     .name('eval:editor')
     .description('Editor-path evaluation: held-out files through the extension pipeline at editor positions, per settings variant')
     .option('--data <dir>', 'corpus folder holding val-files.jsonl (npm run corpus; or npx tsx eval/valFiles.ts --out <dir>/val-files.jsonl)', 'data/corpus')
-    .option('--per-kind <n>', 'positions per position kind', positiveInt, 40)
+    .option('--per-kind <n>', 'positions per position kind', positiveInt, 30)
     .option('--seed <n>', 'seed of the position sample and of sampling decoding', (v) => parseInt(v, 10), 1)
     .option('--kinds <list>', `comma-separated position kinds (${POSITION_KINDS.join(', ')})`)
     .option('--suite <name>', `variants to run: ${SUITES.join(' | ')} | all`, 'all')
@@ -163,13 +181,17 @@ async function main(): Promise<void> {
   const results: VariantResult[] = [];
   let model: EvalResults['model'] | null = null;
   try {
-    for (const v of variants) {
-      log(`variant "${v.name}": ${JSON.stringify({ ...common, ...v.overrides })}`);
-      const run = await runVariant(v, positions, kinds, { overrides: common, model: o.model, workspaces, log });
-      results.push(run.result);
+    for (const suite of SUITES) {
+      const mine = variants.filter((v) => v.suite === suite);
+      if (mine.length === 0) continue;
+      log(`${suite}: ${mine.map((v) => `"${v.name}" ${JSON.stringify({ ...common, ...v.overrides })}`).join(', ')}`);
+      const run = await runSuite(mine, positions, kinds, { overrides: common, model: o.model, workspaces, log });
+      results.push(...run.results);
       model ??= run.model;
-      const s = run.result.overall;
-      log(`  exact ${(100 * s.exact).toFixed(1)}%, edit sim ${(100 * s.editSim).toFixed(1)}%, empty ${(100 * s.empty).toFixed(1)}%, p50 ${s.latencyP50.toFixed(0)} ms, ${run.result.seconds.toFixed(0)} s`);
+      for (const r of run.results) {
+        const s = r.overall;
+        log(`  ${r.name}: exact ${(100 * s.exact).toFixed(1)}%, edit sim ${(100 * s.editSim).toFixed(1)}%, empty ${(100 * s.empty).toFixed(1)}%, p50 ${s.latencyP50.toFixed(0)} ms`);
+      }
     }
   } finally {
     workspaces.dispose();

@@ -91,7 +91,10 @@ export function renderEval(r: EvalResults, resultsFile: string): string {
   out.push('');
   out.push(`- command: \`${r.command}\`; results: \`${resultsFile}\``);
   out.push(`- model: ${r.model.name} (\`${r.model.onnxFile}\`, ${r.model.backend}); commit ${r.commit}; ${r.createdAt}`);
-  out.push(`- sample: ${r.sample.perKind} positions per kind (seed ${r.sample.seed}), ${r.sample.positions} in all; machine: ${r.machine.cpus} CPUs, load average ${r.machine.loadAverage.map((x) => x.toFixed(1)).join(' / ')} (latencies are noisy on a shared machine)`);
+  out.push(
+    `- sample: ${r.sample.perKind} positions per kind (seed ${r.sample.seed}), ${r.sample.positions} in all; machine: ${r.machine.cpus} CPUs, load average ${r.machine.loadAverage.map((x) => x.toFixed(1)).join(' / ')} at the end ` +
+      '(latencies are noisy on a shared machine; the variants of a suite run side by side, each position by each variant in turn, so they share the load)',
+  );
   out.push(
     '- metrics: first line of the suggestion vs the line the user typed (exact match; edit similarity = 1 − Levenshtein / longer length, trailing whitespace removed; ' +
       'an empty suggestion scores 0); empty = no suggestion shown; repetition and Tab accepts are shares of the suggestions shown (repetition: two lines of one shape, ' +
@@ -101,7 +104,7 @@ export function renderEval(r: EvalResults, resultsFile: string): string {
   for (const v of r.variants) {
     out.push(`## ${v.name}`);
     out.push('');
-    out.push(`Settings over the defaults: \`${JSON.stringify(v.overrides)}\`; ${featureLine(v)}; ${v.seconds.toFixed(0)} s.`);
+    out.push(`Settings over the defaults: \`${JSON.stringify(v.overrides)}\`; ${featureLine(v)}; ${v.completionSeconds.toFixed(0)} s in its completions.`);
     out.push('');
     out.push(kindTable(v.summaries));
     out.push('');

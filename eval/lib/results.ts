@@ -12,7 +12,8 @@ export interface VariantResult {
   summaries: KindSummary[];
   /** Mean over kinds of the first-line numbers, and latency over all positions. */
   overall: { exact: number; editSim: number; empty: number; repetition: number | null; tabAcceptable: number | null; latencyP50: number; latencyP95: number };
-  seconds: number;
+  /** Time spent in this variant's completions (its latencies summed), s. */
+  completionSeconds: number;
   positions: ScoredPosition[];
 }
 
