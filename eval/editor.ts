@@ -171,6 +171,7 @@ async function main(): Promise<void> {
   // Every variant is resolved before anything runs: a missing setting fails now, not after an hour.
   const variants = selectVariants(o.suite as Suite | 'all', o.variants?.split(',').map((s) => s.trim())).map(resolveVariant);
 
+  const commit = gitCommit(); // the code that runs, read before anything else can change
   const valFile = path.join(o.data, 'val-files.jsonl');
   const files = readValFiles(valFile);
   const positions = samplePositions(files, o.perKind, o.seed, kinds);
@@ -201,7 +202,7 @@ async function main(): Promise<void> {
   const results_: EvalResults = {
     command: ['npm run eval:editor', ...(argv.length ? ['--', ...argv] : [])].join(' '),
     createdAt: new Date().toISOString(),
-    commit: gitCommit(),
+    commit,
     machine: { cpus: os.cpus().length, loadAverage: os.loadavg() },
     model: model!,
     data: { file: valFile, packages, files: files.length },
