@@ -31,7 +31,7 @@ export interface CompletionEngine {
 
 export type PipelineSettings = Pick<
   Settings,
-  'debounceMs' | 'maxNewTokens' | 'temperature' | 'topK' | 'topP' | 'seed' | 'contextTokens' | 'suffixTokens' | 'multiline'
+  'debounceMs' | 'maxNewTokens' | 'temperature' | 'topK' | 'topP' | 'beamWidth' | 'seed' | 'contextTokens' | 'suffixTokens' | 'multiline'
 >;
 
 export interface CompletionRequest extends DocumentSnapshot {
@@ -184,6 +184,7 @@ export function generationOptions(settings: PipelineSettings, post: PostContext,
     stop: multiline ? [] : ['\n'],
     heal: true,
     lineStop: post,
+    ...(settings.beamWidth > 1 ? { beamWidth: settings.beamWidth } : {}),
   };
 }
 

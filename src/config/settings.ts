@@ -27,6 +27,8 @@ export interface Settings {
   temperature: number;
   topK: number;
   topP: number;
+  /** Beams of beam search; 1 = off (sampling or greedy by temperature). */
+  beamWidth: number;
   /** -1 = random. */
   seed: number;
   /** Prefix budget, tokens. */
@@ -166,6 +168,7 @@ export function normalizeSettings(raw: Record<string, unknown>): NormalizedSetti
     temperature: num('temperature'),
     topK: num('topK'),
     topP: num('topP'),
+    beamWidth: num('beamWidth'),
     seed: num('seed'),
     contextTokens: num('contextTokens'),
     suffixTokens: num('suffixTokens'),

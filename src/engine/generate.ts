@@ -16,6 +16,7 @@
  */
 import type { GenerationOptions, GenerationTimings, StopReason } from './protocol';
 import { lineStopAt } from './lineStop';
+import { beamSearch } from './beamSearch';
 import { createTokenSelector } from './sampling';
 import { backOffToBoundary, maskToHealing, remainingAfter } from './tokenBoundary';
 
@@ -232,6 +233,7 @@ export class PrefixReusingGenerator<P> {
       logits = await this.run(prompt.slice(at, at + this.options.prefillChunk));
     }
     const prefillMs = now() - prefillStart;
+    if ((options.beamWidth ?? 1) > 1) return this.generateBeams(prompt, logits!, healed, options, isCancelled, { reused, prefillMs });
 
     const selectAny = createTokenSelector(options);
     /** Healed text not generated yet: the tokens drawn while it lasts must spell it. */
@@ -317,6 +319,72 @@ export class PrefixReusingGenerator<P> {
         prefillMs,
         decodeMs,
         tokensPerSecond: decodeMs > 0 ? generated.length / (decodeMs / 1000) : 0,
+      },
+    };
+  }
+
+  /**
+   * `options.beamWidth` sequences searched at once (src/engine/beamSearch.ts) from the prompt's
+   * logits `first`. Each beam step runs a beam's tokens after the longest prefix the cache shares
+   * with it. No logits rows are stored: a later request never replays a beam search.
+   */
+  private async generateBeams(
+    prompt: readonly number[],
+    first: Float32Array,
+    healed: string,
+    options: GenerationOptions,
+    isCancelled: () => boolean,
+    prefill: { reused: number; prefillMs: number },
+  ): Promise<GenerationOutcome> {
+    const { now } = this.options;
+    const texts = this.codec.tokenTexts;
+    const context = prompt.slice(-DECODE_CONTEXT_TOKENS);
+    const contextText = this.codec.decode(context);
+    const textOf = (ids: readonly number[]) => {
+      const full = this.codec.decode([...context, ...ids]);
+      const text = full.startsWith(contextText) ? full.slice(contextText.length) : this.codec.decode(ids);
+      return healed && text.startsWith(healed) ? text.slice(healed.length) : text;
+    };
+    const room = this.lm.contextLength - prompt.length;
+    const maxNewTokens = Math.max(1, Math.min(options.maxNewTokens, room));
+    const decodeStart = now();
+    const best = await beamSearch({
+      firstRow: Float32Array.from(first),
+      width: options.beamWidth!,
+      maxNewTokens,
+      eos: new Set(this.lm.eosTokenIds),
+      constrainFirst: healed
+        ? (row) => {
+            for (let id = 0; id < row.length; id++) if (!texts![id]?.startsWith(healed)) row[id] = -Infinity;
+          }
+        : null,
+      textOf,
+      stopAt: (text) => findStop(text, options.stop),
+      step: async (ids) => {
+        const sequence = [...prompt, ...ids];
+        const kept = this.keepPrefix(Math.min(commonPrefixLength(this.cachedIds, sequence), sequence.length - 1));
+        return this.run(sequence.slice(kept));
+      },
+      isCancelled,
+    });
+    if (best === null) return { status: 'cancelled' };
+    this.sequence = [...prompt, ...best.ids];
+    this.rows = [];
+    const decodeMs = now() - decodeStart;
+    const stopReason: StopReason = best.stopReason === 'maxTokens' && maxNewTokens < options.maxNewTokens ? 'contextFull' : best.stopReason;
+    return {
+      status: 'done',
+      text: stopReason === 'stop' ? best.text : best.text.replace(/\uFFFD+$/, ''),
+      ids: best.ids,
+      promptIds: [...prompt],
+      healed,
+      stopReason,
+      timings: {
+        promptTokens: prompt.length + (healed ? 1 : 0),
+        reusedTokens: prefill.reused,
+        prefillMs: prefill.prefillMs,
+        decodeMs,
+        tokensPerSecond: decodeMs > 0 ? best.ids.length / (decodeMs / 1000) : 0,
       },
     };
   }

@@ -71,7 +71,15 @@ export interface GenerationOptions {
    * would cut the text anyway (src/engine/lineStop.ts). Absent: no such stop.
    */
   lineStop?: PostContext;
+  /**
+   * Beam search with this many beams instead of sampling (src/engine/beamSearch.ts); absent or 1:
+   * sampling or greedy by `temperature`.
+   */
+  beamWidth?: number;
 }
+
+/** Most beams a request may ask for (each beam step runs the model once per beam). */
+export const MAX_BEAM_WIDTH = 8;
 
 export interface CompleteRequest {
   type: 'complete';
@@ -237,6 +245,7 @@ export const generationOptionsCheck = object({
   stop: arrayOf(str),
   heal: optional(bool),
   lineStop: optional(object({ linePrefix: str, lineSuffix: str, nextLines: arrayOf(str), linesAbove: arrayOf(str), multiline: bool })),
+  beamWidth: optional(num({ int: true, min: 1, max: MAX_BEAM_WIDTH })),
 });
 
 /** One row per host -> worker message type: field -> check (the `type` field is implied). */

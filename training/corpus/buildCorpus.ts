@@ -180,7 +180,7 @@ function readPackageList(file: string): string {
   }
 }
 
-function collectPackage(
+export function collectPackage(
   entry: PackageEntry,
   split: Split,
   dedupe: DeduplicatorType,

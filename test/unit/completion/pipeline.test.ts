@@ -5,7 +5,7 @@ import { CompletionPipeline, prefixTokenBudget, type CompletionEngine, type Engi
 import type { GenerationOptions } from '../../../src/engine/protocol';
 import { withCursor } from './cursor';
 
-const settings: PipelineSettings = { debounceMs: 0, maxNewTokens: 16, temperature: 0, topK: 40, topP: 0.95, seed: 5, contextTokens: 256, suffixTokens: 32, multiline: 'auto' };
+const settings: PipelineSettings = { debounceMs: 0, maxNewTokens: 16, temperature: 0, topK: 40, topP: 0.95, beamWidth: 1, seed: 5, contextTokens: 256, suffixTokens: 32, multiline: 'auto' };
 const timings = { promptTokens: 3, reusedTokens: 0, prefillMs: 1, decodeMs: 1, tokensPerSecond: 1 };
 
 class FakeEngine implements CompletionEngine {
@@ -62,6 +62,12 @@ describe('completion/pipeline', () => {
     const typed = await pipeline.complete(request('const total = ite▮'), token());
     assert.deepEqual([typed?.source, typed?.text], ['cache', 'ms.length;'], 'typing through keeps the suggestion');
     assert.equal(engine.calls.length, 1, 'no new generation');
+  });
+
+  it('localGpt.beamWidth above 1 asks the engine for beam search', async () => {
+    const engine = new FakeEngine(() => 'x;');
+    await new CompletionPipeline(engine, () => ({ ...settings, beamWidth: 3 })).complete(request('const a = ▮'), token());
+    assert.equal(engine.calls[0].options.beamWidth, 3);
   });
 
   it('multi-line at an empty line: no stop string', async () => {

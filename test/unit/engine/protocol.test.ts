@@ -41,6 +41,8 @@ describe('engine/protocol', () => {
       { type: 'complete', id: 1, prompt: '', options: { ...options, lineStop: { linePrefix: '', lineSuffix: '', nextLines: [], linesAbove: [3], multiline: true } } },
       'message.options.lineStop.linesAbove[0] must be a string',
     ],
+    [{ type: 'complete', id: 1, prompt: '', options: { ...options, beamWidth: 9 } }, 'message.options.beamWidth must be <= 8'],
+    [{ type: 'complete', id: 1, prompt: '', options: { ...options, beamWidth: 0 } }, 'message.options.beamWidth must be >= 1'],
     [{ type: 'load', id: 1, source: { kind: 'hub', id: 'a/b' }, quantized: true, cacheDir: '', allowDownloads: true, remoteHost: '' }, 'message.source.revision must be a string'],
   ];
   for (const [data, error] of badHost) {

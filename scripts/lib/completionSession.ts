@@ -1,0 +1,170 @@
+/**
+ * A headless completion session: one model worker (loaded once) and one completion pipeline, set up
+ * from the extension's settings as the extension does (context -> prompt -> worker ->
+ * post-processing), and documents given as buffers. Used by `npm run complete` (one position or a
+ * batch) and by the editor-path evaluation (eval/editor.ts), so both measure the same code.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { normalizeSettings, type Settings } from '../../src/config/settings';
+import { assertKnownSettings, type SettingOverrides } from '../../src/config/overrides';
+import type { CancellationLike } from '../../src/completion/debounce';
+import { CompletionPipeline, type CompletionEngine, type CompletionRequest, type CompletionResult, type EngineReply } from '../../src/completion/pipeline';
+import { resolveModelSetting } from '../../src/engine/modelSource';
+import type { GenerationOptions, ModelInfo } from '../../src/engine/protocol';
+import { bundledWorker, sourceWorker, WorkerClient, type EngineConfig } from '../../src/extension/workerClient';
+import manifest from '../../package.json';
+import { offsetOfPosition, type BatchPosition, type BatchResult } from './batchPositions';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+/** VS Code language ids by file extension (what the editor would report for these files). */
+const LANGUAGES: Record<string, string> = {
+  '.ts': 'typescript', '.mts': 'typescript', '.cts': 'typescript', '.tsx': 'typescriptreact', '.js': 'javascript', '.jsx': 'javascriptreact',
+  '.mjs': 'javascript', '.cjs': 'javascript', '.py': 'python', '.json': 'json', '.css': 'css', '.html': 'html', '.md': 'markdown',
+  '.sh': 'shellscript', '.go': 'go', '.rs': 'rust',
+};
+
+export function languageIdOf(file: string): string {
+  const ext = path.extname(file);
+  return LANGUAGES[ext] ?? ext.slice(1);
+}
+
+const never: CancellationLike = { isCancellationRequested: false, onCancellationRequested: () => ({ dispose: () => undefined }) };
+
+export interface SessionOptions {
+  /** Setting values below `localGpt.` over the defaults; every key must be a declared setting. */
+  overrides: SettingOverrides;
+  /** `--model`: a folder (absolute, or relative to the current folder) or an id; '' = embedded. */
+  model: string;
+  cacheDir: string;
+  /** Run dist/worker.js instead of the TypeScript worker source. */
+  bundle: boolean;
+  /** Worker log lines and setting warnings. */
+  log: (message: string) => void;
+}
+
+/** The engine with the last raw reply kept, so an empty result can say why it is empty. */
+class RecordingEngine implements CompletionEngine {
+  last: EngineReply | null = null;
+  constructor(private readonly inner: WorkerClient) {}
+  get capabilities() {
+    return this.inner.capabilities;
+  }
+  get contextLength() {
+    return this.inner.contextLength;
+  }
+  async complete(prompt: string, options: GenerationOptions, token: CancellationLike): Promise<EngineReply | null> {
+    this.last = await this.inner.complete(prompt, options, token);
+    return this.last;
+  }
+}
+
+/** Why the pipeline showed nothing, from what the model replied (null: the model did not run). */
+export function emptyReason(reply: EngineReply | null): string {
+  if (reply === null) return 'the model did not run (binary text at the cursor, or a remembered empty result for this spot)';
+  if (reply.text.trim() === '') return `the model generated no text (stop: ${reply.stopReason})`;
+  return `post-processing removed the model's text ${JSON.stringify(reply.text)} (stop: ${reply.stopReason})`;
+}
+
+function readDocument(file: string, where: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`${where}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give the buffer as "text" or fix "file"`);
+  }
+}
+
+export class CompletionSession {
+  readonly settings: Settings;
+  readonly pipeline: CompletionPipeline;
+  private readonly client: WorkerClient;
+  private readonly engine: RecordingEngine;
+
+  constructor(options: SessionOptions) {
+    assertKnownSettings(options.overrides, 'settings');
+    const { settings, warnings } = normalizeSettings(options.overrides);
+    for (const w of warnings) options.log(`warning: ${w}`);
+    this.settings = settings;
+    const modelSetting = options.model && !path.isAbsolute(options.model) && fs.existsSync(options.model) ? path.resolve(options.model) : options.model || settings.model;
+    const resolved = resolveModelSetting(modelSetting, ROOT, manifest.localGpt.embeddedModel);
+    if (!resolved.ok) throw new Error(resolved.error);
+    const distWasm = path.join(ROOT, 'dist', 'wasm');
+    const config: EngineConfig = {
+      start: { backend: settings.backend, threads: settings.threads, wasmPaths: options.bundle || fs.existsSync(distWasm) ? distWasm : path.join(ROOT, 'node_modules/onnxruntime-web/dist') },
+      load: { source: resolved.source, quantized: settings.quantized, cacheDir: options.cacheDir, allowDownloads: settings.allowDownloads, remoteHost: settings.remoteHost },
+    };
+    const workerFile = options.bundle ? path.join(ROOT, 'dist', 'worker.js') : path.join(ROOT, 'src', 'engine', 'worker.ts');
+    if (!fs.existsSync(workerFile)) throw new Error(`${workerFile} does not exist (run npm run build)`);
+    this.client = new WorkerClient(config, {
+      createWorker: options.bundle ? bundledWorker(workerFile) : sourceWorker(workerFile),
+      onEvent: (e) => {
+        if (e.type === 'log') options.log(`[${e.level}] ${e.message}`);
+      },
+    });
+    this.engine = new RecordingEngine(this.client);
+    this.pipeline = new CompletionPipeline(this.engine, () => this.settings);
+  }
+
+  /** The workspace folder documents are relative to (null: the current folder). */
+  private workspace: string | null = null;
+
+  /**
+   * The workspace of the next completions: a folder on disk, as the extension's workspace folder
+   * (relative paths and prompt headers are relative to it). The one place that workspace features
+   * learn of a new workspace, so the CLI and the evaluation use them alike.
+   */
+  useWorkspace(dir: string | null): void {
+    this.workspace = dir;
+  }
+
+  /** Starts the worker and loads the model (also done by the first completion). */
+  load(): Promise<ModelInfo> {
+    return this.client.ensureLoaded();
+  }
+
+  /** A pipeline request for `text` with the cursor at `offset`; `file` absolute. */
+  request(file: string, text: string, offset: number): CompletionRequest {
+    const relative = path.relative(this.workspace ?? process.cwd(), file);
+    return {
+      text,
+      offset,
+      languageId: languageIdOf(file),
+      relativePath: (relative.startsWith('..') ? path.basename(file) : relative).split(path.sep).join('/'),
+      documentKey: file,
+    };
+  }
+
+  /** Runs the pipeline once; `reason` is set when there is nothing to show. */
+  async completeRequest(request: CompletionRequest): Promise<{ result: CompletionResult | null; latencyMs: number; reason?: string }> {
+    this.engine.last = null;
+    const started = performance.now();
+    const result = await this.pipeline.complete(request, never);
+    const latencyMs = performance.now() - started;
+    return result ? { result, latencyMs } : { result, latencyMs, reason: emptyReason(this.engine.last) };
+  }
+
+  /**
+   * One position of a batch: its buffer (`text`) or else the file on disk, the cursor at its line
+   * and column. Errors about the position (a missing file, a column past the line) come back as
+   * the result's `reason`, so one bad position does not stop a batch.
+   */
+  async completeAt(position: BatchPosition, where: string): Promise<BatchResult> {
+    const base: Pick<BatchResult, 'file' | 'line' | 'column'> = { file: position.file, line: position.line, column: position.column };
+    const file = path.resolve(this.workspace ?? process.cwd(), position.file);
+    let text: string;
+    let offset: number;
+    try {
+      text = position.text ?? readDocument(file, where);
+      offset = offsetOfPosition(text, position.line, position.column, where);
+    } catch (e) {
+      return { ...base, completion: null, latencyMs: 0, reason: (e as Error).message };
+    }
+    const { result, latencyMs, reason } = await this.completeRequest(this.request(file, text, offset));
+    return result ? { ...base, completion: result.text, latencyMs } : { ...base, completion: null, latencyMs, reason };
+  }
+
+  dispose(): Promise<void> {
+    return this.client.dispose();
+  }
+}
