@@ -148,6 +148,7 @@ export function parseSnapshot(v: unknown): Parsed<AttentionSnapshot> {
       clipped: { before: clip.before === true, after: clip.after === true },
       startLine: index(startLine) ? startLine : 0,
       elapsedMs: typeof elapsedMs === 'number' && elapsedMs >= 0 ? elapsedMs : 0,
+      ...(Array.isArray(v.retrieved) && v.retrieved.every((r) => typeof r === 'string') ? { retrieved: v.retrieved as string[] } : {}),
     },
   };
 }

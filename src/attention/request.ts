@@ -23,6 +23,8 @@ export interface CompletionRecord {
   text: string;
   /** Document version when it was shown. */
   version: number;
+  /** Snippets of other files its prompt held (src/workspace/snippetBlock.ts `snippetLabel`). */
+  snippets?: string[];
 }
 
 export type CompletionTarget = { text: string; offset: number; inDocument: boolean };

@@ -53,6 +53,11 @@ export interface AttentionSnapshot {
   startLine: number;
   /** Worker time for tokenize + forward + aggregation, ms. */
   elapsedMs: number;
+  /**
+   * Snippets of other files (`src/math.ts:3-8`) that the completion's prompt held before this
+   * document's text (retrieval, src/workspace/); not in the window, so their attention is not shown.
+   */
+  retrieved?: string[];
 }
 
 /** Which weights to show for the selected query token. */

@@ -16,11 +16,16 @@ const KEYWORDS: ReadonlySet<string> = new Set(
   ).split(' '),
 );
 
-export function identifierSet(text: string): Set<string> {
-  const out = new Set<string>();
-  for (const m of text.matchAll(IDENTIFIER)) {
+/** The identifiers of one line, in order, repeats kept. */
+export function identifiersOfLine(line: string): string[] {
+  const out: string[] = [];
+  for (const m of line.matchAll(IDENTIFIER)) {
     const word = m[0];
-    if (word.length > 1 && !KEYWORDS.has(word)) out.add(word);
+    if (word.length > 1 && !KEYWORDS.has(word)) out.push(word);
   }
   return out;
+}
+
+export function identifierSet(text: string): Set<string> {
+  return new Set(identifiersOfLine(text));
 }
