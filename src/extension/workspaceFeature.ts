@@ -24,6 +24,8 @@ const INDEX_START_DELAY_MS = 1000;
 const FLUSH_DELAY_MS = 400;
 /** Quiet time after an edit before the document is indexed again for retrieval, ms. */
 const REINDEX_DELAY_MS = 1500;
+/** Indexing waits while the last edit is this recent: the user is typing, ms. */
+const TYPING_PAUSE_MS = 500;
 /** Files listed for indexing at most. */
 const MAX_LISTED_FILES = 20_000;
 /** Recently edited files remembered (retrieval lists them right after the open documents). */
@@ -54,13 +56,14 @@ export function registerWorkspaceFeature(context: vscode.ExtensionContext, deps:
   let flushTimer: NodeJS.Timeout | null = null;
   const reindexTimers = new Map<string, NodeJS.Timeout>();
   let current: Settings['workspace'] = { cache: false, retrieval: false };
+  let lastEdit = -Infinity;
 
   const follow = (doc: vscode.TextDocument) => {
     if (current.cache && isTrackedDocument(doc)) cache.open(doc.uri.toString(), doc.languageId, doc.version, doc.getText());
   };
   const startIndexing = () => {
     startTimer = null;
-    indexer = new WorkspaceIndexer(index, source);
+    indexer = new WorkspaceIndexer(index, source, { isBusy: () => performance.now() - lastEdit < TYPING_PAUSE_MS });
     const started = performance.now();
     indexing = indexer.indexAll();
     indexing.then(
@@ -90,6 +93,7 @@ export function registerWorkspaceFeature(context: vscode.ExtensionContext, deps:
     const doc = event.document;
     if (!isTrackedDocument(doc) || event.contentChanges.length === 0) return;
     const key = doc.uri.toString();
+    lastEdit = performance.now();
     const at = recent.indexOf(key);
     if (at !== 0) {
       if (at > 0) recent.splice(at, 1);

@@ -1,7 +1,8 @@
 /**
  * Fills a SnippetIndex from a WorkspaceSource without blocking the thread it runs on: files are read
  * asynchronously and indexed in slices of at most `sliceMs` of work, with a yield to the event loop
- * (setImmediate) after each slice, so keystrokes and completions are served in between. Files come
+ * (setImmediate) after each slice, so keystrokes and completions are served in between, and a pause
+ * while the user types (`isBusy`), so indexing uses idle time. Files come
  * in the source's priority order (open editors, recently edited, then the rest), and indexing stops
  * at the index's memory cap or `maxFiles`.
  */
@@ -25,13 +26,19 @@ export interface IndexerOptions {
   now: () => number;
   /** Waits for the next turn of the event loop (tests may count turns). */
   yieldToEventLoop: () => Promise<void>;
+  /** The user is typing: indexing waits (BUSY_WAIT_MS at a time) until this is false. */
+  isBusy: () => boolean;
 }
+
+/** How long indexing waits before it asks `isBusy` again, ms. */
+export const BUSY_WAIT_MS = 250;
 
 export const DEFAULT_INDEXER_OPTIONS: IndexerOptions = {
   sliceMs: 4,
   maxFiles: 20_000,
   now: () => performance.now(),
   yieldToEventLoop: () => new Promise((resolve) => setImmediate(resolve)),
+  isBusy: () => false,
 };
 
 export interface IndexingReport {
@@ -81,6 +88,7 @@ export class WorkspaceIndexer {
       if (now() - sliceStart >= sliceMs) {
         report.slices++;
         await yieldToEventLoop();
+        while (this.options.isBusy() && !this.stopped) await new Promise((resolve) => setTimeout(resolve, BUSY_WAIT_MS));
         sliceStart = now();
       }
     }

@@ -2,6 +2,8 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { CacheMessage } from '../../../src/engine/protocol';
+import { folderWorkspace } from '../../../src/workspace/folderWorkspace';
 import { FsWorkspaceSource } from '../../../src/workspace/fsSource';
 import { MAX_INDEXED_FILE_CHARS, WorkspaceIndexer, type WorkspaceSource } from '../../../src/workspace/indexer';
 import { snippetBlock, snippetLabel } from '../../../src/workspace/snippetBlock';
@@ -67,6 +69,18 @@ describe('workspace/fsSource + WorkspaceContext: a folder on disk (--workspace D
     assert.throws(() => new FsWorkspaceSource(path.join(dir, 'missing')), /--workspace .*missing: not a folder/);
   });
 
+  it('folderWorkspace: the edited buffer replaces the file, is never its own snippet, and goes to the copy model', async () => {
+    const sent: CacheMessage[] = [];
+    const ws = folderWorkspace(dir, { post: (m) => sent.push(m) > 0, workerId: 1 });
+    assert.deepEqual((await ws.indexAll()).indexed, 2);
+    const math = path.join(dir, 'src', 'math.ts');
+    ws.openBuffer(math, 'typescript', 'export function clampAll(values: number[]) {\n  ');
+    assert.equal(await ws.source.read(math), 'export function clampAll(values: number[]) {\n  ');
+    assert.deepEqual(ws.context.findSnippets({ documentKey: math, languageId: 'typescript', queryText: 'clamp(value, min, max)' }), []);
+    assert.deepEqual(ws.context.cacheTarget(math), { documentKey: math, languageId: 'js' });
+    assert.deepEqual(sent, [{ type: 'cacheDocument', key: math, languageId: 'js', version: 1, text: 'export function clampAll(values: number[]) {\n  ' }]);
+  });
+
   it('the snippet of another file, as comment lines headed by its path, within a character budget', async () => {
     const source = new FsWorkspaceSource(dir);
     const index = new SnippetIndex();
@@ -89,5 +103,21 @@ describe('workspace/fsSource + WorkspaceContext: a folder on disk (--workspace D
     assert.deepEqual([cut.text.split('\n').length - 1, cut.used.map(snippetLabel)], [3, ['src/math.ts:1-2']], 'cut at whole lines');
     assert.deepEqual(snippetBlock('typescript', await ctx.readSnippets(hits), 60).used, [], 'less than two lines: left out');
     assert.equal(ctx.cacheTarget(main), null, 'no copy model without a CacheSync');
+  });
+});
+
+describe('workspace/indexer: idle time only', () => {
+  it('waits while the user types (isBusy) and goes on when typing stops', async () => {
+    let busyChecks = 0;
+    const files = Object.fromEntries(Array.from({ length: 3 }, (_, i) => [`f${i}.ts`, `const alpha${i} = beta(gamma, delta);`]));
+    let clock = 0;
+    const report = await new WorkspaceIndexer(new SnippetIndex(), memorySource(files), {
+      sliceMs: 0,
+      now: () => clock++,
+      yieldToEventLoop: async () => undefined,
+      isBusy: () => ++busyChecks <= 2, // busy for the first two checks
+    }).indexAll();
+    assert.equal(report.indexed, 3);
+    assert.equal(busyChecks, 2 + 3, 'two busy waits, then one check per slice');
   });
 });
