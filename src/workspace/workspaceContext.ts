@@ -16,6 +16,8 @@ import type { SnippetHit, SnippetIndex } from './snippetIndex';
 export const QUERY_LINES = 12;
 /** Snippets retrieved per request at most. */
 export const MAX_SNIPPETS = 2;
+/** Documents whose last snippets are remembered. */
+const SHOWN_DOCUMENTS = 32;
 
 export interface WorkspaceContextProvider {
   /**
@@ -49,12 +51,26 @@ export class WorkspaceContext implements WorkspaceContextProvider {
 
   /** The last search: typing along a line asks the same query again (see `retrievalQuery`). */
   private last: { key: string; hits: SnippetHit[] } | null = null;
+  /** Per document, the snippets its last prompt held (a few documents). */
+  private readonly shown = new Map<string, SnippetHit[]>();
 
+  /**
+   * The best MAX_SNIPPETS windows, except that the snippets this document's last prompt held are kept
+   * while they are all still among the best 2 × MAX_SNIPPETS: a new line then changes the prompt only
+   * after the prefix, and the worker keeps reusing the KV cache of the snippets before it.
+   */
   findSnippets(request: { documentKey: string; languageId: string; queryText: string }): SnippetHit[] {
     const key = `${this.index.version}\u0000${request.documentKey}\u0000${request.languageId}\u0000${request.queryText}`;
     if (this.last?.key !== key) {
-      const hits = this.index.query({ text: request.queryText, languageId: request.languageId, excludeKey: request.documentKey, maxHits: MAX_SNIPPETS });
+      const candidates = this.index.query({ text: request.queryText, languageId: request.languageId, excludeKey: request.documentKey, maxHits: 2 * MAX_SNIPPETS });
+      const previous = this.shown.get(request.documentKey);
+      const same = (a: SnippetHit, b: SnippetHit) => a.key === b.key && a.startLine === b.startLine && a.endLine === b.endLine;
+      const keep = previous && previous.length > 0 && previous.every((p) => candidates.some((c) => same(c, p)));
+      const hits = keep ? previous.map((p) => candidates.find((c) => same(c, p))!) : candidates.slice(0, MAX_SNIPPETS);
       this.last = { key, hits };
+      this.shown.delete(request.documentKey);
+      this.shown.set(request.documentKey, hits);
+      if (this.shown.size > SHOWN_DOCUMENTS) this.shown.delete(this.shown.keys().next().value as string);
     }
     return this.last.hits;
   }

@@ -121,3 +121,21 @@ describe('workspace/indexer: idle time only', () => {
     assert.equal(busyChecks, 2 + 3, 'two busy waits, then one check per slice');
   });
 });
+
+describe('workspace/WorkspaceContext: stable snippets', () => {
+  it('keeps the snippets a document last had while they stay among the best, so the prompt start stays put', () => {
+    const index = new SnippetIndex();
+    const file = (name: string, words: string) => index.add({ key: name, relativePath: name, languageId: 'typescript' }, words, 0);
+    file('a.ts', 'alpha beta gamma delta');
+    file('b.ts', 'alpha beta gamma epsilon');
+    file('c.ts', 'alpha beta zeta theta');
+    file('d.ts', 'omega sigma tau upsilon');
+    const ctx = new WorkspaceContext(index, memorySource({}), null);
+    const ask = (queryText: string) => ctx.findSnippets({ documentKey: 'cur', languageId: 'typescript', queryText }).map((h) => h.key);
+    assert.deepEqual(ask('alpha beta gamma delta'), ['a.ts', 'b.ts']);
+    // c.ts now scores best, but a.ts and b.ts are still in the top four: kept.
+    assert.deepEqual(ask('alpha beta zeta theta gamma'), ['a.ts', 'b.ts']);
+    // a.ts drops out of the candidates: the best ones now.
+    assert.deepEqual(ask('omega sigma tau upsilon'), ['d.ts']);
+  });
+});
