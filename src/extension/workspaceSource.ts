@@ -3,6 +3,7 @@
  * recently edited files, then the workspace's other source files (`workspace.findFiles`, dependency
  * and build folders excluded). An open document is read from its buffer, any other file from disk.
  */
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { SKIPPED_FOLDERS } from '../workspace/fsSource';
 import type { WorkspaceSource } from '../workspace/indexer';
@@ -42,7 +43,10 @@ export class VscodeWorkspaceSource implements WorkspaceSource {
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === key);
     if (open) return open.getText();
     try {
-      return new TextDecoder('utf-8').decode(await vscode.workspace.fs.readFile(vscode.Uri.parse(key)));
+      const uri = vscode.Uri.parse(key);
+      // A local file is read directly: no round trip through the file system provider while a request waits.
+      if (uri.scheme === 'file') return await fs.promises.readFile(uri.fsPath, 'utf8');
+      return new TextDecoder('utf-8').decode(await vscode.workspace.fs.readFile(uri));
     } catch {
       return null;
     }
