@@ -32,12 +32,12 @@ export const SNIPPET_INDEX_CAP_BYTES = 64 * 1024 * 1024;
  * Accounting, bytes (measured with V8's heap statistics on the synthetic 5,000-file workspace): an
  * interned identifier (its string, Map entry and list object), a list entry while the list is short
  * (a JS array slot) and once it is long (its typed array's capacity counts, spare room included), a
- * window record (four typed arrays, capacity counted), a file (its record and window list).
+ * window record (four typed arrays and the query's count array, capacity counted), a file (its record and window list).
  */
 const BYTES_PER_IDENTIFIER = 128;
 const BYTES_PER_SHORT_POSTING = 8;
 const BYTES_PER_LONG_POSTING = 4;
-const BYTES_PER_WINDOW = 16 + 8;
+const BYTES_PER_WINDOW = 16 + 8 + 2;
 const BYTES_PER_FILE = 1280;
 /** A list this long moves from a JS array to a typed array (most identifiers occur in a few windows). */
 const LONG_LIST = 32;
@@ -127,6 +127,8 @@ export class SnippetIndex {
   private windowEnd = new Uint32Array(1024);
   private windowSize = new Uint32Array(1024);
   private windowCount = 0;
+  /** Scratch for `query`: shared identifiers per window (all zero between queries). */
+  private shared = new Uint16Array(0);
   private deadWindows = 0;
   /** Accounted bytes of all lists. */
   private postingBytes = 0;
@@ -236,6 +238,7 @@ export class SnippetIndex {
     this.windowStart = new Uint32Array(1024);
     this.windowEnd = new Uint32Array(1024);
     this.windowSize = new Uint32Array(1024);
+    this.shared = new Uint16Array(0);
     this.version++;
   }
 
@@ -246,19 +249,24 @@ export class SnippetIndex {
   query(q: SnippetQuery): SnippetHit[] {
     const words = new Set(q.text.split('\n').flatMap(identifiersOfLine));
     if (words.size === 0 || q.maxHits <= 0) return [];
-    const shared = new Map<number, number>();
+    // Shared identifiers per window, counted in a reused array; `touched` lists the windows to reset.
+    if (this.shared.length < this.windowFile.length) this.shared = new Uint16Array(this.windowFile.length);
+    const shared = this.shared;
+    const touched: number[] = [];
     for (const w of words) {
       const id = this.identifiers.get(w);
       if (id === undefined) continue;
       const list = this.postings[id];
       for (let i = 0; i < list.length; i++) {
         const window = list.data[i];
-        shared.set(window, (shared.get(window) ?? 0) + 1);
+        if (shared[window]++ === 0) touched.push(window);
       }
     }
     const family = languageFamily(q.languageId);
     const bestByFile = new Map<number, { window: number; score: number }>();
-    for (const [window, count] of shared) {
+    for (const window of touched) {
+      const count = shared[window];
+      shared[window] = 0;
       const slot = this.windowFile[window];
       if (slot < 0) continue;
       const score = count / (words.size + this.windowSize[window] - count);
