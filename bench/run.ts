@@ -9,6 +9,7 @@
  *   options     ONNX Runtime session-option variants on the same graphs (evidence for backend.ts changes)
  *   latency     completion scenarios through the real worker thread, event-loop lag, RSS, load time
  *   package     VSIX size, activation time
+ *   workspace   indexing a 5,000-file workspace for retrieval: event-loop lag, memory against the cap, query time
  * Results: bench/results/<name>.json; a full run (no --quick, no --only) also regenerates BENCHMARKS.md. Each throughput/latency cell runs in its own process.
  */
 import { execFileSync } from 'node:child_process';
@@ -40,6 +41,7 @@ import {
 } from './lib/types';
 import type { OptionsInput } from './cells/options';
 import { measurePackage } from './sections/pkg';
+import { measureWorkspace } from './sections/workspace';
 import { deriveLimits, measureRoofline } from './sections/roofline';
 
 const log = (line: string) => console.error(line);
@@ -321,6 +323,11 @@ export async function runBench(o: BenchOptions, command: string): Promise<BenchR
   if (opt.sections.includes('package')) {
     log('== package');
     results.package = measurePackage({ buildVsix: opt.vsix, log });
+  }
+
+  if (opt.sections.includes('workspace')) {
+    log('== workspace');
+    results.workspace = await measureWorkspace({ files: o.quick ? 1000 : 5000, queries: 50, log });
   }
 
   const limits = deriveLimits(results.roofline, results.throughput);

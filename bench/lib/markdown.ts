@@ -299,6 +299,26 @@ export function renderBenchmarks(r: BenchResults, limits: Limits, previous: stri
     out.push('');
   }
 
+  if (r.workspace) {
+    const w = r.workspace;
+    out.push('## Workspace indexing (retrieval, extension host thread)');
+    out.push('');
+    out.push(
+      table(
+        ['', ''],
+        [
+          ['workspace', `${w.files} files, ${fmt.mib(w.textMiB * 2 ** 20)} MiB of text; ${w.indexed} indexed${w.full ? ' (memory cap reached)' : ''}`],
+          ['indexing time', `${(w.indexMs / 1000).toFixed(1)} s in ${w.slices} slices (the thread yields after each)`],
+          ['event-loop lag while indexing (p50 / p99 / max)', `${w.eventLoopLagMs.indexing.p50.toFixed(1)} / ${w.eventLoopLagMs.indexing.p99.toFixed(1)} / ${w.eventLoopLagMs.indexing.max.toFixed(1)} ms`],
+          ['event-loop lag idle, as long (p50 / p99 / max)', `${w.eventLoopLagMs.idle.p50.toFixed(1)} / ${w.eventLoopLagMs.idle.p99.toFixed(1)} / ${w.eventLoopLagMs.idle.max.toFixed(1)} ms`],
+          ['index memory (accounted / cap)', `${w.memory.accountedMiB.toFixed(1)} / ${w.memory.capMiB} MiB (heap grew ${w.memory.heapGrowthMiB.toFixed(1)} MiB)`],
+          ['retrieval query over the full index (median / p95)', `${w.queryMs.median.toFixed(1)} / ${w.queryMs.p95.toFixed(1)} ms`],
+        ],
+      ),
+    );
+    out.push('');
+  }
+
   if (r.notes.length) {
     out.push('## Notes from this run');
     out.push('');
@@ -315,7 +335,7 @@ export function renderBenchmarks(r: BenchResults, limits: Limits, previous: stri
   out.push('```sh');
   out.push('npm run bench                          # everything (target <= 10 min on 2 cores, longer under load); writes bench/results/<date>.json, BENCHMARKS.md');
   out.push('npm run bench -- --quick               # reduced matrix (target <= 2 min): 1 thread, int8, 256 tokens; results file only');
-  out.push('npm run bench -- --only latency        # one section (roofline | throughput | options | latency | package); results file only');
+  out.push('npm run bench -- --only latency        # one section (roofline | throughput | options | latency | package | workspace); results file only');
   out.push('npm run bench -- --help                # repeats, thread counts, models, dtypes, backends, --vsix');
   out.push('```');
   out.push('');

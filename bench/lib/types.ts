@@ -6,8 +6,8 @@ export type { OptionsVariantResult };
 
 export type BackendName = 'native' | 'wasm';
 export type ModelKey = 'embedded' | 'gpt2-small';
-export type SectionName = 'roofline' | 'throughput' | 'options' | 'latency' | 'package';
-export const SECTIONS: readonly SectionName[] = ['roofline', 'throughput', 'options', 'latency', 'package'];
+export type SectionName = 'roofline' | 'throughput' | 'options' | 'latency' | 'package' | 'workspace';
+export const SECTIONS: readonly SectionName[] = ['roofline', 'throughput', 'options', 'latency', 'package', 'workspace'];
 
 export interface MachineInfo {
   cpuModel: string;
@@ -255,6 +255,25 @@ export interface BenchResults {
   sessionOptions?: { results: OptionsVariantResult[]; error?: string };
   latency?: LatencyCell[];
   package?: PackageResults;
+  workspace?: WorkspaceResults;
   goals: Goal[];
   notes: string[];
+}
+
+/** `workspace`: indexing a synthetic workspace for retrieval on the main thread (bench/sections/workspace.ts). */
+export interface WorkspaceResults {
+  files: number;
+  textMiB: number;
+  indexed: number;
+  /** Indexing stopped at the memory cap. */
+  full: boolean;
+  /** Times the indexer yielded to the event loop. */
+  slices: number;
+  indexMs: number;
+  /** Lag while indexing ran, and with the thread idle for as long (the machine's own noise). */
+  eventLoopLagMs: { idle: LagSummary; indexing: LagSummary };
+  memory: { accountedMiB: number; capMiB: number; heapGrowthMiB: number };
+  /** One retrieval query over the whole index. */
+  queryMs: Summary;
+  hitsPerQuery: number;
 }

@@ -38,6 +38,8 @@ export interface ExplainInput {
   selfWeight: number;
   /** The query belongs to a completion (predicts the next generated token). */
   generated: boolean;
+  /** Snippets of other files that the completion's prompt held (AttentionSnapshot.retrieved). */
+  retrieved?: readonly string[];
 }
 
 export function explain(input: ExplainInput): Explanation {
@@ -71,6 +73,13 @@ export function explain(input: ExplainInput): Explanation {
   if (input.selfWeight > 0) reading.push(`The selected token keeps ${formatWeight(input.selfWeight)} on itself (outlined, not ranked).`);
   if (ranked.length > 0 && ranked[0].index === 0 && query > 4 && ranked[0].weight >= 0.3) {
     reading.push('Much weight on the very first token usually means “nothing in particular”: models park spare attention there.');
+  }
+  if (input.generated && input.retrieved && input.retrieved.length > 0) {
+    reading.push(
+      `The prompt of this completion also held ${input.retrieved.length === 1 ? 'a snippet' : 'snippets'} retrieved from other files ` +
+        `(${list([...input.retrieved])}), as comments before this file's text. They are not in the window shown here, so the ` +
+        'attention they got is not shown; the shares above are of this window only.',
+    );
   }
   return { headline, reading, caveat: ATTENTION_CAVEAT };
 }

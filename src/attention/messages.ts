@@ -149,6 +149,7 @@ export function parseSnapshot(v: unknown): Parsed<AttentionSnapshot> {
       startLine: index(startLine) ? startLine : 0,
       elapsedMs: typeof elapsedMs === 'number' && elapsedMs >= 0 ? elapsedMs : 0,
       ...(typeof note === 'string' && note.length > 0 ? { note } : {}),
+      ...(Array.isArray(v.retrieved) && v.retrieved.every((r) => typeof r === 'string') ? { retrieved: v.retrieved as string[] } : {}),
     },
   };
 }

@@ -25,6 +25,8 @@ export interface CompletionRecord {
   version: number;
   /** The worker request that produced it (absent for a completion served from the host's cache). */
   resultId?: number;
+  /** Snippets of other files its prompt held (src/workspace/snippetBlock.ts `snippetLabel`). */
+  snippets?: string[];
 }
 
 export type CompletionTarget = { text: string; offset: number; inDocument: boolean; resultId?: number };

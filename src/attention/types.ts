@@ -55,6 +55,11 @@ export interface AttentionSnapshot {
   elapsedMs: number;
   /** Where the numbers come from when it is not the plain case (another graph than the completion's, a recomputed window). */
   note?: string;
+  /**
+   * Snippets of other files (`src/math.ts:3-8`) that the completion's prompt held before this
+   * document's text (retrieval, src/workspace/); not in the window, so their attention is not shown.
+   */
+  retrieved?: string[];
 }
 
 /** Which weights to show for the selected query token. */

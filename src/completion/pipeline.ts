@@ -5,6 +5,8 @@
  */
 import type { Settings } from '../config/settings';
 import type { GenerationOptions, GenerationTimings, ModelCapabilities, StopReason } from '../engine/protocol';
+import { snippetBlock, snippetLabel } from '../workspace/snippetBlock';
+import { retrievalQuery, type WorkspaceContextProvider } from '../workspace/workspaceContext';
 import { CompletionCache } from './cache';
 import { gatherContext, type CompletionContext, type DocumentSnapshot } from './context';
 import { debounce, type CancellationLike } from './debounce';
@@ -32,7 +34,7 @@ export interface CompletionEngine {
 export type PipelineSettings = Pick<
   Settings,
   'debounceMs' | 'maxNewTokens' | 'temperature' | 'topK' | 'topP' | 'beamWidth' | 'seed' | 'contextTokens' | 'suffixTokens' | 'multiline'
->;
+> & Partial<Pick<Settings, 'workspace'>>;
 
 export interface CompletionRequest extends DocumentSnapshot {
   /** Identity of the document (its URI string). */
@@ -58,6 +60,8 @@ export interface PipelineOptions {
   now: () => number;
   /** For `seed: -1` (a fresh seed per completion). */
   randomSeed: () => number;
+  /** Retrieval and the copy model (`localGpt.workspace.*` turn each on); absent: the current document only. */
+  workspace?: WorkspaceContextProvider;
 }
 
 const DEFAULT_OPTIONS: PipelineOptions = {
@@ -70,6 +74,8 @@ const DEFAULT_OPTIONS: PipelineOptions = {
 const MAX_REMEMBERED_DOCUMENTS = 64;
 /** Tokens kept free in the model's window besides the new tokens (header line, estimate error). */
 const WINDOW_MARGIN_TOKENS = 16;
+/** Share of the prefix budget that retrieved snippets may take (the prefix keeps the rest, and all of it when nothing is retrieved). */
+export const RETRIEVAL_SHARE = 0.25;
 
 /**
  * The prefix budget in tokens: the setting, but never more than the model's window leaves after the
@@ -87,6 +93,8 @@ export class CompletionPipeline {
   private readonly options: PipelineOptions;
   /** Measured characters per prompt token (a running mean over model replies). */
   private charsPerToken: number;
+  /** The prompt of the last model request (for tests and the log). */
+  lastPrompt: Prompt | null = null;
 
   constructor(
     private readonly engine: CompletionEngine,
@@ -110,15 +118,19 @@ export class CompletionPipeline {
     const started = this.options.now();
     const settings = { ...this.settings(), ...overrides };
     const fim = this.engine.capabilities?.fim ?? false;
-    const context = gatherContext(
-      request,
-      {
-        prefixTokens: prefixTokenBudget(settings, this.engine.contextLength, fim),
-        suffixTokens: settings.suffixTokens,
-        charsPerToken: this.charsPerToken,
-      },
-      this.windowStarts.get(request.documentKey),
-    );
+    const budget = {
+      prefixTokens: prefixTokenBudget(settings, this.engine.contextLength, fim),
+      suffixTokens: settings.suffixTokens,
+      charsPerToken: this.charsPerToken,
+    };
+    let context = gatherContext(request, budget, this.windowStarts.get(request.documentKey));
+    // Retrieval: its query and the shorter prefix it would need are read now, with the document as
+    // asked about; the search runs after the debounce. The prefix gives up at most RETRIEVAL_SHARE of its budget.
+    const workspace = this.options.workspace;
+    const queryText = workspace && settings.workspace?.retrieval ? retrievalQuery(context.prefix) : null;
+    const snippetTokens = Math.floor(budget.prefixTokens * RETRIEVAL_SHARE);
+    const shorterContext =
+      queryText !== null ? gatherContext(request, { ...budget, prefixTokens: budget.prefixTokens - snippetTokens }, this.windowStarts.get(request.documentKey)) : null;
     this.rememberWindowStart(request.documentKey, context.prefixStartLine);
     // Binary-looking text (NUL characters) around the cursor: no completion, and no model run.
     if (context.prefix.includes('\u0000') || context.suffix.includes('\u0000')) return null;
@@ -131,9 +143,21 @@ export class CompletionPipeline {
     }
     if (!(await debounce(settings.debounceMs, token))) return null;
 
-    const prompt = buildPrompt(context, this.engine.capabilities ?? { fim: false });
+    const hits = queryText !== null ? workspace!.findSnippets({ documentKey: request.documentKey, languageId: request.languageId, queryText }) : [];
+    let snippets: ReturnType<typeof snippetBlock> | null = null;
+    if (hits.length > 0) {
+      snippets = snippetBlock(context.languageId, await workspace!.readSnippets(hits), Math.floor(snippetTokens * this.charsPerToken));
+      if (token.isCancellationRequested) return null;
+      if (snippets.used.length > 0) context = shorterContext!;
+    }
+    const prompt = buildPrompt(context, this.engine.capabilities ?? { fim: false }, snippets?.text);
+    if (snippets && snippets.used.length > 0) prompt.snippets = snippets.used.map(snippetLabel);
     const post = postContextOf(context, multiline);
-    const reply = await this.engine.complete(prompt.text, generationOptions(settings, post, this.options.randomSeed), token);
+    const options = generationOptions(settings, post, this.options.randomSeed);
+    const cacheTarget = workspace && settings.workspace?.cache ? workspace.cacheTarget(request.documentKey) : null;
+    if (cacheTarget) options.cache = cacheTarget;
+    this.lastPrompt = prompt;
+    const reply = await this.engine.complete(prompt.text, options, token);
     if (reply === null || token.isCancellationRequested) return null;
     this.measure(prompt.text.length, reply.timings.promptTokens);
 

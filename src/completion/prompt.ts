@@ -52,20 +52,28 @@ const COMMENT_STYLES: Record<string, CommentStyle> = {
   less: SLASHES,
 };
 
+/** `text` as one line comment of the language (`// text`, `# text`, `<!-- text -->`). */
+export function commentLine(languageId: string, text: string): string {
+  const style = COMMENT_STYLES[languageId] ?? SLASHES;
+  return style.close ? `${style.open} ${text} ${style.close}` : `${style.open} ${text}`;
+}
+
 /** `// src/foo.ts`, `# app/main.py`, `<!-- index.html -->`: the first line of every prompt. */
 export function headerLine(languageId: string, relativePath: string): string {
-  const style = COMMENT_STYLES[languageId] ?? SLASHES;
-  return style.close ? `${style.open} ${relativePath} ${style.close}` : `${style.open} ${relativePath}`;
+  return commentLine(languageId, relativePath);
 }
 
 export interface Prompt {
   text: string;
   /** Which format was used (for the log and tests). */
   format: 'prefix' | 'fim';
+  /** Snippets of other files placed before the prefix (src/workspace/snippetBlock.ts), e.g. `src/math.ts:3-8`. */
+  snippets?: string[];
 }
 
-export function buildPrompt(context: CompletionContext, capabilities: ModelCapabilities): Prompt {
-  const header = `${headerLine(context.languageId, context.relativePath)}\n`;
+/** `preamble`: context placed after the header line, before the prefix (retrieved snippets, as comments). */
+export function buildPrompt(context: CompletionContext, capabilities: ModelCapabilities, preamble = ''): Prompt {
+  const header = `${headerLine(context.languageId, context.relativePath)}\n${preamble}`;
   if (capabilities.fim && context.suffix.trim() !== '') {
     return {
       text: `${FIM_TOKENS.prefix}${header}${context.prefix}${FIM_TOKENS.suffix}${context.suffix}${FIM_TOKENS.middle}`,

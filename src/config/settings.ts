@@ -41,6 +41,12 @@ export interface Settings {
     maxTokens: number;
     followCursor: boolean;
   };
+  workspace: {
+    /** The copy model (src/engine/cacheMixer.ts). */
+    cache: boolean;
+    /** Snippets of other files in the prompt (src/workspace/). */
+    retrieval: boolean;
+  };
 }
 
 /** One setting's schema as declared in package.json (the subset we validate). */
@@ -176,6 +182,10 @@ export function normalizeSettings(raw: Record<string, unknown>): NormalizedSetti
     attention: {
       maxTokens: num('attention.maxTokens'),
       followCursor: bool('attention.followCursor'),
+    },
+    workspace: {
+      cache: bool('workspace.cache'),
+      retrieval: bool('workspace.retrieval'),
     },
   };
   return { settings, warnings };

@@ -17,6 +17,7 @@
 import type { GenerationOptions, GenerationTimings, StopReason } from './protocol';
 import { lineStopAt } from './lineStop';
 import { beamSearch } from './beamSearch';
+import type { LogitsMixer } from './cacheMixer';
 import { createTokenSelector } from './sampling';
 import { backOffToBoundary, maskToHealing, remainingAfter } from './tokenBoundary';
 
@@ -204,7 +205,8 @@ export class PrefixReusingGenerator<P> {
     return length;
   }
 
-  async generate(promptIds: readonly number[], options: GenerationOptions, isCancelled: () => boolean): Promise<GenerationOutcome> {
+  /** `mix` edits each row before sampling (the copy model, src/engine/cacheMixer.ts); the stored rows stay raw. */
+  async generate(promptIds: readonly number[], options: GenerationOptions, isCancelled: () => boolean, mix?: LogitsMixer | null): Promise<GenerationOutcome> {
     const { now } = this.options;
     let prompt = fitPrompt(promptIds, this.lm.contextLength, options.maxNewTokens);
     if (prompt.length === 0) throw new Error('the prompt is empty: nothing to complete');
@@ -261,7 +263,9 @@ export class PrefixReusingGenerator<P> {
     for (;;) {
       this.rows.push(logits!);
       const select = unhealed ? selectHealing : selectAny;
-      const next = select(Float32Array.from(logits!), this.sequence.length); // the selector edits its row; the stored one stays raw
+      const row = Float32Array.from(logits!); // the mixer and the selector edit their row; the stored one stays raw
+      mix?.(row, this.sequence);
+      const next = select(row, this.sequence.length);
       if (eos.has(next)) {
         stopReason = 'eos';
         break;

@@ -76,10 +76,37 @@ export interface GenerationOptions {
    * sampling or greedy by `temperature`.
    */
   beamWidth?: number;
+  /**
+   * The copy model (src/engine/cacheMixer.ts): mix n-gram counts over the cached documents (this
+   * one and the others of its language) into the model's probabilities. Absent: the model alone.
+   */
+  cache?: CacheTarget;
 }
 
 /** Most beams a request may ask for (each beam step runs the model once per beam). */
 export const MAX_BEAM_WIDTH = 8;
+
+/** The document a request completes, for the copy model (keys as in `cacheDocument`). */
+export interface CacheTarget {
+  documentKey: string;
+  languageId: string;
+}
+
+/** One change of a document's text: `deleteCount` characters at `offset` replaced by `text` (UTF-16 units). */
+export interface TextEdit {
+  offset: number;
+  deleteCount: number;
+  text: string;
+}
+
+/**
+ * The copy model's documents (src/engine/cacheStore.ts): one in full, then its edits, each applied
+ * in order at offsets of the text the previous one left. No reply.
+ */
+export type CacheMessage =
+  | { type: 'cacheDocument'; key: string; languageId: string; version: number; text: string }
+  | { type: 'cacheEdit'; key: string; version: number; edits: TextEdit[] }
+  | { type: 'cacheForget'; key: string };
 
 export interface CompleteRequest {
   type: 'complete';
@@ -92,6 +119,7 @@ export type HostToWorker =
   | LoadRequest
   | CompleteRequest
   | AttentionRequest // the attention panel: src/attention/workerProtocol.ts, answered by src/engine/attention.ts
+  | CacheMessage
   | { type: 'cancel'; id: number }
   | { type: 'dispose' };
 
@@ -246,6 +274,7 @@ export const generationOptionsCheck = object({
   heal: optional(bool),
   lineStop: optional(object({ linePrefix: str, lineSuffix: str, nextLines: arrayOf(str), linesAbove: arrayOf(str), multiline: bool })),
   beamWidth: optional(num({ int: true, min: 1, max: MAX_BEAM_WIDTH })),
+  cache: optional(object({ documentKey: str, languageId: str })),
 });
 
 /** One row per host -> worker message type: field -> check (the `type` field is implied). */
@@ -255,6 +284,13 @@ export const HOST_MESSAGE_VALIDATORS: Record<HostToWorker['type'], Record<string
   cancel: { id: requestId },
   dispose: {},
   attention: ATTENTION_REQUEST_FIELDS,
+  cacheDocument: { key: str, languageId: str, version: num({ int: true }), text: str },
+  cacheEdit: {
+    key: str,
+    version: num({ int: true }),
+    edits: arrayOf(object({ offset: num({ int: true, min: 0 }), deleteCount: num({ int: true, min: 0 }), text: str })),
+  },
+  cacheForget: { key: str },
 };
 
 const timings = object({

@@ -8,6 +8,8 @@
 import type { Transformers } from './backend';
 import type { ExactCompletion } from '../attention/exactWindow';
 import { attentionForSession } from './attention';
+import { cacheMixer } from './cacheMixer';
+import { DocumentCacheStore } from './cacheStore';
 import { DownloadError, ensureHubModel } from './download';
 import { PrefixReusingGenerator, type CausalLm } from './generate';
 import { inspectModelFolder, ModelFolderError } from './modelFolder';
@@ -60,6 +62,9 @@ function yieldingBeforeForward<P>(lm: CausalLm<P>): CausalLm<P> {
 
 type Handlers = { [K in HostToWorker['type']]: (message: Extract<HostToWorker, { type: K }>) => Promise<void> | void };
 
+/** Quiet time after the last document edit before the worker tokenizes edited documents again, ms. */
+export const CACHE_REINDEX_DELAY_MS = 300;
+
 interface Job {
   id: number;
   cancelled: boolean;
@@ -76,6 +81,9 @@ export class WorkerCore {
   /** Model runs (generations, attention) one after another on this chain; see `exclusive`. */
   private chain: Promise<void> = Promise.resolve();
   private disposed = false;
+  /** The copy model's documents (src/engine/cacheStore.ts). */
+  readonly cacheStore = new DocumentCacheStore();
+  private reindexTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: WorkerCoreDeps) {}
 
@@ -93,7 +101,33 @@ export class WorkerCore {
     },
     cancel: (m) => this.cancel(m.id),
     dispose: () => this.dispose(),
+    cacheDocument: (m) => {
+      this.cacheStore.put(m.key, m.languageId, m.version, m.text);
+      this.scheduleReindex();
+    },
+    cacheEdit: (m) => {
+      if (this.cacheStore.edit(m.key, m.version, m.edits)) this.scheduleReindex();
+    },
+    cacheForget: (m) => this.cacheStore.forget(m.key),
   };
+
+  /**
+   * Tokenizes edited documents once edits pause, between model runs (on the same chain), one
+   * document per turn so a request that arrives meanwhile waits for one document at most.
+   */
+  private scheduleReindex(): void {
+    if (this.reindexTimer) clearTimeout(this.reindexTimer);
+    this.reindexTimer = setTimeout(() => {
+      this.reindexTimer = null;
+      void this.exclusive(async () => {
+        if (this.disposed || this.jobs.length > 0) return;
+        this.cacheStore.reindexStale(1);
+      }).then(() => {
+        if (this.cacheStore.hasStale && !this.disposed) this.scheduleReindex();
+      });
+    }, CACHE_REINDEX_DELAY_MS);
+    this.reindexTimer.unref?.();
+  }
 
   /** Entry point for every message from the host. Never throws. */
   handle(data: unknown): Promise<void> {
@@ -171,6 +205,8 @@ export class WorkerCore {
       }
       this.session = session;
       this.generator = new PrefixReusingGenerator(yieldingBeforeForward(session.lm), session);
+      this.cacheStore.useTokenizer((text) => session.encode(text), session.info.vocabSize);
+      if (this.cacheStore.hasStale) this.scheduleReindex();
       this.deps.post({ type: 'ready', id: m.id, model: session.info, loadMs: performance.now() - started });
     };
     const done = run();
@@ -202,7 +238,9 @@ export class WorkerCore {
         if (!session || !generator) throw new RequestError('notLoaded', 'no model is loaded yet (send "load" first)');
         let outcome;
         try {
-          outcome = await generator.generate(session.encode(m.prompt), m.options, () => job.cancelled);
+          const cache = m.options.cache;
+          const mix = cache ? cacheMixer(this.cacheStore.indexesFor(cache.documentKey, cache.languageId)) : null;
+          outcome = await generator.generate(session.encode(m.prompt), m.options, () => job.cancelled, mix);
         } catch (e) {
           generator.reset(); // the cache may be half-updated
           throw new RequestError('generationFailed', `generation failed: ${(e as Error).message}`);
@@ -269,6 +307,7 @@ export class WorkerCore {
 
   private async dispose(): Promise<void> {
     this.disposed = true;
+    if (this.reindexTimer) clearTimeout(this.reindexTimer);
     this.loading?.abort.abort();
     this.cancelAll();
     await this.chain;

@@ -161,7 +161,9 @@ class AttentionController implements vscode.Disposable {
     }
     const doc = editor.document;
     const cursor = doc.offsetAt(editor.selection.active);
-    const completion = parseCompletionArg(arg) ?? completionAtCursor(this.lastCompletion, docView(doc), cursor);
+    const fromArg = parseCompletionArg(arg);
+    const completion = fromArg ?? completionAtCursor(this.lastCompletion, docView(doc), cursor);
+    const retrieved = completion && !fromArg ? this.lastCompletion?.snippets : undefined;
     const request = attentionRequestFor(documentSlice(doc), cursor, this.deps.settings.current.attention.maxTokens, completion);
     this.decorations.clear();
     this.pinned = false;
@@ -174,6 +176,7 @@ class AttentionController implements vscode.Disposable {
       return { ok: false, message: text };
     }
     const s = outcome.snapshot;
+    if (retrieved && retrieved.length > 0) s.retrieved = retrieved;
     if (s.tokens.length === 0) {
       this.view.post({ type: 'empty', message: 'There is no text before the cursor to explain.' });
       return { ok: false, message: 'no text before the cursor' };
@@ -221,14 +224,22 @@ class AttentionController implements vscode.Disposable {
     };
   }
 
-  /** `{ uri: string, offset: number, text: string, resultId?: number }` from the completion feature (ignored when malformed). */
+  /** `{ uri: string, offset: number, text: string, resultId?: number, snippets?: string[] }` from the completion feature (ignored when malformed). */
   recordCompletion(arg: unknown): void {
     if (!isRecord(arg) || typeof arg.uri !== 'string' || typeof arg.text !== 'string' || !isIndex(arg.offset)) {
       this.deps.log.warn('Attention: ignored a malformed completion record.');
       return;
     }
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === arg.uri);
-    this.lastCompletion = { uri: arg.uri, offset: arg.offset, text: arg.text, version: doc?.version ?? -1, ...(isIndex(arg.resultId) ? { resultId: arg.resultId } : {}) };
+    const snippets = Array.isArray(arg.snippets) ? arg.snippets.filter((s): s is string => typeof s === 'string') : [];
+    this.lastCompletion = {
+      uri: arg.uri,
+      offset: arg.offset,
+      text: arg.text,
+      version: doc?.version ?? -1,
+      ...(isIndex(arg.resultId) ? { resultId: arg.resultId } : {}),
+      ...(snippets.length > 0 ? { snippets } : {}),
+    };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -268,6 +279,7 @@ class AttentionController implements vscode.Disposable {
     const request = { ...c.request, rows: [...c.request.rows.filter((r) => r !== query), query].slice(-32) };
     const outcome = await this.run(request, 'Computing this token’s weights…');
     if (outcome?.kind !== 'ok') return;
+    if (c.snapshot.retrieved) outcome.snapshot.retrieved = c.snapshot.retrieved;
     this.current = { ...c, request, snapshot: outcome.snapshot, query };
     this.view.post({ type: 'snapshot', snapshot: outcome.snapshot, query, view: c.view, layer: c.layer });
   }
@@ -362,6 +374,7 @@ class AttentionController implements vscode.Disposable {
       ranked,
       selfWeight: weights[c.query],
       generated: s.generatedFrom >= 0,
+      retrieved: s.retrieved,
     });
     return {
       ok: true,

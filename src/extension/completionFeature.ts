@@ -6,11 +6,13 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Settings } from '../config/settings';
 import { CompletionPipeline, type CompletionResult } from '../completion/pipeline';
+import type { Prompt } from '../completion/prompt';
 import { resolveModelSetting } from '../engine/modelSource';
 import type { EngineState } from './statusBar';
 import { LocalGptCompletionProvider } from './completionProvider';
 import type { Services } from './services';
 import { bundledWorker, WorkerClient, type ClientEvent, type ClientState, type EngineConfig } from './workerClient';
+import { registerWorkspaceFeature, type WorkspaceFeatureApi } from './workspaceFeature';
 
 /** The worker start options and model for the current settings, or why there are none. */
 export function engineConfig(
@@ -132,11 +134,16 @@ export interface CompletionFeatureApi {
   counts: { model: number; cache: number; errors: number; declined: number };
   /** The registered provider, so a test can look at the items it hands VS Code. */
   provider: vscode.InlineCompletionItemProvider;
+  /** Retrieval and the copy model (src/extension/workspaceFeature.ts). */
+  workspace: WorkspaceFeatureApi;
+  /** The prompt of the last model request (what the model saw, retrieved snippets included). */
+  lastPrompt(): Prompt | null;
 }
 
 export function registerCompletionFeature(context: vscode.ExtensionContext, deps: Services): CompletionFeatureApi {
   const engine = sharedEngine(context, deps);
-  const pipeline = new CompletionPipeline(engine.client, () => deps.settings.current);
+  const workspace = registerWorkspaceFeature(context, deps, engine.client);
+  const pipeline = new CompletionPipeline(engine.client, () => deps.settings.current, { workspace: workspace.context });
   const counts = { model: 0, cache: 0, errors: 0, declined: 0 };
   let lastError = '';
   const provider = new LocalGptCompletionProvider(pipeline, {
@@ -152,7 +159,8 @@ export function registerCompletionFeature(context: vscode.ExtensionContext, deps
         deps.log.debug(
           `completion in ${Math.round(result.latencyMs)} ms (${result.multiline ? 'multi' : 'single'}-line, ${result.prompt?.format}): ` +
             `${t.promptTokens} prompt tokens (${t.reusedTokens} reused), prefill ${t.prefillMs.toFixed(1)} ms, ` +
-            `decode ${t.decodeMs.toFixed(1)} ms at ${t.tokensPerSecond.toFixed(0)} tokens/s, stop: ${result.stopReason}`,
+            `decode ${t.decodeMs.toFixed(1)} ms at ${t.tokensPerSecond.toFixed(0)} tokens/s, stop: ${result.stopReason}` +
+            (result.prompt?.snippets ? `; snippets: ${result.prompt.snippets.join(', ')}` : ''),
         );
       }
     },
@@ -174,5 +182,5 @@ export function registerCompletionFeature(context: vscode.ExtensionContext, deps
       await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
     }),
   );
-  return { engine: engine.client, counts, provider };
+  return { engine: engine.client, counts, provider, workspace, lastPrompt: () => pipeline.lastPrompt };
 }

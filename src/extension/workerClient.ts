@@ -14,6 +14,7 @@ import {
   type HostToWorker,
   type LoadRequest,
   type ModelInfo,
+  type CacheMessage,
   type WorkerStartOptions,
   type WorkerToHost,
 } from '../engine/protocol';
@@ -237,6 +238,18 @@ export class WorkerClient implements CompletionEngine {
       this.generating--;
       if (this.generating === 0 && this.stateValue === 'generating') this.setState('ready', this.modelInfo ? describeModel(this.modelInfo) : undefined);
     }
+  }
+
+  /** Identity of the running worker thread (a restarted worker has a new one); null when none runs. */
+  get workerId(): number | null {
+    return this.worker?.threadId ?? null;
+  }
+
+  /** Posts a message that has no reply (the copy model's documents); false when no worker runs. */
+  post(message: CacheMessage): boolean {
+    if (!this.worker) return false;
+    this.worker.postMessage(message);
+    return true;
   }
 
   /**

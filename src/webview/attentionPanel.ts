@@ -234,6 +234,7 @@ function drawSummary(s: AttentionSnapshot, weights: Float32Array | null): void {
     ranked,
     selfWeight: weights[q],
     generated: s.generatedFrom >= 0 && q >= s.generatedFrom - 1,
+    retrieved: s.retrieved,
   });
   ui.headline.textContent = text.headline;
   const max = scaleMax(weights, q);

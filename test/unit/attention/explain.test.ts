@@ -33,4 +33,17 @@ describe('attention explanation text', () => {
   it('speaks of the completion when the query belongs to it', () => {
     assert.match(explain({ ...base, generated: true, ranked: rankInfluences(weights, 9) }).headline, /^To write the completion after “·return”/);
   });
+
+  it("says when the completion's prompt held snippets retrieved from other files (and only for a completion)", () => {
+    const ranked = rankInfluences(weights, 9);
+    const said = explain({ ...base, generated: true, ranked, retrieved: ['src/math.ts:16-18', 'src/greet.ts:1-8'] }).reading.at(-1);
+    assert.equal(
+      said,
+      'The prompt of this completion also held snippets retrieved from other files (src/math.ts:16-18 and src/greet.ts:1-8), as comments ' +
+        "before this file's text. They are not in the window shown here, so the attention they got is not shown; the shares above are of this window only.",
+    );
+    assert.match(explain({ ...base, generated: true, ranked, retrieved: ['src/math.ts:16-18'] }).reading.join(' '), /also held a snippet retrieved from other files \(src\/math\.ts:16-18\)/);
+    assert.doesNotMatch(explain({ ...base, generated: false, ranked, retrieved: ['src/math.ts:16-18'] }).reading.join(' '), /retrieved/);
+    assert.doesNotMatch(explain({ ...base, generated: true, ranked, retrieved: [] }).reading.join(' '), /retrieved/);
+  });
 });

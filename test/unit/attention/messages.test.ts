@@ -73,6 +73,13 @@ describe('attention webview messages', () => {
     assert.ok(!parseHostMessage({ type: 'eval', code: 'alert(1)' }).ok);
   });
 
+  it('a snapshot carries the labels of retrieved snippets when given, and only strings', () => {
+    const withSnippets = parseSnapshot({ ...uniformSnapshot(['a']), retrieved: ['src/math.ts:1-3'] });
+    assert.ok(withSnippets.ok && withSnippets.message.retrieved?.[0] === 'src/math.ts:1-3');
+    const bad = parseSnapshot({ ...uniformSnapshot(['a']), retrieved: [1] });
+    assert.ok(bad.ok && bad.message.retrieved === undefined);
+  });
+
   it('asFloat32 accepts typed arrays, buffers and number arrays only', () => {
     assert.deepEqual(Array.from(asFloat32([1, 2])!), [1, 2]);
     assert.deepEqual(Array.from(asFloat32(new Float32Array([3]).buffer)!), [3]);

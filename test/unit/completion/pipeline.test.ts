@@ -1,8 +1,9 @@
 import { strict as assert } from 'node:assert';
 import type { CancellationLike } from '../../../src/completion/debounce';
 import { debounce } from '../../../src/completion/debounce';
-import { CompletionPipeline, prefixTokenBudget, type CompletionEngine, type EngineReply, type PipelineSettings } from '../../../src/completion/pipeline';
+import { CompletionPipeline, prefixTokenBudget, RETRIEVAL_SHARE, type CompletionEngine, type EngineReply, type PipelineSettings } from '../../../src/completion/pipeline';
 import type { GenerationOptions } from '../../../src/engine/protocol';
+import type { WorkspaceContextProvider } from '../../../src/workspace/workspaceContext';
 import { withCursor } from './cursor';
 
 const settings: PipelineSettings = { debounceMs: 0, maxNewTokens: 16, temperature: 0, topK: 40, topP: 0.95, beamWidth: 1, seed: 5, contextTokens: 256, suffixTokens: 32, multiline: 'auto' };
@@ -146,5 +147,73 @@ describe('completion/pipeline', () => {
     const t = token();
     t.cancel();
     assert.equal(await debounce(10, t), false);
+  });
+});
+
+describe('completion/pipeline with the workspace (retrieval and the copy model)', () => {
+  const MATH = 'export function clamp(value: number, min: number, max: number): number {\n  return Math.min(max, Math.max(min, value));\n}';
+  /** A workspace with one snippet source; records the queries it is asked. */
+  const fakeWorkspace = (): WorkspaceContextProvider & { queries: string[]; targets: string[] } => {
+    const queries: string[] = [];
+    const targets: string[] = [];
+    return {
+      queries,
+      targets,
+      findSnippets(request) {
+        queries.push(request.queryText);
+        return request.queryText.includes('clamp') ? [{ key: 'math', relativePath: 'src/math.ts', languageId: 'typescript', startLine: 0, endLine: 3, score: 0.8 }] : [];
+      },
+      readSnippets: async (hits) => hits.map((h) => ({ relativePath: h.relativePath, startLine: h.startLine, endLine: h.endLine, text: MATH })),
+      cacheTarget(documentKey) {
+        targets.push(documentKey);
+        return { documentKey, languageId: 'js' };
+      },
+    };
+  };
+  const on = { ...settings, workspace: { cache: true, retrieval: true } };
+
+  it('puts the retrieved snippet between the header and the prefix, and asks for the copy model', async () => {
+    const engine = new FakeEngine(() => 'x');
+    const workspace = fakeWorkspace();
+    const pipeline = new CompletionPipeline(engine, () => on, { workspace });
+    await pipeline.complete(request('const a = clamp(v, 0, 1);\n▮'), token());
+    assert.deepEqual(workspace.queries, ['const a = clamp(v, 0, 1);'], 'the lines before the cursor line');
+    assert.equal(
+      engine.calls[0].prompt,
+      '// src/example.ts\n// Compare this snippet from src/math.ts:\n' +
+        '// export function clamp(value: number, min: number, max: number): number {\n//   return Math.min(max, Math.max(min, value));\n// }\n' +
+        'const a = clamp(v, 0, 1);\n',
+    );
+    assert.deepEqual(pipeline.lastPrompt?.snippets, ['src/math.ts:1-3']);
+    assert.deepEqual(engine.calls[0].options.cache, { documentKey: 'file:///src/example.ts', languageId: 'js' });
+  });
+
+  it('each setting turns its feature off: no search, no snippet, no copy model', async () => {
+    for (const workspaceSettings of [{ cache: false, retrieval: false }, undefined]) {
+      const engine = new FakeEngine(() => 'x');
+      const workspace = fakeWorkspace();
+      await new CompletionPipeline(engine, () => ({ ...settings, workspace: workspaceSettings }), { workspace }).complete(request('const a = clamp(v, 0, 1);\n▮'), token());
+      assert.deepEqual([workspace.queries, workspace.targets], [[], []]);
+      assert.equal(engine.calls[0].prompt, '// src/example.ts\nconst a = clamp(v, 0, 1);\n');
+      assert.equal('cache' in engine.calls[0].options, false);
+    }
+    const engine = new FakeEngine(() => 'x');
+    await new CompletionPipeline(engine, () => ({ ...settings, workspace: { cache: true, retrieval: false } }), { workspace: fakeWorkspace() }).complete(request('clamp();\n▮'), token());
+    assert.equal(engine.calls[0].prompt, '// src/example.ts\nclamp();\n');
+    assert.ok(engine.calls[0].options.cache);
+  });
+
+  it(`snippets take at most ${RETRIEVAL_SHARE * 100}% of the prefix budget; the prefix keeps the rest`, async () => {
+    const engine = new FakeEngine(() => 'x');
+    const long = Array.from({ length: 200 }, (_, i) => `const v${i} = clamp(x${i}, 0, 1);`).join('\n');
+    const pipeline = new CompletionPipeline(engine, () => on, { workspace: fakeWorkspace(), charsPerToken: 3 });
+    await pipeline.complete(request(`${long}\n▮`), token());
+    const prompt = engine.calls[0].prompt;
+    const budgetChars = settings.contextTokens * 3;
+    const [, afterHeader] = prompt.split(/\n(.*)/s);
+    assert.ok(afterHeader.length <= budgetChars, `${afterHeader.length} chars for a budget of ${budgetChars}`);
+    assert.ok(prompt.includes('// Compare this snippet from src/math.ts:'));
+    const prefixChars = afterHeader.length - afterHeader.lastIndexOf('// }\n') - 5;
+    assert.ok(prefixChars > budgetChars * (1 - RETRIEVAL_SHARE) * 0.7 && prefixChars <= budgetChars * (1 - RETRIEVAL_SHARE), `prefix ${prefixChars} chars`);
   });
 });

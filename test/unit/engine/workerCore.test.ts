@@ -136,6 +136,27 @@ describe('engine/workerCore (in process)', function () {
     assert.ok(second.type === 'result' && second.timings.reusedTokens >= first.timings.promptTokens - 1, JSON.stringify(second));
   });
 
+  it('the copy model: documents sent by cacheDocument/cacheEdit steer an unsure model to continue as they do', async () => {
+    const { c, send, replies } = core();
+    await send(load(1, tinyGpt2().dir));
+    const doc = 'const alpha = computeTotal(items, options);\nconst beta = 2;\n';
+    await send({ type: 'cacheDocument', key: 'file:///a.ts', languageId: 'js', version: 1, text: 'const beta = 1;\n' });
+    await send({ type: 'cacheEdit', key: 'file:///a.ts', version: 2, edits: [{ offset: 0, deleteCount: 0, text: 'const alpha = computeTotal(items, options);\n' }, { offset: 57, deleteCount: 1, text: '2' }] });
+    assert.equal(c.cacheStore.textOf('file:///a.ts'), doc);
+    const prompt = 'const alpha = compute';
+    await send({ type: 'complete', id: 2, prompt, options: { ...greedy, cache: { documentKey: 'file:///a.ts', languageId: 'js' } } });
+    await send({ type: 'complete', id: 3, prompt, options: greedy });
+    const [mixed] = replies(2);
+    const [alone] = replies(3);
+    assert.ok(mixed.type === 'result' && alone.type === 'result');
+    if (mixed.type !== 'result' || alone.type !== 'result') return;
+    const continuation = doc.slice(prompt.length);
+    assert.ok(mixed.text.length > 0 && continuation.startsWith(mixed.text), `with the cache: ${JSON.stringify(mixed.text)}`);
+    assert.ok(!continuation.startsWith(alone.text), `the random model alone: ${JSON.stringify(alone.text)}`);
+    await send({ type: 'cacheForget', key: 'file:///a.ts' });
+    assert.equal(c.cacheStore.has('file:///a.ts'), false);
+  });
+
   it('a newer request supersedes the older one (answered cancelled); cancel by id; dispose', async () => {
     const { send, replies, posted } = core();
     await send(load(1, tinyGpt2().dir));

@@ -1,0 +1,185 @@
+/**
+ * The worker's copy of the documents the copy model counts over (the current document, the other open
+ * documents and recently edited files), kept in step with the host by small messages: a document once
+ * in full (`cacheDocument`), then its edits (`cacheEdit`), and `cacheForget` when the host drops it.
+ *
+ * Tokens come from the model's own tokenizer (`useTokenizer`, on each model load), so the cache's n-grams are the ones the model generates.
+ * An edit only marks the document stale: it is tokenized again later, in the worker's idle time
+ * (`reindexStale`), never while the user types. A request uses the latest index it finds, stale or not.
+ *
+ * Memory is bounded by CACHE_LIMITS (characters and tokens over all documents; the least recently
+ * used go first) and the accounted total stays under CACHE_MEMORY_CAP_BYTES (a unit test holds it).
+ */
+import { TokenNgramIndex } from './ngramCache';
+import type { TextEdit } from './protocol';
+
+export const CACHE_LIMITS = {
+  /** A larger document is not cached (minified bundles, generated data), characters. */
+  maxDocumentChars: 200_000,
+  /** Over all cached documents, characters; the least recently used are dropped beyond it. */
+  maxTotalChars: 600_000,
+  /** Over all indexed documents, tokens (a character can be up to three byte tokens). */
+  maxTotalTokens: 250_000,
+  maxDocuments: 32,
+} as const;
+
+/** Upper bound of `memoryBytes` (text at 2 bytes a character, plus the indexes at their accounted size), bytes. */
+export const CACHE_MEMORY_CAP_BYTES = 16 * 1024 * 1024;
+
+interface CachedDocument {
+  languageId: string;
+  version: number;
+  text: string;
+  index: TokenNgramIndex | null;
+  /** The index is of an older text. */
+  stale: boolean;
+  lastUsed: number;
+}
+
+export class DocumentCacheStore {
+  private readonly documents = new Map<string, CachedDocument>();
+  private clock = 0;
+  private tokenizer: { encode: (text: string) => number[]; vocabSize: number } | null = null;
+
+  /** The loaded model's tokenizer; every document is tokenized again with it (a new model, new token ids). */
+  useTokenizer(encode: (text: string) => number[], vocabSize: number): void {
+    this.tokenizer = { encode, vocabSize };
+    for (const doc of this.documents.values()) {
+      doc.index = null;
+      doc.stale = true;
+    }
+  }
+
+  private indexOf(text: string): TokenNgramIndex {
+    const { encode, vocabSize } = this.tokenizer!;
+    return new TokenNgramIndex(encode(text), vocabSize);
+  }
+
+  get size(): number {
+    return this.documents.size;
+  }
+
+  has(key: string): boolean {
+    return this.documents.has(key);
+  }
+
+  /** Keys of the cached documents, least recently used first (for tests and logs). */
+  keys(): string[] {
+    return [...this.documents.entries()].sort((a, b) => a[1].lastUsed - b[1].lastUsed).map(([k]) => k);
+  }
+
+  /** Stores (or replaces) a document; it is indexed on the next `reindexStale`. */
+  put(key: string, languageId: string, version: number, text: string): void {
+    this.documents.delete(key);
+    if (text.length > CACHE_LIMITS.maxDocumentChars) return;
+    this.documents.set(key, { languageId, version, text, index: null, stale: true, lastUsed: ++this.clock });
+    this.evict(key);
+  }
+
+  /**
+   * Applies edits (each at offsets of the text as the previous edit left it). An edit for a document
+   * not held, or out of its bounds, drops the document: the host sends it in full again when it needs it.
+   */
+  edit(key: string, version: number, edits: readonly TextEdit[]): boolean {
+    const doc = this.documents.get(key);
+    if (!doc) return false;
+    let text = doc.text;
+    for (const e of edits) {
+      if (e.offset + e.deleteCount > text.length) {
+        this.documents.delete(key);
+        return false;
+      }
+      text = text.slice(0, e.offset) + e.text + text.slice(e.offset + e.deleteCount);
+    }
+    if (text.length > CACHE_LIMITS.maxDocumentChars) {
+      this.documents.delete(key);
+      return false;
+    }
+    doc.text = text;
+    doc.version = version;
+    doc.stale = true;
+    doc.lastUsed = ++this.clock;
+    this.evict(key);
+    return true;
+  }
+
+  forget(key: string): void {
+    this.documents.delete(key);
+  }
+
+  /** The text as the worker holds it (tests). */
+  textOf(key: string): string | undefined {
+    return this.documents.get(key)?.text;
+  }
+
+  /** Whether some document waits to be tokenized. */
+  get hasStale(): boolean {
+    for (const doc of this.documents.values()) if (doc.stale) return true;
+    return false;
+  }
+
+  /** Tokenizes up to `maxDocuments` stale documents (most recently used first); returns how many. */
+  reindexStale(maxDocuments = Infinity): number {
+    if (!this.tokenizer) return 0;
+    const stale = [...this.documents.values()].filter((d) => d.stale).sort((a, b) => b.lastUsed - a.lastUsed);
+    let done = 0;
+    for (const doc of stale.slice(0, maxDocuments)) {
+      doc.index = this.indexOf(doc.text);
+      doc.stale = false;
+      done++;
+    }
+    this.evict(null);
+    return done;
+  }
+
+  /**
+   * The indexes a request at `documentKey` counts over: that document's and those of the other
+   * documents of its language. The requested document is tokenized now if it never was.
+   */
+  indexesFor(documentKey: string, languageId: string): TokenNgramIndex[] {
+    const current = this.documents.get(documentKey);
+    if (!this.tokenizer) return [];
+    if (current) {
+      current.lastUsed = ++this.clock;
+      if (!current.index) {
+        current.index = this.indexOf(current.text);
+        current.stale = false;
+        this.evict(documentKey);
+      }
+    }
+    const out: TokenNgramIndex[] = [];
+    for (const [key, doc] of this.documents) {
+      if (doc.index && (key === documentKey || doc.languageId === languageId)) out.push(doc.index);
+    }
+    return out;
+  }
+
+  /** Accounted memory of the texts and indexes, bytes. */
+  get memoryBytes(): number {
+    let bytes = 0;
+    for (const doc of this.documents.values()) bytes += doc.text.length * 2 + (doc.index?.memoryBytes ?? 0);
+    return bytes;
+  }
+
+  /** Drops the least recently used documents (never `keep`) until the limits hold. */
+  private evict(keep: string | null): void {
+    const over = () => {
+      let chars = 0;
+      let tokens = 0;
+      for (const doc of this.documents.values()) {
+        chars += doc.text.length;
+        tokens += doc.index?.tokens.length ?? 0;
+      }
+      return this.documents.size > CACHE_LIMITS.maxDocuments || chars > CACHE_LIMITS.maxTotalChars || tokens > CACHE_LIMITS.maxTotalTokens;
+    };
+    while (over()) {
+      const victim = this.keys().find((k) => k !== keep);
+      if (victim === undefined) {
+        // The kept document alone is over a limit (a document of many multi-byte characters): it goes too.
+        if (keep !== null) this.documents.delete(keep);
+        return;
+      }
+      this.documents.delete(victim);
+    }
+  }
+}
