@@ -12,7 +12,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { TrainConfig, flopsPerToken } from './config';
-import { checkpointPath, exportModelFolder, readCheckpointWeights } from './checkpoint';
+import { checkpointPath, exportModelFolder, readCheckpointWeights, writeInitialCheckpoint } from './checkpoint';
+import { type GptWeights, decodeSafetensors, readWeights } from '../../src/model/weights';
 
 export const NATIVE_DIR = path.resolve(__dirname, '..', 'native');
 export const NATIVE_BIN = path.join(NATIVE_DIR, 'build', 'gpt-train');
@@ -107,6 +108,7 @@ export function nativeArgs(cfg: TrainConfig, outDir: string, resume: boolean, st
     'eval-tokens': t.eval_tokens,
     'checkpoint-minutes': t.checkpoint_minutes,
     'max-seconds': t.max_minutes * 60,
+    'decay-fraction': t.decay_fraction,
     'log-interval': t.log_interval,
     seed: t.seed,
     resume: resume ? 1 : 0,
@@ -143,10 +145,35 @@ function copyTokenizer(runDir: string, modelDir: string): void {
   for (const f of fs.readdirSync(tok)) fs.copyFileSync(path.join(tok, f), path.join(modelDir, f));
 }
 
+/**
+ * Whether the run's corpus has fill-in-the-middle examples (corpus meta.json `fim.examples`): the exported
+ * config.json then says `"fim": true`, which makes the extension use FIM prompts (src/engine/modelFolder.ts).
+ */
+export function corpusHasFim(metaFile: string): boolean {
+  try {
+    const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as { fim?: { examples?: unknown } };
+    return typeof meta.fim?.examples === 'number' && meta.fim.examples > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** The weights `init_from` names (see TrainConfig.init_from), checked against the run's model shape. */
+export function readInitWeights(initFrom: string, config: TrainConfig['model']): GptWeights {
+  const git = /^git:([0-9a-f]{7,40}):(.+)$/.exec(initFrom);
+  if (git === null) return readWeights(path.join(initFrom, 'model.safetensors'), config);
+  const object = `${git[1]}:${path.posix.join(git[2], 'model.safetensors')}`;
+  const r = spawnSync('git', ['show', object], { maxBuffer: 1 << 30, cwd: path.resolve(__dirname, '..', '..') });
+  if (r.status !== 0) throw new Error(`init_from ${initFrom}: git show ${object} failed: ${r.stderr.toString().trim()}`);
+  return decodeSafetensors(config, r.stdout, object);
+}
+
 /** Writes <runDir>/<sub>/ from the checkpoint. */
 export function exportFromCheckpoint(cfg: TrainConfig, runDir: string, sub: 'latest' | 'final', extra: Record<string, unknown> = {}): string {
   const { info, weights } = readCheckpointWeights(checkpointPath(runDir), cfg.model);
   const dir = path.join(runDir, sub);
+  const meta = fs.existsSync(path.join(runDir, 'data', 'meta.json')) ? path.join(runDir, 'data', 'meta.json') : cfg.data.meta;
+  const fim = corpusHasFim(meta);
   exportModelFolder(dir, cfg.model, weights, {
     config: cfg.name,
     step: info.step,
@@ -154,8 +181,11 @@ export function exportFromCheckpoint(cfg: TrainConfig, runDir: string, sub: 'lat
     tokens: info.tokens,
     training_seconds: Math.round(info.elapsedSeconds),
     seq_len: cfg.training.seq_len,
+    schedule: cfg.training.decay_fraction > 0 ? `warmup-stable-decay (decay over the last ${cfg.training.decay_fraction * 100}%)` : 'cosine',
+    ...(cfg.init_from !== undefined ? { init_from: cfg.init_from.startsWith('git:') ? cfg.init_from : path.relative(process.cwd(), cfg.init_from) } : {}),
+    fim,
     ...extra,
-  });
+  }, fim ? { fim: true } : {});
   copyTokenizer(runDir, dir);
   return dir;
 }
@@ -178,7 +208,15 @@ export async function runTraining(cfgIn: TrainConfig, opts: RunOptions): Promise
   fs.writeFileSync(path.join(opts.outDir, 'train-config.json'), JSON.stringify({ ...cfg, source: path.relative(process.cwd(), cfg.source) }, null, 2) + '\n');
   const logFile = fs.openSync(path.join(opts.outDir, 'log.jsonl'), 'a');
 
-  const child = spawn(NATIVE_BIN, nativeArgs(cfg, opts.outDir, opts.resume, opts.stopAfter), {
+  // Starting from a model's weights = resuming a step-0 checkpoint that holds them with a fresh optimizer.
+  let resume = opts.resume;
+  if (!resume && cfg.init_from !== undefined) {
+    const weights = readInitWeights(cfg.init_from, cfg.model);
+    writeInitialCheckpoint(checkpointPath(opts.outDir), cfg.model, weights, cfg.training);
+    log(`starting from the weights of ${cfg.init_from}`);
+    resume = true;
+  }
+  const child = spawn(NATIVE_BIN, nativeArgs(cfg, opts.outDir, resume, opts.stopAfter), {
     env: blasEnv(cfg.training.threads),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
