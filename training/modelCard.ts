@@ -111,11 +111,15 @@ export function evaluationSection(evalFile: EvalFile, baseline: EvalFile | undef
     '| model | val loss (nats/token) | bits/byte | next-token top-1 | line exact match | line edit similarity |',
     '|---|---:|---:|---:|---:|---:|',
   ];
+  // Rows without loss windows (FIM line completion) hold null (JSON's NaN).
+  const num = (x: number | null): string => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(3) : 'n/a');
+  const share = (x: number | null): string => (typeof x === 'number' && Number.isFinite(x) ? pct(x) : 'n/a');
   const line = (label: string, r: EvalRow): string =>
-    `| ${label} | ${r.valLoss.toFixed(3)} | ${r.bitsPerByte.toFixed(3)} | ${pct(r.top1)} | ${pct(r.lineExact)} (${Math.round(r.lineExact * r.lines)}/${r.lines}) | ${pct(r.lineEditSim)} |`;
-  const rows = [line(`this model: ${evalFile.rows[0].model}`, evalFile.rows[0])];
-  if (baseline) rows.push(line(`previous model (\`${baseline.modelDir}\`): ${baseline.rows[0].model}`, baseline.rows[0]));
-  for (const r of evalFile.rows.slice(1)) rows.push(line(r.model, r));
+    `| ${label} | ${num(r.valLoss)} | ${num(r.bitsPerByte)} | ${share(r.top1)} | ${pct(r.lineExact)} (${Math.round(r.lineExact * r.lines)}/${r.lines}) | ${pct(r.lineEditSim)} |`;
+  const isGpt = (r: EvalRow): boolean => r.model.startsWith('GPT');
+  const rows = evalFile.rows.filter(isGpt).map((r) => line(`this model: ${r.model}`, r));
+  if (baseline) rows.push(...baseline.rows.filter(isGpt).map((r) => line(`previous model (\`${baseline.modelDir}\`): ${r.model}`, r)));
+  for (const r of [...evalFile.rows, ...(baseline?.rows ?? [])].filter((x) => !isGpt(x))) rows.push(line(r.model, r));
   return [
     '## Evaluation',
     '',

@@ -23,12 +23,15 @@ describe('model card from result files (training/modelCard.ts)', () => {
   it('puts this model, the previous one and the baselines in one table with exact counts', () => {
     const row = { model: 'GPT', valLoss: 3.5, bitsPerByte: 1.25, top1: 0.4, lineExact: 0.08, lineEditSim: 0.3, lines: 150, tokens: 16384, seconds: 1 };
     const text = evaluationSection(
-      { modelDir: 'tmp/new', data: 'data/corpus', rows: [row, { ...row, model: '4-gram', lineExact: 0.02 }] },
-      { modelDir: 'models/old', data: 'data/corpus', rows: [{ ...row, valLoss: 3.9, lineExact: 0.04 }] },
+      { modelDir: 'tmp/new', data: 'data/corpus', rows: [row, { ...row, model: 'GPT, FIM prompt', valLoss: null as unknown as number, lineExact: 0.1 }] },
+      { modelDir: 'models/old', data: 'data/corpus', rows: [{ ...row, valLoss: 3.9, lineExact: 0.04 }, { ...row, model: '4-gram', lineExact: 0.02 }] },
       'npm run eval -- X',
     );
     assert.match(text, /\| this model: GPT \| 3\.500 \| 1\.250 \| 40\.0% \| 8\.0% \(12\/150\) \| 30\.0% \|/);
     assert.match(text, /\| previous model \(`models\/old`\): GPT \| 3\.900 \| 1\.250 \| 40\.0% \| 4\.0% \(6\/150\) \| 30\.0% \|/);
+    assert.match(text, /\| this model: GPT, FIM prompt \| n\/a \| 1\.250 \| 40\.0% \| 10\.0% \(15\/150\) \| 30\.0% \|/);
     assert.match(text, /\| 4-gram \| 3\.500 .* \| 2\.0% \(3\/150\) \|/);
+    const order = ['this model: GPT |', 'this model: GPT, FIM', 'previous model', '4-gram'].map((k) => text.indexOf(k));
+    assert.deepEqual([...order].sort((a, b) => a - b), order);
   });
 });
