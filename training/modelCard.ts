@@ -77,7 +77,19 @@ export function sgemmShares(events: readonly TrainerEvent[]): number[] {
   return shares;
 }
 
-export function trainingSection(training: TrainingJson, events: readonly TrainerEvent[], recipe: string): string {
+/** Steps, tokens and training seconds of a run's log (the last step event). */
+export function runTotals(events: readonly TrainerEvent[]): { steps: number; tokens: number; seconds: number } {
+  const steps = events.filter((e): e is Extract<TrainerEvent, { event: 'step' }> => e.event === 'step');
+  const last = steps[steps.length - 1];
+  return last ? { steps: last.step, tokens: last.tokens, seconds: last.elapsed_s } : { steps: 0, tokens: 0, seconds: 0 };
+}
+
+export interface PreviousRun {
+  recipe: string;
+  events: readonly TrainerEvent[];
+}
+
+export function trainingSection(training: TrainingJson, events: readonly TrainerEvent[], recipe: string, previous?: PreviousRun): string {
   const steps = events.filter((e): e is Extract<TrainerEvent, { event: 'step' }> => e.event === 'step');
   const evals = events.filter((e): e is Extract<TrainerEvent, { event: 'eval' }> => e.event === 'eval');
   const start = events.find((e): e is Extract<TrainerEvent, { event: 'start' }> => e.event === 'start');
@@ -90,6 +102,11 @@ export function trainingSection(training: TrainingJson, events: readonly Trainer
     ['trainer', '`training/native` (C, hand-written backward, OpenBLAS `cblas_sgemm`, AdamW), driven by `training/train.ts`'],
   ];
   if (training.init_from) rows.push(['initial weights', `\`${training.init_from}\` (continued training; fresh AdamW state)`]);
+  if (previous) {
+    const p = runTotals(previous.events);
+    rows.push(['those weights were trained by', `${previous.recipe}: ${int(p.steps)} steps, ${(p.tokens / 1e6).toFixed(1)} M tokens, ${(p.seconds / 60).toFixed(0)} min`]);
+    rows.push(['total training (both runs)', `${((p.tokens + training.tokens) / 1e6).toFixed(1)} M tokens, ${((p.seconds + training.training_seconds) / 60).toFixed(0)} min of training wall time`]);
+  }
   rows.push(
     ['schedule', training.schedule ?? 'cosine'],
     ['steps / tokens seen (this run)', `${int(training.step)} steps × ${int(training.tokens / Math.max(1, training.step))} tokens = ${(training.tokens / 1e6).toFixed(1)} M tokens (${epochs.toFixed(2)} epoch of train.bin)`],
@@ -179,13 +196,17 @@ function main(): void {
     .requiredOption('--recipe <text>', 'the commands that reproduce the model (Markdown)')
     .option('--eval-command <text>', 'the eval command line', 'npm run eval')
     .option('--preamble <file>', 'Markdown put before the generated sections')
+    .option('--previous-train-log <file>', 'log.jsonl of the run that trained the initial weights')
+    .option('--previous-recipe <text>', 'how those weights were trained (Markdown)')
     .requiredOption('--out <file>', 'where to write the Markdown')
     .parse()
-    .opts<{ meta: string; trainLog: string; training: string; eval: string; baselineEval?: string; recipe: string; evalCommand: string; preamble?: string; out: string }>();
-  const events = fs.readFileSync(o.trainLog, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as TrainerEvent);
+    .opts<{ meta: string; trainLog: string; training: string; eval: string; baselineEval?: string; recipe: string; evalCommand: string; preamble?: string; previousTrainLog?: string; previousRecipe?: string; out: string }>();
+  const readLog = (file: string): TrainerEvent[] => fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as TrainerEvent);
+  const events = readLog(o.trainLog);
+  const previous = o.previousTrainLog ? { recipe: o.previousRecipe ?? o.previousTrainLog, events: readLog(o.previousTrainLog) } : undefined;
   const parts = [
     ...(o.preamble ? [fs.readFileSync(o.preamble, 'utf8').trim()] : []),
-    trainingSection(readJson<TrainingJson>(o.training), events, o.recipe),
+    trainingSection(readJson<TrainingJson>(o.training), events, o.recipe, previous),
     evaluationSection(readJson<EvalFile>(o.eval), o.baselineEval ? readJson<EvalFile>(o.baselineEval) : undefined, o.evalCommand),
     corpusSection(readJson<CorpusMeta>(o.meta)),
   ];
