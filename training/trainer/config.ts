@@ -46,6 +46,10 @@ export interface TrainingHyperParams {
    * min_lr as 1 - sqrt(progress through the decay).
    */
   decay_fraction: number;
+  /** 'adamw' for every tensor, or 'muon' for the hidden matrices (c_attn, attn.c_proj, c_fc, mlp.c_proj) and AdamW for the rest. */
+  optimizer: 'adamw' | 'muon';
+  /** Nesterov momentum of Muon. */
+  muon_momentum: number;
   /** Minutes between checkpoints (also written on SIGINT/SIGTERM and at the end). */
   checkpoint_minutes: number;
   log_interval: number;
@@ -76,7 +80,7 @@ export interface TrainConfig {
   source: string;
 }
 
-const DEFAULTS: Omit<TrainingHyperParams, 'steps'> = {
+const DEFAULTS: Omit<TrainingHyperParams, 'steps' | 'optimizer'> = {
   seq_len: 256,
   batch_size: 16,
   grad_accum: 1,
@@ -91,6 +95,7 @@ const DEFAULTS: Omit<TrainingHyperParams, 'steps'> = {
   eval_tokens: 131072,
   max_minutes: 0,
   decay_fraction: 0,
+  muon_momentum: 0.95,
   checkpoint_minutes: 5,
   log_interval: 10,
   seed: 1337,
@@ -168,7 +173,7 @@ export function loadTrainConfig(file: string, overrides: LoadOverrides = {}, cwd
     `${file} (model)`,
   );
 
-  const known = new Set([...Object.keys(DEFAULTS), 'steps', 'total_tokens']);
+  const known = new Set([...Object.keys(DEFAULTS), 'steps', 'total_tokens', 'optimizer']);
   for (const k of Object.keys(training)) {
     if (!known.has(k)) throw new Error(`${file}: unknown setting training.${k}`);
   }
@@ -193,6 +198,8 @@ export function loadTrainConfig(file: string, overrides: LoadOverrides = {}, cwd
     eval_tokens: num('eval_tokens'),
     max_minutes: num('max_minutes'),
     decay_fraction: num('decay_fraction'),
+    optimizer: optimizerOf(training.optimizer, file),
+    muon_momentum: num('muon_momentum'),
     checkpoint_minutes: num('checkpoint_minutes'),
     log_interval: num('log_interval'),
     seed: num('seed'),
@@ -220,6 +227,11 @@ export function loadTrainConfig(file: string, overrides: LoadOverrides = {}, cwd
     }
   }
   return { name, model: gpt, training: hp, data: dataPaths, init_from: initFrom, source: file };
+}
+
+function optimizerOf(value: unknown, file: string): 'adamw' | 'muon' {
+  if (value === undefined || value === 'adamw' || value === 'muon') return value ?? 'adamw';
+  throw new Error(`${file}: training.optimizer must be "adamw" or "muon", got ${JSON.stringify(value)}`);
 }
 
 /** Model FLOPs per trained token, the formula documented in training/native/train.c. */

@@ -23,7 +23,7 @@ export type TrainerEvent =
   | { event: 'bench'; sgemm_gflops: number; threads: number; batch_size: number; seq_len: number }
   | { event: 'bench_shape'; name: string; m: number; n: number; k: number; gflops: number }
   | { event: 'bench_step'; step_ms: number; tok_s: number; gflops: number; sgemm_gflops: number; ratio: number; params: number }
-  | { event: 'start'; step: number; steps: number; params: number; tokens: number; train_tokens: number; val_tokens: number; flops_per_token: number; threads: number; resumed: boolean }
+  | { event: 'start'; step: number; steps: number; params: number; tokens: number; train_tokens: number; val_tokens: number; flops_per_token: number; threads: number; resumed: boolean; optimizer?: 'adamw' | 'muon' }
   | { event: 'step'; step: number; loss: number; lr: number; grad_norm: number; step_ms: number; tok_s: number; gflops: number; tokens: number; elapsed_s: number }
   | { event: 'eval'; step: number; val_loss: number; val_tokens: number; eval_ms: number }
   | { event: 'checkpoint'; step: number; tokens: number; path: string }
@@ -109,6 +109,8 @@ export function nativeArgs(cfg: TrainConfig, outDir: string, resume: boolean, st
     'checkpoint-minutes': t.checkpoint_minutes,
     'max-seconds': t.max_minutes * 60,
     'decay-fraction': t.decay_fraction,
+    optimizer: t.optimizer === 'muon' ? 1 : 0,
+    'muon-momentum': t.muon_momentum,
     'log-interval': t.log_interval,
     seed: t.seed,
     resume: resume ? 1 : 0,
@@ -263,7 +265,7 @@ export async function runTraining(cfgIn: TrainConfig, opts: RunOptions): Promise
         startStep = ev.step;
         startTime = Date.now();
         log(`${ev.resumed ? 'resuming' : 'starting'} ${cfg.name}: ${(ev.params / 1e6).toFixed(2)}M params, step ${ev.step}/${ev.steps}, ` +
-          `${(cfg.training.batch_size * cfg.training.seq_len * cfg.training.grad_accum)} tokens/step, train.bin ${(ev.train_tokens / 1e6).toFixed(1)}M tokens, ` +
+          `${ev.optimizer ?? 'adamw'}, ${(cfg.training.batch_size * cfg.training.seq_len * cfg.training.grad_accum)} tokens/step, train.bin ${(ev.train_tokens / 1e6).toFixed(1)}M tokens, ` +
           `${(fpt / 1e6).toFixed(1)} MFLOP/token`);
         break;
       case 'step': {

@@ -166,6 +166,18 @@ describe('native trainer (training/train.ts)', function () {
     assert.ok(Math.abs(byTime.at(-1)!.lr - 0.1) < 1e-9);
   });
 
+  it('trains with Muon for the hidden matrices when training.optimizer is "muon"', async () => {
+    const muon: TrainConfig = { ...cfg, training: { ...cfg.training, optimizer: 'muon', lr: 0.02, min_lr: 0.002 } };
+    const res = await runTraining(muon, { outDir: path.join(tmp, 'muon'), resume: false, log: quiet });
+    const start = res.events.find((e): e is Extract<TrainerEvent, { event: 'start' }> => e.event === 'start');
+    assert.equal(start?.optimizer, 'muon');
+    const steps = lossEvents(res.events);
+    assert.ok(steps.at(-1)!.loss < steps[0].loss - 1.5, `loss should fall by > 1.5 nats: ${steps[0].loss} -> ${steps.at(-1)!.loss}`);
+    const file = path.join(tmp, 'bad-optimizer.json');
+    fs.writeFileSync(file, JSON.stringify({ model: { n_layer: 1, n_embd: 32, n_head: 4, n_positions: 16 }, training: { steps: 1, seq_len: 8, optimizer: 'sgd' } }));
+    assert.throws(() => loadTrainConfig(file, makeData(tmp)), /bad-optimizer\.json: training\.optimizer must be "adamw" or "muon", got "sgd"/);
+  });
+
   it('init_from starts a run from a model folder\'s weights, and config.json says fim when the corpus has FIM examples', async () => {
     const source = path.join(tmp, 'a', 'final'); // trained by the first test
     const fimMeta = path.join(tmp, 'fim-meta.json');
