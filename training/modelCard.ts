@@ -123,7 +123,7 @@ export function trainingSection(training: TrainingJson, events: readonly Trainer
   return ['## Training', '', '| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
 }
 
-export function evaluationSection(evalFile: EvalFile, baseline: EvalFile | undefined, command: string): string {
+export function evaluationSection(evalFile: EvalFile, baseline: EvalFile | undefined, command: string, baselineLabel = `previous model (\`${baseline?.modelDir}\`)`): string {
   const header = [
     '| model | val loss (nats/token) | bits/byte | next-token top-1 | line exact match | line edit similarity |',
     '|---|---:|---:|---:|---:|---:|',
@@ -135,7 +135,7 @@ export function evaluationSection(evalFile: EvalFile, baseline: EvalFile | undef
     `| ${label} | ${num(r.valLoss)} | ${num(r.bitsPerByte)} | ${share(r.top1)} | ${pct(r.lineExact)} (${Math.round(r.lineExact * r.lines)}/${r.lines}) | ${pct(r.lineEditSim)} |`;
   const isGpt = (r: EvalRow): boolean => r.model.startsWith('GPT');
   const rows = evalFile.rows.filter(isGpt).map((r) => line(`this model: ${r.model}`, r));
-  if (baseline) rows.push(...baseline.rows.filter(isGpt).map((r) => line(`previous model (\`${baseline.modelDir}\`): ${r.model}`, r)));
+  if (baseline) rows.push(...baseline.rows.filter(isGpt).map((r) => line(`${baselineLabel}: ${r.model}`, r)));
   for (const r of [...evalFile.rows, ...(baseline?.rows ?? [])].filter((x) => !isGpt(x))) rows.push(line(r.model, r));
   return [
     '## Evaluation',
@@ -193,6 +193,7 @@ function main(): void {
     .requiredOption('--training <file>', 'the exported training.json')
     .requiredOption('--eval <file>', 'eval JSON of the model')
     .option('--baseline-eval <file>', 'eval JSON of the model it is compared with')
+    .option('--baseline-label <text>', 'what to call that model in the table')
     .requiredOption('--recipe <text>', 'the commands that reproduce the model (Markdown)')
     .option('--eval-command <text>', 'the eval command line', 'npm run eval')
     .option('--preamble <file>', 'Markdown put before the generated sections')
@@ -200,14 +201,14 @@ function main(): void {
     .option('--previous-recipe <text>', 'how those weights were trained (Markdown)')
     .requiredOption('--out <file>', 'where to write the Markdown')
     .parse()
-    .opts<{ meta: string; trainLog: string; training: string; eval: string; baselineEval?: string; recipe: string; evalCommand: string; preamble?: string; previousTrainLog?: string; previousRecipe?: string; out: string }>();
+    .opts<{ meta: string; trainLog: string; training: string; eval: string; baselineEval?: string; baselineLabel?: string; recipe: string; evalCommand: string; preamble?: string; previousTrainLog?: string; previousRecipe?: string; out: string }>();
   const readLog = (file: string): TrainerEvent[] => fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as TrainerEvent);
   const events = readLog(o.trainLog);
   const previous = o.previousTrainLog ? { recipe: o.previousRecipe ?? o.previousTrainLog, events: readLog(o.previousTrainLog) } : undefined;
   const parts = [
     ...(o.preamble ? [fs.readFileSync(o.preamble, 'utf8').trim()] : []),
     trainingSection(readJson<TrainingJson>(o.training), events, o.recipe, previous),
-    evaluationSection(readJson<EvalFile>(o.eval), o.baselineEval ? readJson<EvalFile>(o.baselineEval) : undefined, o.evalCommand),
+    evaluationSection(readJson<EvalFile>(o.eval), o.baselineEval ? readJson<EvalFile>(o.baselineEval) : undefined, o.evalCommand, o.baselineLabel),
     corpusSection(readJson<CorpusMeta>(o.meta)),
   ];
   fs.writeFileSync(o.out, parts.join('\n\n') + '\n');
