@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { buildCorpus } from './corpus/buildCorpus';
+import { DEFAULT_FIM_OPTIONS } from './corpus/fim';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -26,6 +27,12 @@ function fraction(value: string): number {
   return n;
 }
 
+function share(value: string): number {
+  const n = Number(value);
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError(`expected a number from 0 to 1, got "${value}"`);
+  return n;
+}
+
 const program = new Command()
   .name('corpus')
   .description('Build the training corpus and tokenizer in data/corpus/')
@@ -41,6 +48,11 @@ const program = new Command()
   .option('--min-package-bytes <n>', 'skip packages with less usable source than this', positiveInt, 2000)
   .option('--max-package-mb <n>', 'keep at most this many MB of documents per package (0: no cap)', nonNegative, 6)
   .option('--model-max-length <n>', 'model_max_length written to tokenizer_config.json (the context length)', positiveInt, 1024)
+  .option('--tokenizer <dir>', 'use the tokenizer.json of this model folder instead of training one (to continue training that model)')
+  .option('--fim-rate <x>', 'share of training files written as fill-in-the-middle examples (0: none)', share, DEFAULT_FIM_OPTIONS.rate)
+  .option('--fim-piece-kb <n>', 'FIM examples are cut from line-aligned pieces of at most this many KB of a file', nonNegative, DEFAULT_FIM_OPTIONS.maxPieceBytes / 1000)
+  .option('--fim-max-middle-lines <n>', 'longest FIM middle, in lines', positiveInt, DEFAULT_FIM_OPTIONS.maxMiddleLines)
+  .option('--max-val-overlap <x>', 'drop validation files sharing more than this share of their lines with one training file', share, 0.3)
   .option('--offline', 'use cached tarballs only; never run npm pack', false);
 
 program.parse();
@@ -57,6 +69,11 @@ const opts = program.opts<{
   minPackageBytes: number;
   maxPackageMb: number;
   modelMaxLength: number;
+  tokenizer?: string;
+  fimRate: number;
+  fimPieceKb: number;
+  fimMaxMiddleLines: number;
+  maxValOverlap: number;
   offline: boolean;
 }>();
 
@@ -79,6 +96,9 @@ try {
     minPackageBytes: opts.minPackageBytes,
     maxPackageBytes: opts.maxPackageMb * 1e6,
     modelMaxLength: opts.modelMaxLength,
+    tokenizerDir: opts.tokenizer === undefined ? undefined : resolve(opts.tokenizer),
+    fim: { rate: opts.fimRate, maxPieceBytes: Math.round(opts.fimPieceKb * 1000), maxMiddleLines: opts.fimMaxMiddleLines },
+    maxValOverlap: opts.maxValOverlap,
     offline: opts.offline,
     log,
   });
@@ -90,6 +110,10 @@ try {
     console.log(`  ${split.padEnd(5)}           ${s.packages} packages, ${s.files} files, ${(s.bytes / 1e6).toFixed(1)} MB, ${s.tokens} tokens, ${s.bytesPerToken} bytes/token`);
   }
   console.log(`  dropped files   ${Object.entries(meta.dropped).map(([r, n]) => `${r} ${n}`).join(', ')}`);
+  const d = meta.dedupe.train;
+  console.log(`  dedupe (train)  ${d.filesBefore} -> ${d.filesAfter} files, ${d.tokensBefore} -> ${d.tokensAfter} tokens`);
+  console.log(`  val overlap     ${meta.valOverlap.droppedFiles} of ${meta.valOverlap.checkedFiles} val files dropped (> ${meta.valOverlap.maxFraction * 100}% of lines shared with a training file)`);
+  console.log(`  FIM             ${meta.fim.files} train files -> ${meta.fim.examples} examples (+${meta.fim.plainPieces} pieces left plain)`);
   console.log(`  skipped         ${skipped.length === 0 ? 'none' : skipped.map((p) => `${p.name} (${p.skipReason})`).join('; ')}`);
 } catch (error) {
   console.error(`corpus: ${(error as Error).message}`);

@@ -12,7 +12,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
-import { readTokenizerFiles, BpeTokenizer } from '../src/model/tokenizer';
+import { readTokenizerFiles, BpeTokenizer, FIM_MIDDLE_ID, FIM_PREFIX_ID, FIM_SUFFIX_ID } from '../src/model/tokenizer';
 import { byteLevelToBytes } from '../src/model/tokenizer/byteLevel';
 import { readVocabSize } from './trainer/config';
 import { NGramModel } from './trainer/ngram';
@@ -72,6 +72,7 @@ async function evaluate(
   maxNew: number,
   progress: (msg: string) => void,
   keepPredictions = 0,
+  fim = false,
 ): Promise<Metrics> {
   const t0 = Date.now();
   let nats = 0;
@@ -100,8 +101,7 @@ async function evaluate(
   const predictions: string[] = [];
   for (const [k, s] of samples.entries()) {
     if (k > 0 && k % 100 === 0) progress(`  ${lm.name}: ${k}/${samples.length} lines, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-    const ids = tok.encode(s.prefix);
-    const prompt = (s.fileStart ? [0, ...ids] : ids).slice(-(lm.contextLength - maxNew));
+    const prompt = fim ? fimPrompt(tok, s, lm.contextLength - maxNew) : prefixPrompt(tok, s, lm.contextLength - maxNew);
     const gen = await lm.greedy(prompt, maxNew, stop);
     const text = tok.decode(gen.filter((id) => id !== 0));
     const pred = text.split('\n')[0].trimEnd();
@@ -121,6 +121,23 @@ async function evaluate(
     seconds: (Date.now() - t0) / 1000,
     predictions,
   };
+}
+
+/** The file up to the completion point, its last `budget` tokens (after `<|endoftext|>` at a file start). */
+function prefixPrompt(tok: BpeTokenizer, s: LineSample, budget: number): number[] {
+  const ids = tok.encode(s.prefix);
+  return (s.fileStart ? [0, ...ids] : ids).slice(-budget);
+}
+
+/**
+ * The prompt builder's FIM form (src/completion/prompt.ts) without the header line the val files lack:
+ * `<fim_prefix>` prefix `<fim_suffix>` suffix `<fim_middle>`, the suffix cut to a quarter of `budget` tokens
+ * and the prefix to the rest (its end kept), like the editor's suffixTokens/prefix budgets.
+ */
+function fimPrompt(tok: BpeTokenizer, s: LineSample, budget: number): number[] {
+  const suffix = tok.encodeOrdinary(s.suffix).slice(0, Math.floor(budget / 4));
+  const prefix = tok.encodeOrdinary(s.prefix).slice(-(budget - 3 - suffix.length));
+  return [FIM_PREFIX_ID, ...prefix, FIM_SUFFIX_ID, ...suffix, FIM_MIDDLE_ID];
 }
 
 /** The first held-out lines with every model's completion: `code` cells, pipes escaped. */
@@ -146,7 +163,8 @@ function markdownTable(rows: Metrics[]): string {
     '|---|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
-    lines.push(`| ${r.model} | ${r.valLoss.toFixed(3)} | ${r.bitsPerByte.toFixed(3)} | ${pct(r.top1)} | ${pct(r.lineExact)} | ${pct(r.lineEditSim)} | ${r.seconds.toFixed(0)} s |`);
+    const num = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
+    lines.push(`| ${r.model} | ${num(r.valLoss)} | ${num(r.bitsPerByte)} | ${pct(r.top1)} | ${pct(r.lineExact)} | ${pct(r.lineEditSim)} | ${r.seconds.toFixed(0)} s |`);
   }
   return lines.join('\n');
 }
@@ -165,9 +183,10 @@ async function main(): Promise<void> {
     .option('--reference', 'use the TS reference forward pass even when onnx/model.onnx exists (slow)', false)
     .option('--json <file>', 'also write the metrics as JSON')
     .option('--examples <n>', 'print the first N held-out line completions of every model (not cherry-picked)', (v) => parseInt(v, 10), 0)
+    .option('--fim', 'also complete the same lines from a FIM prompt with the following lines as suffix (one more row)', false)
     .parse();
   const [modelDir] = program.args;
-  const o = program.opts<{ data: string; valTokens: number; maxLines: number; perFile: number; maxNew: number; ngramOrder: number; reference: boolean; json?: string; examples: number }>();
+  const o = program.opts<{ data: string; valTokens: number; maxLines: number; perFile: number; maxNew: number; ngramOrder: number; reference: boolean; json?: string; examples: number; fim: boolean }>();
   const log = (m: string) => console.error(m);
 
   const config = readModelConfig(modelDir);
@@ -188,6 +207,11 @@ async function main(): Promise<void> {
   log(`eval: ${windows.length} windows of ${windowLen - 1} predicted tokens, ${samples.length} held-out lines, tokenizer from ${tokDir}`);
 
   const rows: Metrics[] = [await evaluate(gpt, windows, samples, tok, byteLen, o.maxNew, log, o.examples)];
+  if (o.fim) {
+    // Line completion only: the loss windows are the same left-to-right tokens as the row above.
+    const fimRow = await evaluate(gpt, [], samples, tok, byteLen, o.maxNew, log, o.examples, true);
+    rows.push({ ...fimRow, model: `${gpt.name}, FIM prompt (next lines as suffix)`, valLoss: NaN, bitsPerByte: NaN, top1: NaN, tokens: 0 });
+  }
   if (o.ngramOrder > 0) {
     const t0 = Date.now();
     const train = readTokens(path.join(o.data, 'train.bin'));

@@ -14,6 +14,8 @@ export type DropReason =
   | 'generated'
   | 'exact-duplicate'
   | 'near-duplicate'
+  | 'build-copy'
+  | 'train-overlap'
   | 'package-cap';
 
 export interface FilterOptions {

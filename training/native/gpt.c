@@ -582,6 +582,21 @@ double SFX(gpt_grad_norm)(const SFX(GPT) *model) {
     return sqrt(total);
 }
 
+/* AdamW on `n` elements of one tensor (p, g, m, v at the tensor's offset). */
+static void SFX(adamw_tensor)(real *p, const real *g, float *m, float *v, size_t n, double lr, double beta1, double beta2,
+                              double eps, double wd, double bc1, double bc2, double grad_mult) {
+#pragma omp parallel for schedule(static)
+    for (size_t j = 0; j < n; j++) {
+        double grad = (double)g[j] * grad_mult;
+        double mj = beta1 * m[j] + (1 - beta1) * grad;
+        double vj = beta2 * v[j] + (1 - beta2) * grad * grad;
+        m[j] = (float)mj;
+        v[j] = (float)vj;
+        double mhat = mj / bc1, vhat = vj / bc2;
+        p[j] = (real)(p[j] - lr * (mhat / (sqrt(vhat) + eps) + wd * p[j]));
+    }
+}
+
 void SFX(gpt_adamw_update)(SFX(GPT) *model, double lr, double beta1, double beta2, double eps,
                            double weight_decay, int t, double grad_mult) {
     const GPTConfig *c = &model->config;
@@ -590,19 +605,92 @@ void SFX(gpt_adamw_update)(SFX(GPT) *model, double lr, double beta1, double beta
     for (int i = 0; i < gpt_num_tensors(c); i++) {
         int is_2d;
         size_t n = gpt_tensor_size(c, i, &is_2d);
-        double wd = is_2d ? weight_decay : 0.0;
+        SFX(adamw_tensor)(model->params + off, model->grads + off, model->m + off, model->v + off, n, lr, beta1, beta2, eps,
+                          is_2d ? weight_decay : 0.0, bc1, bc2, grad_mult);
+        off += n;
+    }
+}
+
+/* Newton-Schulz quintic iteration of Muon (Jordan et al. 2024): X [rows, cols] (row-major) is replaced by an
+ * approximation of U V^T from its SVD (singular values pushed into roughly [0.7, 1.2]). Works on the wider
+ * orientation (a transposed copy when rows > cols) so the Gram matrices are min(rows, cols) square. */
+void SFX(gpt_newton_schulz5)(real *X, int rows, int cols) {
+    const double a = 3.4445, b = -4.7750, c5 = 2.0315;
+    int tr = rows > cols;
+    int r = tr ? cols : rows, k = tr ? rows : cols;
+    size_t n = (size_t)rows * cols;
+    real *W = malloc(n * sizeof(real)), *Y = malloc(n * sizeof(real));
+    real *A = malloc((size_t)r * r * sizeof(real)), *B = malloc((size_t)r * r * sizeof(real));
+    if (tr) {
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++) W[(size_t)j * rows + i] = X[(size_t)i * cols + j];
+    } else {
+        memcpy(W, X, n * sizeof(real));
+    }
+    double norm = 0;
+    for (size_t j = 0; j < n; j++) norm += (double)W[j] * W[j];
+    norm = sqrt(norm) + 1e-7;
+    for (size_t j = 0; j < n; j++) W[j] = (real)(W[j] / norm);
+    for (int it = 0; it < 5; it++) {
+        GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, r, r, k, 1, W, k, W, k, 0, A, r);        /* A = W W^T */
+        GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, r, r, r, c5, A, r, A, r, 0, B, r);     /* B = c A A */
+        for (size_t j = 0; j < (size_t)r * r; j++) B[j] += (real)(b * A[j]);                  /*   + b A  */
+        memcpy(Y, W, n * sizeof(real));
+        GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, r, k, r, 1, B, r, W, k, a, Y, k);      /* Y = a W + B W */
+        real *swap = W; W = Y; Y = swap;
+    }
+    if (tr) {
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++) X[(size_t)i * cols + j] = W[(size_t)j * rows + i];
+    } else {
+        memcpy(X, W, n * sizeof(real));
+    }
+    free(W); free(Y); free(A); free(B);
+}
+
+/* Whether tensor i is a hidden matrix (c_attn, attn.c_proj, c_fc, mlp.c_proj weight); its shape in rows/cols. */
+static int hidden_matrix(const GPTConfig *c, int i, int *rows, int *cols) {
+    if (i < 2 || i >= gpt_num_tensors(c) - 2) return 0;
+    int C = c->n_embd;
+    switch ((i - 2) % T_PER_LAYER) {
+        case T_QKVW: *rows = C; *cols = 3 * C; return 1;
+        case T_ATTPROJW: *rows = C; *cols = C; return 1;
+        case T_FCW: *rows = C; *cols = 4 * C; return 1;
+        case T_FCPROJW: *rows = 4 * C; *cols = C; return 1;
+        default: return 0;
+    }
+}
+
+/* Muon for the hidden matrices, AdamW for everything else (embeddings, LayerNorms, biases). Per hidden matrix:
+ * m = momentum m + g; u = g + momentum m (Nesterov); p -= lr (0.2 sqrt(max(rows, cols)) NS5(u) + wd p), the
+ * scale that gives the update the RMS of an AdamW update so both share lr and weight decay (Moonlight, Liu et
+ * al. 2025). The hidden matrices use only m; their v stays 0. */
+void SFX(gpt_muon_update)(SFX(GPT) *model, double lr, double momentum, double beta1, double beta2, double eps,
+                          double weight_decay, int t, double grad_mult) {
+    const GPTConfig *c = &model->config;
+    double bc1 = 1.0 - pow(beta1, t), bc2 = 1.0 - pow(beta2, t);
+    size_t off = 0;
+    for (int i = 0; i < gpt_num_tensors(c); i++) {
+        int is_2d, rows, cols;
+        size_t n = gpt_tensor_size(c, i, &is_2d);
         real *p = model->params + off, *g = model->grads + off;
-        float *m = model->m + off, *v = model->v + off;
-#pragma omp parallel for schedule(static)
+        float *m = model->m + off;
+        if (!hidden_matrix(c, i, &rows, &cols)) {
+            SFX(adamw_tensor)(p, g, m, model->v + off, n, lr, beta1, beta2, eps, is_2d ? weight_decay : 0.0, bc1, bc2, grad_mult);
+            off += n;
+            continue;
+        }
+        real *u = malloc(n * sizeof(real));
         for (size_t j = 0; j < n; j++) {
             double grad = (double)g[j] * grad_mult;
-            double mj = beta1 * m[j] + (1 - beta1) * grad;
-            double vj = beta2 * v[j] + (1 - beta2) * grad * grad;
+            double mj = momentum * m[j] + grad;
             m[j] = (float)mj;
-            v[j] = (float)vj;
-            double mhat = mj / bc1, vhat = vj / bc2;
-            p[j] = (real)(p[j] - lr * (mhat / (sqrt(vhat) + eps) + wd * p[j]));
+            u[j] = (real)(grad + momentum * mj);
         }
+        SFX(gpt_newton_schulz5)(u, rows, cols);
+        double scale = 0.2 * sqrt((double)(rows > cols ? rows : cols));
+        for (size_t j = 0; j < n; j++) p[j] = (real)(p[j] - lr * (scale * u[j] + weight_decay * p[j]));
+        free(u);
         off += n;
     }
 }

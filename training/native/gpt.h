@@ -115,6 +115,11 @@ double SFX(gpt_grad_norm)(const SFX(GPT) *model);
  * multiplied by grad_mult first (used for clipping). */
 void SFX(gpt_adamw_update)(SFX(GPT) *model, double lr, double beta1, double beta2, double eps,
                            double weight_decay, int t, double grad_mult);
+/* Muon (Newton-Schulz orthogonalised Nesterov momentum) for the hidden matrices, AdamW for the rest. */
+void SFX(gpt_muon_update)(SFX(GPT) *model, double lr, double momentum, double beta1, double beta2, double eps,
+                          double weight_decay, int t, double grad_mult);
+/* In place: X [rows, cols] -> approximately U V^T of its SVD (5 quintic Newton-Schulz steps). */
+void SFX(gpt_newton_schulz5)(real *X, int rows, int cols);
 
 /* ---- random numbers (shared by both builds, defined in the float build and in the test) ---- */
 #ifndef GPT_RNG_DECLARED

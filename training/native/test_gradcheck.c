@@ -358,8 +358,109 @@ static void test_float_vs_double(void) {
     for (size_t i = 0; i < md.num_params; i++) werr = fmax(werr, fabs(md.params[i] - expect[i]));
     snprintf(detail, sizeof detail, "max |param - formula| %.2e", werr);
     report_bool("adamw update (decay on 2-D only)", werr < 1e-6, detail);
+
+    /* Muon, step t=3, multiplier 0.5: AdamW on everything but the hidden matrices, which get
+     * p - lr (0.2 sqrt(max(rows, cols)) NS5(g' + mu (mu m + g')) + wd p) with g' = mult g */
+    double mu = 0.95;
+    for (size_t i = 0; i < md.num_params; i++) { md.m[i] = 0.01f * (float)rng_normal(&rng); md.v[i] = 1e-4f * (float)fabs(rng_normal(&rng)); }
+    float *m0 = malloc(md.num_params * sizeof(float)), *v0 = malloc(md.num_params * sizeof(float));
+    memcpy(m0, md.m, md.num_params * sizeof(float));
+    memcpy(v0, md.v, md.num_params * sizeof(float));
+    memcpy(before, md.params, md.num_params * sizeof(double));
+    o2 = 0;
+    int C_ = tiny.n_embd, hidden_seen = 0;
+    for (int i = 0; i < gpt_num_tensors(&tiny); i++) {
+        int is_2d;
+        size_t n = gpt_tensor_size(&tiny, i, &is_2d);
+        int kind = (i >= 2 && i < gpt_num_tensors(&tiny) - 2) ? (i - 2) % T_PER_LAYER : -1;
+        int rows = 0, cols = 0;
+        if (kind == T_QKVW) { rows = C_; cols = 3 * C_; }
+        else if (kind == T_ATTPROJW) { rows = C_; cols = C_; }
+        else if (kind == T_FCW) { rows = C_; cols = 4 * C_; }
+        else if (kind == T_FCPROJW) { rows = 4 * C_; cols = C_; }
+        if (rows == 0) {
+            for (size_t j = o2; j < o2 + n; j++) {
+                double g = md.grads[j] * mult;
+                double m = b1 * m0[j] + (1 - b1) * g, v = b2 * v0[j] + (1 - b2) * g * g;
+                double mh = m / (1 - pow(b1, 3)), vh = v / (1 - pow(b2, 3));
+                expect[j] = before[j] - lr * (mh / (sqrt(vh) + eps) + (is_2d ? wd : 0) * before[j]);
+            }
+        } else {
+            hidden_seen++;
+            double *u = malloc(n * sizeof(double));
+            for (size_t j = 0; j < n; j++) {
+                double g = md.grads[o2 + j] * mult;
+                double m = mu * (double)m0[o2 + j] + g;
+                u[j] = g + mu * (double)(float)m;
+            }
+            gpt_newton_schulz5_d(u, rows, cols);
+            double scale = 0.2 * sqrt((double)(rows > cols ? rows : cols));
+            for (size_t j = 0; j < n; j++) expect[o2 + j] = before[o2 + j] - lr * (scale * u[j] + wd * before[o2 + j]);
+            free(u);
+        }
+        o2 += n;
+    }
+    gpt_muon_update_d(&md, lr, mu, b1, b2, eps, wd, 3, mult);
+    werr = 0;
+    for (size_t i = 0; i < md.num_params; i++) werr = fmax(werr, fabs(md.params[i] - expect[i]));
+    snprintf(detail, sizeof detail, "max |param - formula| %.2e over %d hidden matrices", werr, hidden_seen);
+    report_bool("muon update (hidden matrices; adamw elsewhere)", werr < 1e-6 && hidden_seen == 4 * tiny.n_layer, detail);
+    free(m0); free(v0);
     gpt_free_d(&md);
     gpt_free_f(&mf);
+}
+
+/* Largest eigenvalue of the symmetric n x n matrix S (power iteration from a fixed start). */
+static double top_eigenvalue(const double *S, int n) {
+    double *x = malloc(n * sizeof(double)), *y = malloc(n * sizeof(double)), lambda = 0;
+    for (int i = 0; i < n; i++) x[i] = 1.0 + 0.1 * i;
+    for (int it = 0; it < 2000; it++) {
+        double norm = 0;
+        for (int i = 0; i < n; i++) { y[i] = 0; for (int j = 0; j < n; j++) y[i] += S[i * n + j] * x[j]; norm += y[i] * y[i]; }
+        norm = sqrt(norm);
+        lambda = norm;
+        for (int i = 0; i < n; i++) x[i] = y[i] / norm;
+    }
+    free(x); free(y);
+    return lambda;
+}
+
+/* Extreme singular values of X [rows, cols] (via the Gram matrix of the shorter side; all must be <= sqrt(2)). */
+static void singular_range(const double *X, int rows, int cols, double *smin, double *smax) {
+    int tr = rows > cols, r = tr ? cols : rows, k = tr ? rows : cols;
+    double *S = calloc((size_t)r * r, sizeof(double)), *D = malloc((size_t)r * r * sizeof(double));
+    for (int i = 0; i < r; i++)
+        for (int j = 0; j < r; j++)
+            for (int t = 0; t < k; t++)
+                S[i * r + j] += tr ? X[t * cols + i] * X[t * cols + j] : X[i * cols + t] * X[j * cols + t];
+    for (int i = 0; i < r * r; i++) D[i] = (i % (r + 1) == 0 ? 2.0 : 0.0) - S[i];
+    *smax = sqrt(top_eigenvalue(S, r));
+    *smin = sqrt(fmax(0, 2.0 - top_eigenvalue(D, r)));
+    free(S); free(D);
+}
+
+/* Newton-Schulz: a badly conditioned matrix (singular values spread over 30x) comes out with all of them
+ * near 1 (Muon's quintic coefficients land in about [0.7, 1.2]), wide and tall (transposed path) alike. */
+static void test_newton_schulz(void) {
+    uint64_t rng = 99;
+    int shapes[2][2] = {{12, 40}, {40, 12}};
+    for (int s = 0; s < 2; s++) {
+        int rows = shapes[s][0], cols = shapes[s][1];
+        double *X = malloc((size_t)rows * cols * sizeof(double));
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++) X[i * cols + j] = rng_normal(&rng) * (1.0 + 3.0 * (rows < cols ? i : j));
+        double total = 0;
+        for (int i = 0; i < rows * cols; i++) total += X[i] * X[i];
+        for (int i = 0; i < rows * cols; i++) X[i] /= sqrt(total);
+        double lo0, hi0, lo, hi;
+        singular_range(X, rows, cols, &lo0, &hi0);
+        gpt_newton_schulz5_d(X, rows, cols);
+        singular_range(X, rows, cols, &lo, &hi);
+        char detail[160];
+        snprintf(detail, sizeof detail, "%dx%d: singular values [%.3f, %.3f] -> [%.3f, %.3f]", rows, cols, lo0, hi0, lo, hi);
+        report_bool("newton-schulz orthogonalises", hi0 / lo0 > 10 && lo > 0.6 && hi < 1.3, detail);
+        free(X);
+    }
 }
 
 int main(void) {
@@ -374,6 +475,7 @@ int main(void) {
     test_model(128);
     test_model(2);
     test_float_vs_double();
+    test_newton_schulz();
     printf("gradcheck: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

@@ -58,8 +58,13 @@ typedef struct {
     double lr, min_lr, weight_decay, grad_clip, beta1, beta2, adam_eps;
     long warmup_steps, eval_interval, eval_tokens, log_interval, stop_after;
     double checkpoint_minutes, max_seconds;
+    /* 0: cosine decay over the whole run; in (0, 1]: warmup-stable-decay, the last decay_fraction of the run decays */
+    double decay_fraction;
+    /* 0: AdamW for all tensors; 1: Muon for the hidden matrices (AdamW for the rest), momentum muon_momentum */
+    int optimizer;
+    double muon_momentum;
     long seed;
-    int resume, bench, bench_reps;
+    int resume, bench, bench_reps, print_schedule;
 } Options;
 
 static void usage_error(const char *msg, const char *arg) {
@@ -72,7 +77,7 @@ static void parse_args(Options *o, int argc, char **argv) {
     o->ln_eps = 1e-5; o->seq_len = 256; o->batch_size = 8; o->grad_accum = 1; o->steps = 1000;
     o->lr = 6e-4; o->min_lr = 6e-5; o->weight_decay = 0.1; o->grad_clip = 1.0; o->beta1 = 0.9; o->beta2 = 0.95;
     o->adam_eps = 1e-8; o->warmup_steps = 100; o->eval_interval = 200; o->eval_tokens = 65536; o->log_interval = 1;
-    o->checkpoint_minutes = 10; o->seed = 1337; o->bench_reps = 3; o->n_head = 4;
+    o->checkpoint_minutes = 10; o->muon_momentum = 0.95; o->seed = 1337; o->bench_reps = 3; o->n_head = 4;
     for (int i = 1; i < argc; i += 2) {
         const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strncmp(k, "--", 2) != 0 || !v) usage_error("expected --option value pairs, got ", k);
@@ -89,19 +94,22 @@ static void parse_args(Options *o, int argc, char **argv) {
         OPT_D("adam-eps", adam_eps); OPT_I("warmup-steps", warmup_steps); OPT_I("eval-interval", eval_interval);
         OPT_I("eval-tokens", eval_tokens); OPT_I("log-interval", log_interval); OPT_I("stop-after", stop_after);
         OPT_D("checkpoint-minutes", checkpoint_minutes); OPT_D("max-seconds", max_seconds); OPT_I("seed", seed); OPT_I("resume", resume); OPT_I("bench", bench);
-        OPT_I("bench-reps", bench_reps);
+        OPT_I("bench-reps", bench_reps); OPT_D("decay-fraction", decay_fraction); OPT_I("print-schedule", print_schedule);
+        OPT_I("optimizer", optimizer); OPT_D("muon-momentum", muon_momentum);
         else if (!strcmp(k, "attn-block")) gpt_attn_block_f = atoi(v);
         else usage_error("unknown option --", k);
 #undef OPT_S
 #undef OPT_I
 #undef OPT_D
     }
+    if (o->optimizer != 0 && o->optimizer != 1) usage_error("--optimizer must be 0 (adamw) or 1 (muon)", NULL);
+    if (o->decay_fraction < 0 || o->decay_fraction > 1) usage_error("--decay-fraction must be in [0, 1]", NULL);
     if (o->vocab_size <= 0 || o->n_positions <= 0 || o->n_layer <= 0 || o->n_embd <= 0 || o->n_head <= 0)
         usage_error("--vocab-size, --n-positions, --n-layer, --n-head, --n-embd must be positive", NULL);
     if (o->n_embd % o->n_head) usage_error("--n-embd must be divisible by --n-head", NULL);
     if (o->seq_len <= 0 || o->seq_len > o->n_positions) usage_error("--seq-len must be in [1, n_positions]", NULL);
     if (o->batch_size <= 0 || o->grad_accum <= 0) usage_error("--batch-size and --grad-accum must be positive", NULL);
-    if (!o->bench && (!o->out || !o->train || !o->val)) usage_error("--out, --train and --val are required", NULL);
+    if (!o->bench && !o->print_schedule && (!o->out || !o->train || !o->val)) usage_error("--out, --train and --val are required", NULL);
 }
 
 /* ---- time, signals ---- */
@@ -215,10 +223,12 @@ static int load_checkpoint(const char *dir, GPT_f *model, long *step, long long 
 }
 
 /* ---- schedule ----
- * Linear warmup over warmup_steps, then cosine decay to min_lr. Progress through the decay is
- * measured in steps, or, with --max-seconds (a wall-time budget on a shared machine), in training
- * time when that is further along: the run then ends on time with the learning rate decayed,
- * whatever throughput it got. Time-based progress is not bit-reproducible across resumes. */
+ * Linear warmup over warmup_steps, then either cosine decay to min_lr (decay_fraction 0) or
+ * warmup-stable-decay (Hägele et al. 2024): lr stays at its peak until the last decay_fraction of the
+ * run, then falls to min_lr as 1 - sqrt(progress through the decay). Progress is measured in steps,
+ * or, with --max-seconds (a wall-time budget on a shared machine), in training time when that is
+ * further along: the run then ends on time with the learning rate decayed, whatever throughput it
+ * got. Time-based progress is not bit-reproducible across resumes. */
 static double lr_at(const Options *o, long step, double elapsed) {
     if (step < o->warmup_steps) return o->lr * (step + 1) / o->warmup_steps;
     double progress = o->steps > o->warmup_steps ? (double)(step - o->warmup_steps) / (double)(o->steps - o->warmup_steps) : 1;
@@ -227,6 +237,11 @@ static double lr_at(const Options *o, long step, double elapsed) {
         if (tp > progress) progress = tp;
     }
     if (progress > 1) progress = 1;
+    if (o->decay_fraction > 0) {
+        double stable = 1 - o->decay_fraction;
+        if (progress <= stable) return o->lr;
+        return o->min_lr + (o->lr - o->min_lr) * (1 - sqrt((progress - stable) / o->decay_fraction));
+    }
     return o->min_lr + 0.5 * (o->lr - o->min_lr) * (1 + cos(M_PI * progress));
 }
 
@@ -319,6 +334,14 @@ int main(int argc, char **argv) {
     Options o;
     parse_args(&o, argc, argv);
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (o.print_schedule) { /* the learning rate at every step, then (with --max-seconds) at 0..100% of the time budget */
+        for (long s = 0; s < o.steps; s++) printf("{\"event\":\"lr\",\"step\":%ld,\"lr\":%.9e}\n", s, lr_at(&o, s, 0));
+        for (int i = 0; o.max_seconds > 0 && i <= 100; i++) {
+            double e = o.max_seconds * i / 100;
+            printf("{\"event\":\"lr\",\"step\":%ld,\"elapsed_s\":%.3f,\"lr\":%.9e}\n", o.warmup_steps, e, lr_at(&o, o.warmup_steps, e));
+        }
+        return 0;
+    }
     GPTConfig cfg = {o.vocab_size, o.n_positions, o.n_layer, o.n_head, o.n_embd, o.ln_eps};
     int threads = 1;
 #ifdef _OPENMP
@@ -370,8 +393,9 @@ int main(int argc, char **argv) {
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     printf("{\"event\":\"start\",\"step\":%ld,\"steps\":%ld,\"params\":%zu,\"tokens\":%lld,\"train_tokens\":%zu,"
-           "\"val_tokens\":%zu,\"flops_per_token\":%.0f,\"threads\":%d,\"resumed\":%s}\n",
-           step, o.steps, model.num_params, tokens, train.n, val.n, fpt, threads, o.resume ? "true" : "false");
+           "\"val_tokens\":%zu,\"flops_per_token\":%.0f,\"threads\":%d,\"resumed\":%s,\"optimizer\":\"%s\"}\n",
+           step, o.steps, model.num_params, tokens, train.n, val.n, fpt, threads, o.resume ? "true" : "false",
+           o.optimizer == 1 ? "muon" : "adamw");
 
     double t_start = now_s(), last_ckpt = t_start;
     long steps_this_run = 0;
@@ -395,7 +419,10 @@ int main(int argc, char **argv) {
                             "lower lr; the last checkpoint is kept\n", step, loss, norm);
             return 3;
         }
-        gpt_adamw_update_f(&model, lr, o.beta1, o.beta2, o.adam_eps, o.weight_decay, (int)(step + 1), mult);
+        if (o.optimizer == 1)
+            gpt_muon_update_f(&model, lr, o.muon_momentum, o.beta1, o.beta2, o.adam_eps, o.weight_decay, (int)(step + 1), mult);
+        else
+            gpt_adamw_update_f(&model, lr, o.beta1, o.beta2, o.adam_eps, o.weight_decay, (int)(step + 1), mult);
         step++;
         steps_this_run++;
         tokens += (long long)N * o.grad_accum;

@@ -95,6 +95,48 @@ export function readCheckpointWeights(file: string, config: GptConfig): { info: 
   }
 }
 
+/**
+ * Writes a step-0 checkpoint holding `weights` with zero AdamW moments: resuming it starts training from those
+ * weights (the RNG state is the one a fresh run with `training.seed` starts with, see train.c).
+ */
+export function writeInitialCheckpoint(
+  file: string,
+  config: GptConfig,
+  weights: GptWeights,
+  training: { seed: number; seq_len: number; batch_size: number; grad_accum: number },
+): void {
+  const layout = tensorLayout(config);
+  const numParams = layout.reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
+  const h = Buffer.alloc(HEADER_BYTES);
+  const words: Array<[number, bigint]> = [
+    [0, MAGIC], [1, 1n], [2, BigInt(config.vocab_size)], [3, BigInt(config.n_positions)], [4, BigInt(config.n_layer)],
+    [5, BigInt(config.n_head)], [6, BigInt(config.n_embd)], [7, 0n], [8, 0n],
+    [9, BigInt.asIntN(64, 0x9e3779b97f4a7c15n ^ BigInt(training.seed))], [10, BigInt(numParams)],
+    [11, BigInt(training.seq_len)], [12, BigInt(training.batch_size)], [13, BigInt(training.grad_accum)],
+  ];
+  for (const [i, v] of words) h.writeBigInt64LE(v, i * 8);
+  h.writeDoubleLE(config.layer_norm_epsilon, 14 * 8);
+  h.writeDoubleLE(0, 15 * 8);
+  const params = new Float32Array(numParams);
+  let off = 0;
+  for (const t of layout) {
+    const tensor = t.get(weights);
+    params.set(tensor, off);
+    off += tensor.length;
+  }
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const fd = fs.openSync(file, 'w');
+  try {
+    fs.writeSync(fd, h);
+    fs.writeSync(fd, Buffer.from(params.buffer));
+    const zeros = Buffer.alloc(numParams * 4);
+    fs.writeSync(fd, zeros);
+    fs.writeSync(fd, zeros);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** Hugging Face GPT-2 config.json for our model (keys read by src/model/config.ts and transformers.js). */
 export function hfConfigJson(c: GptConfig): Record<string, unknown> {
   return {
@@ -119,11 +161,18 @@ export function hfConfigJson(c: GptConfig): Record<string, unknown> {
 }
 
 /** Writes `dir/config.json`, `dir/model.safetensors` and `dir/training.json` (provenance). */
-export function exportModelFolder(dir: string, config: GptConfig, weights: GptWeights, provenance: Record<string, unknown>): void {
+/** `extraConfig`: more config.json keys (e.g. `"fim": true`); the GPT-2 keys always win. */
+export function exportModelFolder(
+  dir: string,
+  config: GptConfig,
+  weights: GptWeights,
+  provenance: Record<string, unknown>,
+  extraConfig: Record<string, unknown> = {},
+): void {
   fs.mkdirSync(dir, { recursive: true });
   // write to temp names then rename, so a reader never sees a half-written pair
   writeWeights(path.join(dir, 'model.safetensors.tmp'), config, weights);
-  fs.writeFileSync(path.join(dir, 'config.json.tmp'), JSON.stringify(hfConfigJson(config), null, 2) + '\n');
+  fs.writeFileSync(path.join(dir, 'config.json.tmp'), JSON.stringify({ ...extraConfig, ...hfConfigJson(config) }, null, 2) + '\n');
   fs.renameSync(path.join(dir, 'model.safetensors.tmp'), path.join(dir, 'model.safetensors'));
   fs.renameSync(path.join(dir, 'config.json.tmp'), path.join(dir, 'config.json'));
   fs.writeFileSync(path.join(dir, 'training.json'), JSON.stringify(provenance, null, 2) + '\n');

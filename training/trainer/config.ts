@@ -40,6 +40,16 @@ export interface TrainingHyperParams {
    * machine the run finishes on time with a decayed learning rate. Not bit-reproducible on resume.
    */
   max_minutes: number;
+  /**
+   * 0: cosine decay from lr to min_lr over the whole run. Between 0 and 1: warmup-stable-decay, lr held at
+   * its peak until this last share of the run (in steps or, with max_minutes, in time), then decayed to
+   * min_lr as 1 - sqrt(progress through the decay).
+   */
+  decay_fraction: number;
+  /** 'adamw' for every tensor, or 'muon' for the hidden matrices (c_attn, attn.c_proj, c_fc, mlp.c_proj) and AdamW for the rest. */
+  optimizer: 'adamw' | 'muon';
+  /** Nesterov momentum of Muon. */
+  muon_momentum: number;
   /** Minutes between checkpoints (also written on SIGINT/SIGTERM and at the end). */
   checkpoint_minutes: number;
   log_interval: number;
@@ -59,11 +69,18 @@ export interface TrainConfig {
   model: GptConfig;
   training: TrainingHyperParams;
   data: DataPaths;
+  /**
+   * A model folder (holding model.safetensors) whose weights a fresh run starts from instead of a random
+   * initialisation (the optimizer state starts at zero): a path, resolved like the data paths, or
+   * `git:<commit>:<folder>` for the folder as committed (so a config keeps reproducing its model after that
+   * folder is replaced by the model it trained). Undefined: random init.
+   */
+  init_from?: string;
   /** Where the config was read from, for messages. */
   source: string;
 }
 
-const DEFAULTS: Omit<TrainingHyperParams, 'steps'> = {
+const DEFAULTS: Omit<TrainingHyperParams, 'steps' | 'optimizer'> = {
   seq_len: 256,
   batch_size: 16,
   grad_accum: 1,
@@ -77,6 +94,8 @@ const DEFAULTS: Omit<TrainingHyperParams, 'steps'> = {
   eval_interval: 250,
   eval_tokens: 131072,
   max_minutes: 0,
+  decay_fraction: 0,
+  muon_momentum: 0.95,
   checkpoint_minutes: 5,
   log_interval: 10,
   seed: 1337,
@@ -154,7 +173,7 @@ export function loadTrainConfig(file: string, overrides: LoadOverrides = {}, cwd
     `${file} (model)`,
   );
 
-  const known = new Set([...Object.keys(DEFAULTS), 'steps', 'total_tokens']);
+  const known = new Set([...Object.keys(DEFAULTS), 'steps', 'total_tokens', 'optimizer']);
   for (const k of Object.keys(training)) {
     if (!known.has(k)) throw new Error(`${file}: unknown setting training.${k}`);
   }
@@ -178,6 +197,9 @@ export function loadTrainConfig(file: string, overrides: LoadOverrides = {}, cwd
     eval_interval: num('eval_interval'),
     eval_tokens: num('eval_tokens'),
     max_minutes: num('max_minutes'),
+    decay_fraction: num('decay_fraction'),
+    optimizer: optimizerOf(training.optimizer, file),
+    muon_momentum: num('muon_momentum'),
     checkpoint_minutes: num('checkpoint_minutes'),
     log_interval: num('log_interval'),
     seed: num('seed'),
@@ -187,6 +209,7 @@ export function loadTrainConfig(file: string, overrides: LoadOverrides = {}, cwd
     if (!Number.isInteger(hp[k]) || hp[k] < 1) throw new Error(`${file}: training.${k} must be a positive integer, got ${hp[k]}`);
   }
   if (hp.seq_len > gpt.n_positions) throw new Error(`${file}: training.seq_len (${hp.seq_len}) exceeds model.n_positions (${gpt.n_positions})`);
+  if (hp.decay_fraction > 1) throw new Error(`${file}: training.decay_fraction must be in [0, 1] (0: cosine schedule), got ${hp.decay_fraction}`);
   if (hp.min_lr > hp.lr) throw new Error(`${file}: training.min_lr (${hp.min_lr}) is above training.lr (${hp.lr})`);
   const tokensPerStep = hp.seq_len * hp.batch_size * hp.grad_accum;
   if (typeof training.steps === 'number' && training.total_tokens !== undefined) {
@@ -195,7 +218,20 @@ export function loadTrainConfig(file: string, overrides: LoadOverrides = {}, cwd
   if (typeof training.steps === 'number') hp.steps = training.steps;
   else if (typeof training.total_tokens === 'number') hp.steps = Math.ceil(training.total_tokens / tokensPerStep);
   if (!Number.isInteger(hp.steps) || hp.steps < 1) throw new Error(`${file}: training.steps or training.total_tokens must give at least one step`);
-  return { name, model: gpt, training: hp, data: dataPaths, source: file };
+  let initFrom: string | undefined;
+  if (raw.init_from !== undefined) {
+    if (typeof raw.init_from !== 'string' || raw.init_from === '') throw new Error(`${file}: "init_from" must be the path of a model folder`);
+    initFrom = raw.init_from.startsWith('git:') ? raw.init_from : path.resolve(cwd, raw.init_from);
+    if (initFrom.startsWith('git:') && !/^git:[0-9a-f]{7,40}:[^:]+$/.test(initFrom)) {
+      throw new Error(`${file}: "init_from" ${JSON.stringify(initFrom)} is not git:<commit>:<model folder>`);
+    }
+  }
+  return { name, model: gpt, training: hp, data: dataPaths, init_from: initFrom, source: file };
+}
+
+function optimizerOf(value: unknown, file: string): 'adamw' | 'muon' {
+  if (value === undefined || value === 'adamw' || value === 'muon') return value ?? 'adamw';
+  throw new Error(`${file}: training.optimizer must be "adamw" or "muon", got ${JSON.stringify(value)}`);
 }
 
 /** Model FLOPs per trained token, the formula documented in training/native/train.c. */

@@ -23,6 +23,8 @@ export interface LineSample {
   fileStart: boolean;
   /** Expected rest of the line. */
   target: string;
+  /** The lines after it (from the next line start, at most `maxSuffixChars`, cut at a line end): the suffix of a FIM prompt. */
+  suffix: string;
 }
 
 const LINE = /^(\s*)([A-Za-z_$][\w$]*|\d+|\S)(.*)$/;
@@ -44,7 +46,7 @@ export function readValFiles(file: string): ValFile[] {
     });
 }
 
-export function selectLines(files: readonly ValFile[], maxLines: number, perFile = 3, maxPrefixChars = 4000): LineSample[] {
+export function selectLines(files: readonly ValFile[], maxLines: number, perFile = 3, maxPrefixChars = 4000, maxSuffixChars = 1500): LineSample[] {
   const out: LineSample[] = [];
   for (const f of files) {
     if (out.length >= maxLines) break;
@@ -65,7 +67,9 @@ export function selectLines(files: readonly ValFile[], maxLines: number, perFile
         prefix = cut.slice(cut.indexOf('\n') + 1);
         fileStart = false;
       }
-      out.push({ file: `${f.package}/${f.path}`, line: i, prefix, fileStart, target: m[3].trimEnd() });
+      let suffix = lines.slice(i + 1).join('\n');
+      if (suffix.length > maxSuffixChars) suffix = suffix.slice(0, suffix.lastIndexOf('\n', maxSuffixChars) + 1);
+      out.push({ file: `${f.package}/${f.path}`, line: i, prefix, fileStart, target: m[3].trimEnd(), suffix });
     }
   }
   return out;

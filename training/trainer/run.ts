@@ -12,7 +12,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { TrainConfig, flopsPerToken } from './config';
-import { checkpointPath, exportModelFolder, readCheckpointWeights } from './checkpoint';
+import { checkpointPath, exportModelFolder, readCheckpointWeights, writeInitialCheckpoint } from './checkpoint';
+import { type GptWeights, decodeSafetensors, readWeights } from '../../src/model/weights';
 
 export const NATIVE_DIR = path.resolve(__dirname, '..', 'native');
 export const NATIVE_BIN = path.join(NATIVE_DIR, 'build', 'gpt-train');
@@ -22,7 +23,7 @@ export type TrainerEvent =
   | { event: 'bench'; sgemm_gflops: number; threads: number; batch_size: number; seq_len: number }
   | { event: 'bench_shape'; name: string; m: number; n: number; k: number; gflops: number }
   | { event: 'bench_step'; step_ms: number; tok_s: number; gflops: number; sgemm_gflops: number; ratio: number; params: number }
-  | { event: 'start'; step: number; steps: number; params: number; tokens: number; train_tokens: number; val_tokens: number; flops_per_token: number; threads: number; resumed: boolean }
+  | { event: 'start'; step: number; steps: number; params: number; tokens: number; train_tokens: number; val_tokens: number; flops_per_token: number; threads: number; resumed: boolean; optimizer?: 'adamw' | 'muon' }
   | { event: 'step'; step: number; loss: number; lr: number; grad_norm: number; step_ms: number; tok_s: number; gflops: number; tokens: number; elapsed_s: number }
   | { event: 'eval'; step: number; val_loss: number; val_tokens: number; eval_ms: number }
   | { event: 'checkpoint'; step: number; tokens: number; path: string }
@@ -107,6 +108,9 @@ export function nativeArgs(cfg: TrainConfig, outDir: string, resume: boolean, st
     'eval-tokens': t.eval_tokens,
     'checkpoint-minutes': t.checkpoint_minutes,
     'max-seconds': t.max_minutes * 60,
+    'decay-fraction': t.decay_fraction,
+    optimizer: t.optimizer === 'muon' ? 1 : 0,
+    'muon-momentum': t.muon_momentum,
     'log-interval': t.log_interval,
     seed: t.seed,
     resume: resume ? 1 : 0,
@@ -143,10 +147,35 @@ function copyTokenizer(runDir: string, modelDir: string): void {
   for (const f of fs.readdirSync(tok)) fs.copyFileSync(path.join(tok, f), path.join(modelDir, f));
 }
 
+/**
+ * Whether the run's corpus has fill-in-the-middle examples (corpus meta.json `fim.examples`): the exported
+ * config.json then says `"fim": true`, which makes the extension use FIM prompts (src/engine/modelFolder.ts).
+ */
+export function corpusHasFim(metaFile: string): boolean {
+  try {
+    const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as { fim?: { examples?: unknown } };
+    return typeof meta.fim?.examples === 'number' && meta.fim.examples > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** The weights `init_from` names (see TrainConfig.init_from), checked against the run's model shape. */
+export function readInitWeights(initFrom: string, config: TrainConfig['model']): GptWeights {
+  const git = /^git:([0-9a-f]{7,40}):(.+)$/.exec(initFrom);
+  if (git === null) return readWeights(path.join(initFrom, 'model.safetensors'), config);
+  const object = `${git[1]}:${path.posix.join(git[2], 'model.safetensors')}`;
+  const r = spawnSync('git', ['show', object], { maxBuffer: 1 << 30, cwd: path.resolve(__dirname, '..', '..') });
+  if (r.status !== 0) throw new Error(`init_from ${initFrom}: git show ${object} failed: ${r.stderr.toString().trim()}`);
+  return decodeSafetensors(config, r.stdout, object);
+}
+
 /** Writes <runDir>/<sub>/ from the checkpoint. */
 export function exportFromCheckpoint(cfg: TrainConfig, runDir: string, sub: 'latest' | 'final', extra: Record<string, unknown> = {}): string {
   const { info, weights } = readCheckpointWeights(checkpointPath(runDir), cfg.model);
   const dir = path.join(runDir, sub);
+  const meta = fs.existsSync(path.join(runDir, 'data', 'meta.json')) ? path.join(runDir, 'data', 'meta.json') : cfg.data.meta;
+  const fim = corpusHasFim(meta);
   exportModelFolder(dir, cfg.model, weights, {
     config: cfg.name,
     step: info.step,
@@ -154,8 +183,11 @@ export function exportFromCheckpoint(cfg: TrainConfig, runDir: string, sub: 'lat
     tokens: info.tokens,
     training_seconds: Math.round(info.elapsedSeconds),
     seq_len: cfg.training.seq_len,
+    schedule: cfg.training.decay_fraction > 0 ? `warmup-stable-decay (decay over the last ${cfg.training.decay_fraction * 100}%)` : 'cosine',
+    ...(cfg.init_from !== undefined ? { init_from: cfg.init_from.startsWith('git:') ? cfg.init_from : path.relative(process.cwd(), cfg.init_from) } : {}),
+    fim,
     ...extra,
-  });
+  }, fim ? { fim: true } : {});
   copyTokenizer(runDir, dir);
   return dir;
 }
@@ -178,7 +210,15 @@ export async function runTraining(cfgIn: TrainConfig, opts: RunOptions): Promise
   fs.writeFileSync(path.join(opts.outDir, 'train-config.json'), JSON.stringify({ ...cfg, source: path.relative(process.cwd(), cfg.source) }, null, 2) + '\n');
   const logFile = fs.openSync(path.join(opts.outDir, 'log.jsonl'), 'a');
 
-  const child = spawn(NATIVE_BIN, nativeArgs(cfg, opts.outDir, opts.resume, opts.stopAfter), {
+  // Starting from a model's weights = resuming a step-0 checkpoint that holds them with a fresh optimizer.
+  let resume = opts.resume;
+  if (!resume && cfg.init_from !== undefined) {
+    const weights = readInitWeights(cfg.init_from, cfg.model);
+    writeInitialCheckpoint(checkpointPath(opts.outDir), cfg.model, weights, cfg.training);
+    log(`starting from the weights of ${cfg.init_from}`);
+    resume = true;
+  }
+  const child = spawn(NATIVE_BIN, nativeArgs(cfg, opts.outDir, resume, opts.stopAfter), {
     env: blasEnv(cfg.training.threads),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -227,7 +267,7 @@ export async function runTraining(cfgIn: TrainConfig, opts: RunOptions): Promise
         startStep = ev.step;
         startTime = Date.now();
         log(`${ev.resumed ? 'resuming' : 'starting'} ${cfg.name}: ${(ev.params / 1e6).toFixed(2)}M params, step ${ev.step}/${ev.steps}, ` +
-          `${(cfg.training.batch_size * cfg.training.seq_len * cfg.training.grad_accum)} tokens/step, train.bin ${(ev.train_tokens / 1e6).toFixed(1)}M tokens, ` +
+          `${ev.optimizer ?? 'adamw'}, ${(cfg.training.batch_size * cfg.training.seq_len * cfg.training.grad_accum)} tokens/step, train.bin ${(ev.train_tokens / 1e6).toFixed(1)}M tokens, ` +
           `${(fpt / 1e6).toFixed(1)} MFLOP/token`);
         break;
       case 'step': {

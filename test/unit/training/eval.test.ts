@@ -61,4 +61,14 @@ describe('eval: line completion', () => {
     const one = selectLines([{ package: 'p', path: 'a.js', text }], 10, 1);
     assert.deepEqual(one.map((s) => s.line), [3], 'one line per file: the middle eligible line');
   });
+
+  it('gives each line the following lines as its FIM suffix, cut at a line end', () => {
+    const text = ['function f(a) {', '  return a + 1;', '}', 'const z = f(2);', 'export { z };'].join('\n');
+    const samples = selectLines([{ package: 'p', path: 'a.js', text }], 10, 10, 4000, 20);
+    assert.deepEqual(samples.map((s) => [s.line, s.suffix]), [
+      [1, '}\nconst z = f(2);\n'], // the next line would take it over 20 characters
+      [3, 'export { z };'],
+      [4, ''],
+    ]);
+  });
 });

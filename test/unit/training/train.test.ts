@@ -6,7 +6,8 @@ import { configFromJson } from '../../../src/model/config';
 import { readWeights, tensorLayout } from '../../../src/model/weights';
 import { loadTrainConfig, TrainConfig } from '../../../training/trainer/config';
 import { readCheckpointWeights } from '../../../training/trainer/checkpoint';
-import { buildNative, runTraining, TrainerEvent } from '../../../training/trainer/run';
+import { spawnSync } from 'node:child_process';
+import { buildNative, NATIVE_BIN, runTraining, TrainerEvent } from '../../../training/trainer/run';
 
 const TINY = path.resolve(__dirname, '../../../training/configs/tiny.json');
 const VOCAB = 64;
@@ -144,5 +145,59 @@ describe('native trainer (training/train.ts)', function () {
     assert.throws(() => loadTrainConfig(file, data), /broken\.json: unknown setting training\.step/);
     fs.writeFileSync(file, JSON.stringify({ model: { n_layer: 1, n_embd: 32, n_head: 4, n_positions: 16 }, training: { steps: 1 } }));
     assert.throws(() => loadTrainConfig(file, { ...data, meta: path.join(tmp, 'missing-meta.json') }), /missing-meta\.json: cannot read corpus meta\.json/);
+    fs.writeFileSync(file, JSON.stringify({ model: { n_layer: 1, n_embd: 32, n_head: 4, n_positions: 16 }, training: { steps: 1, seq_len: 8, decay_fraction: 1.5 } }));
+    assert.throws(() => loadTrainConfig(file, data), /broken\.json: training\.decay_fraction must be in \[0, 1\]/);
+    fs.writeFileSync(file, JSON.stringify({ init_from: 'git:main:models/x', model: { n_layer: 1, n_embd: 32, n_head: 4, n_positions: 16 }, training: { steps: 1, seq_len: 8 } }));
+    assert.throws(() => loadTrainConfig(file, data), /broken\.json: "init_from" "git:main:models\/x" is not git:<commit>:<model folder>/);
+  });
+
+  it('warmup-stable-decay: peak lr until the last decay_fraction of the run, then 1 - sqrt down to min_lr', () => {
+    const args = ['--vocab-size', '64', '--n-positions', '16', '--n-layer', '1', '--n-embd', '8', '--seq-len', '8', '--steps', '10',
+      '--warmup-steps', '2', '--lr', '1', '--min-lr', '0.1', '--decay-fraction', '0.5', '--print-schedule', '1'];
+    const r = spawnSync(NATIVE_BIN, args, { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const lrs = r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { lr: number }).lr);
+    // warmup 0.5, 1; stable while (step - 2) / 8 <= 0.5; then 0.1 + 0.9 * (1 - sqrt((p - 0.5) / 0.5))
+    const expected = [0.5, 1, 1, 1, 1, 1, 1, 0.55, 0.1 + 0.9 * (1 - Math.sqrt(0.5)), 0.1 + 0.9 * (1 - Math.sqrt(0.75))];
+    assert.equal(lrs.length, expected.length);
+    lrs.forEach((lr, i) => assert.ok(Math.abs(lr - expected[i]) < 1e-7, `step ${i}: lr ${lr}, expected ${expected[i]}`));
+    // with a time budget, the decay follows the time: stable for the first half, min_lr at the end
+    const timed = spawnSync(NATIVE_BIN, [...args, '--max-seconds', '100'], { encoding: 'utf8' });
+    const byTime = timed.stdout.trim().split('\n').map((l) => JSON.parse(l) as { elapsed_s?: number; lr: number }).filter((e) => e.elapsed_s !== undefined);
+    assert.deepEqual(byTime.filter((e) => e.elapsed_s! <= 50).map((e) => e.lr), new Array(51).fill(1));
+    assert.ok(Math.abs(byTime.find((e) => e.elapsed_s === 75)!.lr - (0.1 + 0.9 * (1 - Math.sqrt(0.5)))) < 1e-7);
+    assert.ok(Math.abs(byTime.at(-1)!.lr - 0.1) < 1e-9);
+  });
+
+  it('trains with Muon for the hidden matrices when training.optimizer is "muon"', async () => {
+    const muon: TrainConfig = { ...cfg, training: { ...cfg.training, optimizer: 'muon', lr: 0.02, min_lr: 0.002 } };
+    const res = await runTraining(muon, { outDir: path.join(tmp, 'muon'), resume: false, log: quiet });
+    const start = res.events.find((e): e is Extract<TrainerEvent, { event: 'start' }> => e.event === 'start');
+    assert.equal(start?.optimizer, 'muon');
+    const steps = lossEvents(res.events);
+    assert.ok(steps.at(-1)!.loss < steps[0].loss - 1.5, `loss should fall by > 1.5 nats: ${steps[0].loss} -> ${steps.at(-1)!.loss}`);
+    const file = path.join(tmp, 'bad-optimizer.json');
+    fs.writeFileSync(file, JSON.stringify({ model: { n_layer: 1, n_embd: 32, n_head: 4, n_positions: 16 }, training: { steps: 1, seq_len: 8, optimizer: 'sgd' } }));
+    assert.throws(() => loadTrainConfig(file, makeData(tmp)), /bad-optimizer\.json: training\.optimizer must be "adamw" or "muon", got "sgd"/);
+  });
+
+  it('init_from starts a run from a model folder\'s weights, and config.json says fim when the corpus has FIM examples', async () => {
+    const source = path.join(tmp, 'a', 'final'); // trained by the first test
+    const fimMeta = path.join(tmp, 'fim-meta.json');
+    fs.writeFileSync(fimMeta, JSON.stringify({ vocabSize: VOCAB, fim: { rate: 0.5, examples: 3 } }));
+    const continued: TrainConfig = { ...cfg, init_from: source, data: { ...cfg.data, meta: fimMeta }, training: { ...cfg.training, steps: 3, warmup_steps: 1 } };
+    const res = await runTraining(continued, { outDir: path.join(tmp, 'init'), resume: false, log: quiet, snapshotData: true });
+    const first = lossEvents(res.events)[0];
+    const trainedLoss = first.loss;
+    assert.equal(first.step, 1);
+    assert.ok(trainedLoss < Math.log(VOCAB) - 1.5, `first loss ${trainedLoss} should be that of the trained model, well below ln(${VOCAB})`);
+    const exported = JSON.parse(fs.readFileSync(path.join(tmp, 'init', 'final', 'config.json'), 'utf8')) as Record<string, unknown>;
+    assert.equal(exported.fim, true);
+    assert.equal(exported.model_type, 'gpt2');
+    const provenance = JSON.parse(fs.readFileSync(path.join(tmp, 'init', 'final', 'training.json'), 'utf8')) as Record<string, unknown>;
+    assert.equal(provenance.init_from, path.relative(process.cwd(), source));
+    // a corpus without FIM examples: no fim key
+    const plain = JSON.parse(fs.readFileSync(path.join(tmp, 'a', 'final', 'config.json'), 'utf8')) as Record<string, unknown>;
+    assert.equal(plain.fim, undefined);
   });
 });

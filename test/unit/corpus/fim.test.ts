@@ -1,0 +1,84 @@
+import { strict as assert } from 'node:assert';
+import { join } from 'node:path';
+import { buildPrompt } from '../../../src/completion/prompt';
+import type { CompletionContext } from '../../../src/completion/context';
+import { readTokenizerFiles, END_OF_TEXT_ID, FIM_MIDDLE_ID, FIM_PREFIX_ID, FIM_SUFFIX_ID } from '../../../src/model/tokenizer';
+import { fimDocumentTokens, fimExampleTokens, fimSpan, isFimFile, splitAtLines } from '../../../training/corpus/fim';
+
+const SHIPPED = join(__dirname, '../../../models/localgpt-code-small');
+
+describe('fill-in-the-middle training examples', () => {
+  const tokenizer = readTokenizerFiles(SHIPPED);
+  const encode = (text: string): number[] => tokenizer.encodeOrdinary(text);
+
+  it('cuts pieces at line boundaries that concatenate back to the file', () => {
+    const text = 'const a = 1;\nconst b = 2;\nconst c = 3;\nlast line without newline';
+    assert.deepEqual(splitAtLines(text, 26), ['const a = 1;\nconst b = 2;\n', 'const c = 3;\n', 'last line without newline']);
+    assert.deepEqual(splitAtLines(text, 1000), [text]);
+    // a single line longer than the limit is a piece of its own, not cut inside
+    assert.deepEqual(splitAtLines('x'.repeat(50) + '\ny\n', 10), ['x'.repeat(50) + '\n', 'y\n']);
+    assert.deepEqual(splitAtLines('', 10), []);
+  });
+
+  it('picks a middle of whole lines with a non-blank suffix, the same cut for the same key', () => {
+    const piece = ['function clamp(x: number, lo: number, hi: number): number {', '  if (x < lo) return lo;', '  if (x > hi) return hi;', '  return x;', '}', ''].join('\n');
+    for (let seed = 0; seed < 200; seed++) {
+      const span = fimSpan(piece, `key${seed}`, 3)!;
+      assert.equal(span.prefix + span.middle + span.suffix, piece);
+      for (const part of [span.prefix, span.middle]) assert.ok(part === '' || part.endsWith('\n'), `cut inside a line: ${JSON.stringify(span)}`);
+      const middleLines = span.middle.split('\n').length - 1;
+      assert.ok(middleLines >= 1 && middleLines <= 3, `middle of ${middleLines} lines`);
+      assert.notEqual(span.suffix.trim(), '');
+    }
+    assert.deepEqual(fimSpan(piece, 'same', 3), fimSpan(piece, 'same', 3));
+    // no cut leaves a non-blank suffix: one content line, or content followed only by blank lines
+    assert.equal(fimSpan('return x;\n', 'k', 8), undefined);
+    assert.equal(fimSpan('return x;\n\n   \n', 'k', 8), undefined);
+  });
+
+  it('writes exactly the tokens of the prompt builder\'s FIM prompt, then the middle', () => {
+    const header = '// redux/src/clamp.ts\n';
+    const span = { prefix: 'function clamp(x, lo, hi) {\n', middle: '  return Math.min(hi, Math.max(lo, x));\n', suffix: '}\n' };
+    const tokens = fimExampleTokens(encode, header, span);
+    const context = { languageId: 'typescript', relativePath: 'redux/src/clamp.ts', prefix: span.prefix, suffix: span.suffix } as CompletionContext;
+    const prompt = buildPrompt(context, { fim: true });
+    assert.equal(prompt.format, 'fim');
+    assert.deepEqual(tokens, [...tokenizer.encode(prompt.text), ...encode(span.middle)]);
+    // and spelled out: the special ids in the prompt builder's order, around the ordinary-text tokens
+    assert.deepEqual(tokens, [
+      FIM_PREFIX_ID, ...encode(header + span.prefix), FIM_SUFFIX_ID, ...encode(span.suffix), FIM_MIDDLE_ID, ...encode(span.middle),
+    ]);
+    assert.ok(!tokens.includes(END_OF_TEXT_ID));
+    assert.equal(tokenizer.decode(tokens.slice(1, tokens.indexOf(FIM_SUFFIX_ID))), header + span.prefix);
+  });
+
+  it('never turns special-token text inside a file into special ids', () => {
+    const tokens = fimExampleTokens(encode, '// p/a.ts\n', { prefix: 'const s = "<fim_middle>";\n', middle: 'x();\n', suffix: 'y("<|endoftext|>");\n' });
+    assert.equal(tokens.filter((t) => t <= FIM_SUFFIX_ID).length, 3);
+  });
+
+  it('makes one example per piece of a long file, each with the header, and leaves uncuttable pieces plain', () => {
+    const header = '// pkg/lib/a.ts\n';
+    const lines = Array.from({ length: 30 }, (_, i) => `export const value${i} = compute(${i});\n`);
+    const text = lines.join('');
+    const options = { rate: 1, maxPieceBytes: 400, maxMiddleLines: 4 };
+    const examples = fimDocumentTokens(encode, 'pkg/lib/a.ts', header, text, options);
+    const pieces = splitAtLines(text, 400);
+    assert.equal(examples.length, pieces.length);
+    assert.ok(pieces.length > 1);
+    examples.forEach((ids, i) => {
+      const span = fimSpan(pieces[i], `pkg/lib/a.ts#${i}`, 4)!;
+      assert.deepEqual(ids, fimExampleTokens(encode, header, span));
+    });
+    assert.deepEqual(fimDocumentTokens(encode, 'k', header, 'only(1);\n', options), [encode(header + 'only(1);\n')]);
+  });
+
+  it('chooses about the configured share of files, by a hash of the file name', () => {
+    const keys = Array.from({ length: 2000 }, (_, i) => `pkg${i % 7}/src/file${i}.ts`);
+    const chosen = keys.filter((k) => isFimFile(k, 0.5)).length;
+    assert.ok(chosen > 900 && chosen < 1100, `${chosen} of 2000`);
+    assert.equal(keys.filter((k) => isFimFile(k, 0)).length, 0);
+    assert.equal(keys.filter((k) => isFimFile(k, 1)).length, 2000);
+    assert.deepEqual(keys.map((k) => isFimFile(k, 0.5)), keys.map((k) => isFimFile(k, 0.5)));
+  });
+});
