@@ -266,6 +266,7 @@ export class EngineSession {
       dir: folder.dir,
       modelType: folder.modelType,
       onnxFile: folder.onnxFile,
+      ...(folder.note ? { note: folder.note } : {}),
       backend: options.backend,
       contextLength: folder.contextLength,
       vocabSize: folder.vocabSize,

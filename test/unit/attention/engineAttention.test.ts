@@ -135,9 +135,11 @@ describe('engine/attention on a tiny exported GPT-2 (onnxruntime-node)', functio
   it('int8 completions: the panel shows the int8 graph\'s own attention (no fp32 graph needed)', async () => {
     const int8Only = variantOf(model.dir, 'tiny-gpt2-int8-only', (dir) => fs.rmSync(path.join(dir, 'onnx', 'model.onnx')));
     const transformers = await startBackend('native', { wasmPaths: '', threads: 1 });
-    const q8 = await EngineSession.open(transformers, inspectModelFolder(int8Only, { quantized: true }), { name: 'int8', backend: 'native', threads: 1 });
+    // localGpt.quantized off on a folder with only the int8 graph (the VSIX's embedded model): int8, with a note for the log.
+    const q8 = await EngineSession.open(transformers, inspectModelFolder(int8Only, { quantized: false }), { name: 'int8', backend: 'native', threads: 1 });
     try {
       assert.equal(q8.info.onnxFile, 'onnx/model_quantized.onnx');
+      assert.match(q8.info.note ?? '', /onnx\/model\.onnx is missing .*\(localGpt\.quantized is off\); using the int8 graph onnx\/model_quantized\.onnx$/);
       const text = 'function add(a, b) {\n  return a + b;\n}\n';
       const s = ok(await attentionForSession(q8, request(text)));
       const ids = s.tokens.map((t) => t.id);

@@ -25,6 +25,21 @@ describe('engine/modelFolder', () => {
     assert.match(f.note ?? '', /model_quantized.onnx is missing .* using the fp32 graph/);
   });
 
+  it('falls back to the int8 graph with a note when localGpt.quantized is off and only the int8 graph exists (the VSIX layout)', () => {
+    const dir = variantOf(tinyGpt2().dir, 'no-fp32', (d) => fs.rmSync(path.join(d, 'onnx/model.onnx')));
+    const f = inspectModelFolder(dir, { quantized: false });
+    assert.deepEqual([f.onnxFile, f.dtype], ['onnx/model_quantized.onnx', 'q8']);
+    assert.equal(f.note, `onnx/model.onnx is missing in ${dir} (localGpt.quantized is off); using the int8 graph onnx/model_quantized.onnx`);
+    assert.equal(inspectModelFolder(tinyGpt2().dir, { quantized: false }).note, null, 'no note when the fp32 graph exists');
+  });
+
+  it('a folder with neither graph names onnx/model.onnx', () => {
+    const dir = variantOf(tinyGpt2().dir, 'no-graphs', (d) => fs.rmSync(path.join(d, 'onnx'), { recursive: true }));
+    for (const quantized of [true, false]) {
+      assert.throws(() => inspectModelFolder(dir, { quantized }), { message: `${path.join(dir, 'onnx/model.onnx')} is missing: the folder has no ONNX graph to run (export the model first)` });
+    }
+  });
+
   const broken: [string, (dir: string) => void, RegExp][] = [
     ['config.json missing', (d) => fs.rmSync(path.join(d, 'config.json')), /config.json is missing/],
     ['config.json not JSON', (d) => fs.writeFileSync(path.join(d, 'config.json'), '{oops'), /config.json is not valid JSON/],
