@@ -10,6 +10,8 @@
 //                            The worker must set `ort.env.wasm.wasmPaths` to this folder (never the CDN default).
 // dist/webview/attentionPanel.js  attention panel script (browser, iife), when src/webview/attentionPanel.ts exists
 // dist/test/integration/index.js  the integration suite (mocha, run inside the extension host); test builds only
+// models/<name>/onnx/        the ONNX graphs, built from models/<name>/model.safetensors where missing or stale
+//                            (scripts/model-graphs.ts; the repository stores the weights once)
 //
 // `sharp` (image decoding, required eagerly by transformers.js) is replaced by a stub: we never decode images.
 'use strict';
@@ -175,9 +177,16 @@ function copyNative() {
   }
 }
 
+/** models/<name>/onnx/ from the weights (TypeScript: the project's exporter, run through tsx). */
+function buildModelGraphs() {
+  const r = require('node:child_process').spawnSync(process.execPath, [require.resolve('tsx/cli'), path.join(root, 'scripts/model-graphs.ts')], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`esbuild.js: scripts/model-graphs.ts failed (exit ${r.status ?? r.signal})`);
+}
+
 async function main() {
   const tests = process.argv.includes('--tests');
   const started = Date.now();
+  buildModelGraphs();
   if (!watch) fs.rmSync(dist, { recursive: true, force: true });
   copyWasm();
   copyNative();

@@ -13,6 +13,7 @@ import { normalizeSettings, type Settings } from '../src/config/settings';
 import type { CancellationLike } from '../src/completion/debounce';
 import { CompletionPipeline, type CompletionRequest, type CompletionResult } from '../src/completion/pipeline';
 import { resolveModelSetting } from '../src/engine/modelSource';
+import { ensureModelGraphs, hasSourceWeights } from './lib/modelGraphs';
 import { bundledWorker, sourceWorker, WorkerClient, type EngineConfig } from '../src/extension/workerClient';
 import manifest from '../package.json';
 
@@ -94,6 +95,9 @@ async function main(): Promise<void> {
   const modelSetting = o.model && !path.isAbsolute(o.model) && fs.existsSync(o.model) ? path.resolve(o.model) : o.model ?? '';
   const resolved = resolveModelSetting(modelSetting, ROOT, manifest.localGpt.embeddedModel);
   if (!resolved.ok) throw new Error(resolved.error);
+  if (resolved.source.kind !== 'hub' && hasSourceWeights(resolved.source.dir) && path.resolve(resolved.source.dir).startsWith(path.join(ROOT, 'models') + path.sep)) {
+    ensureModelGraphs(resolved.source.dir, (line) => console.error(line));
+  }
   const distWasm = path.join(ROOT, 'dist', 'wasm');
   const config: EngineConfig = {
     start: { backend: settings.backend, threads: settings.threads, wasmPaths: o.bundle || fs.existsSync(distWasm) ? distWasm : path.join(ROOT, 'node_modules/onnxruntime-web/dist') },
