@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { capabilitiesOf, contextLengthOf, inspectModelFolder, ModelFolderError } from '../../../src/engine/modelFolder';
 import { resolveModelSetting, hubModelDir, sourceName } from '../../../src/engine/modelSource';
-import { chooseBackend, findNativeBinding, threadCount } from '../../../src/engine/backend';
+import { chooseBackend, findNativeBinding, startBackend, threadCount } from '../../../src/engine/backend';
 import { tinyGpt2, variantOf } from './fixtures/tinyModels';
 
 const fimTokenizer = { added_tokens: [{ content: '<fim_prefix>' }, { content: '<fim_middle>' }, { content: '<fim_suffix>' }] };
@@ -99,6 +99,14 @@ describe('engine/modelSource', () => {
 });
 
 describe('engine/backend choice', () => {
+  it('wasm in a platform VSIX (no dist/wasm): the error says to use auto/native or the universal VSIX', async () => {
+    const wasmPaths = path.join(os.tmpdir(), 'no-such-extension', 'dist', 'wasm');
+    await assert.rejects(startBackend('wasm', { wasmPaths, threads: 1 }), (e: Error) =>
+      e.message.startsWith(`localGpt.backend is "wasm" but this installation has no WebAssembly runtime (${path.join(wasmPaths, 'ort-wasm-simd-threaded.wasm')} does not exist).`) &&
+      e.message.includes('set localGpt.backend to "auto" or "native", or install the universal VSIX (local-gpt-<version>.vsix, WebAssembly only)'),
+    );
+  });
+
   it('auto prefers native where its binary exists, else wasm', () => {
     assert.equal(chooseBackend('auto', '/b/onnxruntime_binding.node', 'linux-x64').backend, 'native');
     const fallback = chooseBackend('auto', null, 'freebsd-x64');
