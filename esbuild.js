@@ -12,6 +12,8 @@
 // dist/test/integration/index.js  the integration suite (mocha, run inside the extension host); test builds only
 // dist/faultWorker.js        the integration tests' model worker (test/harness/faultWorker.ts: fault injection and
 //                            statistics around the same loop); test builds only, never in the VSIX (.vscodeignore)
+// models/<name>/onnx/        the ONNX graphs, built from models/<name>/model.safetensors where missing or stale
+//                            (scripts/model-graphs.ts; the repository stores the weights once)
 //
 // `sharp` (image decoding, required eagerly by transformers.js) is replaced by a stub: we never decode images.
 'use strict';
@@ -152,41 +154,66 @@ function copyFile(from, to) {
 }
 
 /** ONNX Runtime WebAssembly files that onnxruntime-web's Node build loads. */
+const WASM_FILES = ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'];
+
 function copyWasm() {
   const dir = path.join(root, 'node_modules/onnxruntime-web/dist');
-  for (const f of ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm']) {
-    copyFile(path.join(dir, f), path.join(dist, 'wasm', f));
-  }
+  for (const f of WASM_FILES) copyFile(path.join(dir, f), path.join(dist, 'wasm', f));
+}
+
+/** onnxruntime-node's binaries: napi-v6/<platform>/<arch>/. */
+const NATIVE_BIN_ROOT = path.join(root, 'node_modules/onnxruntime-node/bin/napi-v6');
+
+/** `<platform>-<arch>` of every native binary onnxruntime-node ships. */
+function nativePlatforms() {
+  return fs
+    .readdirSync(NATIVE_BIN_ROOT)
+    .flatMap((p) => fs.readdirSync(path.join(NATIVE_BIN_ROOT, p)).map((a) => `${p}-${a}`))
+    .filter((pa) => fs.existsSync(path.join(NATIVE_BIN_ROOT, ...pa.split('-'), 'onnxruntime_binding.node')));
+}
+
+/**
+ * Files of onnxruntime-node's binaries the CPU runtime never loads (read from the binaries' import tables):
+ * - the CUDA/TensorRT providers (large, optional; the CPU provider is in libonnxruntime);
+ * - Windows: DirectML.dll (a delay-load import of onnxruntime.dll, loaded only for the DirectML provider), and
+ *   dxcompiler.dll / dxil.dll (imported by nothing: GPU shader compilers loaded on demand);
+ * - macOS: libonnxruntime.1.30.0.dylib, a byte-identical copy of libonnxruntime.1.dylib (the npm tarball flattens
+ *   the symlink); the binding links @rpath/libonnxruntime.1.dylib.
+ * Together they would add ~20 MB (compressed) to the Windows and macOS VSIXes.
+ */
+const UNUSED_NATIVE_FILE = /providers_(cuda|tensorrt)|^(DirectML|dxcompiler|dxil)\.dll$|^libonnxruntime\.\d+\.\d+\.\d+\.dylib$/;
+
+/** The files of one platform's native runtime (relative to its folder). */
+function nativeFiles(pa) {
+  return fs.readdirSync(path.join(NATIVE_BIN_ROOT, ...pa.split('-'))).filter((f) => !UNUSED_NATIVE_FILE.test(f));
 }
 
 /**
  * onnxruntime-node's native binding (+ its shared library) for the build platform only: the binaries of all
- * platforms are ~290 MB. Set LOCAL_GPT_NATIVE_PLATFORMS=all (or e.g. "linux-x64,darwin-arm64") for more.
+ * platforms are ~290 MB. Set LOCAL_GPT_NATIVE_PLATFORMS=all (or e.g. "linux-x64,darwin-arm64", or "" for none) for others.
  */
-function copyNative() {
-  const binRoot = path.join(root, 'node_modules/onnxruntime-node/bin/napi-v6');
-  const wanted = process.env.LOCAL_GPT_NATIVE_PLATFORMS ?? `${process.platform}-${process.arch}`;
-  const all = fs.readdirSync(binRoot).flatMap((p) => fs.readdirSync(path.join(binRoot, p)).map((a) => `${p}-${a}`));
-  const chosen = wanted === 'all' ? all : wanted.split(',').map((s) => s.trim()).filter(Boolean);
+function copyNative(wanted = process.env.LOCAL_GPT_NATIVE_PLATFORMS ?? `${process.platform}-${process.arch}`) {
+  const chosen = wanted === 'all' ? nativePlatforms() : wanted.split(',').map((s) => s.trim()).filter(Boolean);
   fs.rmSync(path.join(dist, 'native'), { recursive: true, force: true });
   for (const pa of chosen) {
-    const [p, a] = pa.split('-');
-    const from = path.join(binRoot, p, a);
-    if (!fs.existsSync(from)) {
+    if (!fs.existsSync(path.join(NATIVE_BIN_ROOT, ...pa.split('-')))) {
       console.warn(`esbuild.js: no onnxruntime-node binary for ${pa}; that platform will use WASM`);
       continue;
     }
-    for (const f of fs.readdirSync(from)) {
-      // The CUDA/TensorRT providers are large and optional; the CPU provider is in libonnxruntime.
-      if (/providers_(cuda|tensorrt)/.test(f)) continue;
-      copyFile(path.join(from, f), path.join(dist, 'native', pa, f));
-    }
+    for (const f of nativeFiles(pa)) copyFile(path.join(NATIVE_BIN_ROOT, ...pa.split('-'), f), path.join(dist, 'native', pa, f));
   }
+}
+
+/** models/<name>/onnx/ from the weights (TypeScript: the project's exporter, run through tsx). */
+function buildModelGraphs() {
+  const r = require('node:child_process').spawnSync(process.execPath, [require.resolve('tsx/cli'), path.join(root, 'scripts/model-graphs.ts')], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`esbuild.js: scripts/model-graphs.ts failed (exit ${r.status ?? r.signal})`);
 }
 
 async function main() {
   const tests = process.argv.includes('--tests');
   const started = Date.now();
+  buildModelGraphs();
   if (!watch) fs.rmSync(dist, { recursive: true, force: true });
   copyWasm();
   copyNative();
@@ -200,7 +227,7 @@ async function main() {
   console.log(`esbuild: ${list.map((t) => t.outfile ?? `${t.outdir}/`).join(', ')}${production ? ' (production)' : ''} in ${Date.now() - started} ms`);
 }
 
-module.exports = { stubSharp, patchOrt, nodeTarget, targets };
+module.exports = { stubSharp, patchOrt, nodeTarget, targets, WASM_FILES, copyWasm, nativePlatforms, nativeFiles, copyNative };
 
 if (require.main === module) {
   main().catch((e) => {

@@ -15,6 +15,7 @@ import { collectPackage } from '../training/corpus/buildCorpus';
 import { Deduplicator } from '../training/corpus/dedupe';
 import { parsePackageList } from '../training/corpus/packageList';
 import { assignSplits } from '../training/corpus/splitPackages';
+import { DEFAULT_FIM_OPTIONS } from '../training/corpus/fim';
 
 const program = new Command()
   .name('eval-val-files')
@@ -40,12 +41,12 @@ if (o.only) {
 const options = {
   packageList: o.packagesList, cacheDir: o.cache, outDir: dirname(o.out), vocabSize: 8192, minFrequency: 2, valFraction: o.valFraction,
   tokenizerSampleBytes: 64e6, maxFileBytes: 200 * 1024, minPackageBytes: 2000, maxPackageBytes: 6 * 1024 * 1024, modelMaxLength: 1024,
-  offline: o.offline, log: (m: string) => console.error(m),
+  offline: o.offline, log: (m: string) => console.error(m), fim: DEFAULT_FIM_OPTIONS, maxValOverlap: 0.3,
 };
 const dedupe = new Deduplicator();
 const lines: string[] = [];
 for (const entry of val) {
-  const { report, docs } = collectPackage(entry, 'val', dedupe, options);
+  const { report, docs } = collectPackage(entry, 'val', dedupe, options, []);
   console.error(`  ${entry.spec.padEnd(40)} ${report.status === 'ok' ? `${report.files} files, ${(report.bytes / 1e6).toFixed(2)} MB` : `skipped: ${report.skipReason}`}`);
   for (const d of docs) lines.push(JSON.stringify({ package: d.packageName, path: d.file.path, text: d.file.text }));
 }

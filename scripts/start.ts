@@ -1,4 +1,5 @@
-// `npm start`: builds and packages the extension, then opens it in a real VS Code on the embedded model.
+// `npm start`: builds and packages this machine's VSIX (test/harness/vsix.ts: the platform one), then opens it in a
+// real VS Code on the embedded model.
 // - `code` (VS Code desktop) on PATH: `code --install-extension <vsix> --force`, then opens the sample workspace.
 // - otherwise: installs code-server 4.100.3 (test/harness), installs the VSIX into .vscode-test/start/ (settings
 //   and state persist between runs), serves the sample workspace on http://127.0.0.1:<port>/ and runs until Ctrl+C.
@@ -14,7 +15,7 @@ import { manifestVersion, packageVsix } from '../test/harness/vsix';
 const program = new Command()
   .name('npm start --')
   .option('--port <n>', 'code-server port', (v) => Number(v), 8080)
-  .option('--no-package', 'reuse the last local-gpt-<version>.vsix')
+  .option('--no-package', 'reuse the last VSIX of this platform (local-gpt-<platform>-<version>.vsix)')
   .option('--code-server', 'use code-server even when `code` is on PATH', false)
   .parse();
 const opts = program.opts<{ port: number; package: boolean; codeServer: boolean }>();

@@ -83,7 +83,7 @@ export async function runExport(args: ExportArgs): Promise<ExportSummary> {
   });
   log(`exported ${args.out} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
-  loadModelFolder(args.out, { dtype: 'fp32', attentions: true });
+  loadModelFolder(args.out, { dtype: 'fp32' });
   let report: VerifyReport | undefined;
   if (args.verify !== false) {
     report = await verifyExport(args.out, config, weights);

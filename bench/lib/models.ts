@@ -12,6 +12,7 @@ import { trainBpe, writeTokenizerFiles } from '../../src/model/tokenizer';
 import { runCell } from './child';
 import type { BenchModel } from './types';
 import { EXPORT_SOURCES, sourceHash } from '../../scripts/lib/sourceHash';
+import { ensureModelGraphs, hasSourceWeights } from '../../scripts/lib/modelGraphs';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const TMP = path.join(ROOT, 'bench', 'tmp');
@@ -127,6 +128,7 @@ export async function prepareModels(keys: readonly BenchModel['key'][], embedded
   for (const key of keys) {
     if (key === 'embedded') {
       const trained = path.join(ROOT, 'models', embeddedName);
+      if (hasSourceWeights(trained)) ensureModelGraphs(trained, log);
       if (hasGraphs(trained)) {
         const c = readJson(path.join(trained, 'config.json')) as unknown as GptConfig;
         models.push({ key, dir: trained, shape: c, params: parameterCount(c), source: `trained embedded model models/${embeddedName}` });

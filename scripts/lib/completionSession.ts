@@ -11,6 +11,7 @@ import { assertKnownSettings, type SettingOverrides } from '../../src/config/ove
 import type { CancellationLike } from '../../src/completion/debounce';
 import { CompletionPipeline, type CompletionEngine, type CompletionRequest, type CompletionResult, type EngineReply } from '../../src/completion/pipeline';
 import { resolveModelSetting } from '../../src/engine/modelSource';
+import { ensureModelGraphs, hasSourceWeights } from './modelGraphs';
 import type { GenerationOptions, ModelInfo } from '../../src/engine/protocol';
 import { bundledWorker, sourceWorker, WorkerClient, type EngineConfig } from '../../src/extension/workerClient';
 import manifest from '../../package.json';
@@ -87,8 +88,12 @@ export class CompletionSession {
     for (const w of warnings) options.log(`warning: ${w}`);
     this.settings = settings;
     const modelSetting = options.model && !path.isAbsolute(options.model) && fs.existsSync(options.model) ? path.resolve(options.model) : options.model || settings.model;
-    const resolved = resolveModelSetting(modelSetting, ROOT, manifest.localGpt.embeddedModel);
+    const resolved = resolveModelSetting(modelSetting, ROOT, manifest.localGpt.embeddedModel, { workspaceRoot: process.cwd() });
     if (!resolved.ok) throw new Error(resolved.error);
+    // The project's own model folders keep only their weights in git: derive the graphs if missing or stale.
+    if (resolved.source.kind !== 'hub' && hasSourceWeights(resolved.source.dir) && path.resolve(resolved.source.dir).startsWith(path.join(ROOT, 'models') + path.sep)) {
+      ensureModelGraphs(resolved.source.dir, (line) => options.log(line));
+    }
     const distWasm = path.join(ROOT, 'dist', 'wasm');
     const config: EngineConfig = {
       start: { backend: settings.backend, threads: settings.threads, wasmPaths: options.bundle || fs.existsSync(distWasm) ? distWasm : path.join(ROOT, 'node_modules/onnxruntime-web/dist') },

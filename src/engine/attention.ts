@@ -1,8 +1,10 @@
 /**
  * Worker side of the attention panel: given the loaded model and a window of document text, run the
- * attention graph (`onnx/model_attentions.onnx`, the completion graph plus the outputs
- * `decoder_attentions.{layer}` [batch, heads, q, k]) once, on the worker's backend, and turn its
- * probabilities into an AttentionSnapshot (src/attention/types.ts).
+ * attention graph (the completion graph plus the outputs `decoder_attentions.{layer}` [batch, heads, q, k])
+ * once, on the worker's backend, and turn its probabilities into an AttentionSnapshot (src/attention/types.ts).
+ * The attention graph is the folder's `onnx/model_attentions.onnx` when it has one (other exporters,
+ * older exports), else the completion graph itself with those tensors made outputs
+ * (src/engine/attentionGraph.ts): the numbers are then exactly those of the graph completions run.
  *
  * - Window: the request's text is tokenized, tokens are placed at document offsets (byte-level BPE:
  *   src/attention/layout.ts), and at most `maxTokens` (and the model's context) are kept around the cursor.
@@ -27,20 +29,19 @@ import { alignTokens, limitTokens, tokenBeforeOffset, type TokenPiece } from '..
 import { FULL_MATRIX_MAX_VALUES, MAX_PARTIAL_ROWS, type AttentionSnapshot, type AttentionToken } from '../attention/types';
 import type { AttentionOutcome, AttentionRequest } from '../attention/workerProtocol';
 import { byteLevelToBytes } from '../model/tokenizer/byteLevel';
+import { ATTENTION_OUTPUT_PREFIX } from './attentionGraph';
 import { FIM_TOKENS } from './protocol';
 import type { EngineSession } from './session';
 
-/** The attention graph's file in a model folder, and the prefix of its attention outputs. */
+/** A separate attention graph a model folder may have; without it the completion graph's own tensors are used. */
 export const ATTENTION_GRAPH = 'onnx/model_attentions.onnx';
-export const ATTENTION_OUTPUT_PREFIX = 'decoder_attentions.';
-/** The fp32 completion graph: the attention graph is this graph with attention outputs added. */
-const COMPLETION_FP32_GRAPH = 'onnx/model.onnx';
+export { ATTENTION_OUTPUT_PREFIX };
 
 export const UNSUPPORTED_HOW_TO =
-  'Export the model with the project exporter, which writes onnx/model_attentions.onnx next to onnx/model.onnx: ' +
+  'Export the model with the project exporter, whose graphs name each layer\'s softmax output `decoder_attentions.{i}`: ' +
   '`npx tsx training/export.ts --weights <trainer output> --tokenizer <tokenizer dir> --out models/<name>`. ' +
-  'Any model folder works if onnx/model_attentions.onnx is the completion graph with extra outputs ' +
-  '`decoder_attentions.0` … `decoder_attentions.{n_layer-1}`, each [batch, heads, query, key] softmax probabilities.';
+  'Any model folder works if its completion graph has tensors `decoder_attentions.0` … `decoder_attentions.{n_layer-1}` ' +
+  '(each [batch, heads, query, key] softmax probabilities), or if onnx/model_attentions.onnx is the completion graph with those as outputs.';
 
 /** Attention probabilities of one forward pass: per layer [H, T, T] (row = query, column = key). */
 export interface AttentionRun {
@@ -60,6 +61,8 @@ export interface AttentionModel {
   unsupportedReason(): Promise<string | null>;
   /** Runs the attention graph over `ids` (positions 0..T-1, no cache). */
   run(ids: readonly number[]): Promise<AttentionRun>;
+  /** The graph the numbers come from, relative to the model folder (absent: the completion graph). */
+  graphFile?(): Promise<string>;
 }
 
 /** The window after tokenization and the maxTokens cap. */
@@ -113,16 +116,20 @@ export function planExactWindow(model: Pick<AttentionModel, 'pieces'>, req: Omit
   return { tokens, queryToken: generatedFrom - 1, generatedFrom, droppedBefore: tokens[0].start > req.baseOffset ? 1 : 0, droppedAfter: 0 };
 }
 
-/** What the panel says about where the numbers come from, or null when they are the plain case. */
-export function graphNote(req: Omit<AttentionRequest, 'type' | 'id'>, exact: ExactCompletion | null): string | null {
+/**
+ * What the panel says about where the numbers come from, or null when they are the plain case: the
+ * exact input of the completion, through the graph it ran on. `graphFile` is the graph the attention
+ * numbers came from (relative to the model folder), when the model says.
+ */
+export function graphNote(req: Omit<AttentionRequest, 'type' | 'id'>, exact: ExactCompletion | null, graphFile: string | null): string | null {
   if (!req.completion) return null;
   if (!exact) {
     return 'Recomputed: the worker no longer holds this completion\'s exact input (it has answered another request since), ' +
       'so the window is the document text re-tokenized, without the prompt\'s header line.';
   }
-  if (exact.completionGraph === COMPLETION_FP32_GRAPH) return null;
+  if (graphFile === null || graphFile === exact.completionGraph) return null;
   const int8 = /quantized/.test(exact.completionGraph) ? ' (int8)' : '';
-  return `Weights from the fp32 attention graph ${ATTENTION_GRAPH}; the completion ran on ${exact.completionGraph}${int8}, whose probabilities differ slightly.`;
+  return `Weights from the separate attention graph ${graphFile}; the completion ran on ${exact.completionGraph}${int8}, whose probabilities may differ slightly.`;
 }
 
 /** Which query rows a snapshot carries: all when small enough, else the important ones (ascending). */
@@ -178,7 +185,7 @@ export async function computeAttention(
   if (reason) return { kind: 'unsupported', message: reason, howTo: UNSUPPORTED_HOW_TO };
   const exact = req.completion && last && req.completion.resultId === last.resultId && last.generatedIds.length > 0 ? last : null;
   const plan = exact ? planExactWindow(model, req, exact) : planWindow(model, req);
-  const note = graphNote(req, exact);
+  const note = graphNote(req, exact, (await model.graphFile?.()) ?? null);
   const T = plan.tokens.length;
   if (T === 0) {
     const snapshot: AttentionSnapshot = {
@@ -232,14 +239,74 @@ function countLineBreaks(text: string): number {
 
 type Tensor = { data: unknown; dims: readonly number[] };
 
+/** The graph one attention run goes through: a separate model_attentions.onnx, or the derived one. */
+interface AttentionGraphRunner {
+  file: string;
+  outputs: string[];
+  forward(ids: readonly number[]): Promise<Record<string, Tensor>>;
+}
+
+/** `onnx/model_attentions.onnx` through transformers.js (it builds the empty past). */
+async function separateGraph(session: EngineSession, file: string): Promise<AttentionGraphRunner> {
+  const graph = await session.loadGraph('model_attentions');
+  const sessions = (graph as unknown as { sessions?: Record<string, { outputNames?: string[] }> }).sessions;
+  const outputs = (sessions?.model?.outputNames ?? []).filter((n) => n.startsWith(ATTENTION_OUTPUT_PREFIX));
+  const { Tensor } = session.transformers;
+  return {
+    file,
+    outputs,
+    async forward(ids) {
+      const T = ids.length;
+      return (await graph.forward({
+        input_ids: new Tensor('int64', BigInt64Array.from(ids, (x) => BigInt(x)), [1, T]),
+        attention_mask: new Tensor('int64', new BigInt64Array(T).fill(1n), [1, T]),
+        position_ids: new Tensor('int64', BigInt64Array.from({ length: T }, (_, i) => BigInt(i)), [1, T]),
+        past_key_values: null,
+      })) as Record<string, Tensor>;
+    },
+  };
+}
+
+/** The completion graph with its attention tensors as outputs, run on ONNX Runtime with an empty past. */
+async function derivedGraph(session: EngineSession): Promise<AttentionGraphRunner> {
+  const { file, outputs, session: ort } = await session.attentionGraph();
+  const ortTensor = (type: 'int64' | 'float32', data: BigInt64Array | Float32Array, dims: number[]) => new session.transformers.Tensor(type, data, dims).ort_tensor;
+  return {
+    file,
+    outputs,
+    async forward(ids) {
+      if (!ort) throw new Error(`${file}: the graph has no ${ATTENTION_OUTPUT_PREFIX}* tensors`);
+      const T = ids.length;
+      const feeds: Record<string, unknown> = {
+        input_ids: ortTensor('int64', BigInt64Array.from(ids, (x) => BigInt(x)), [1, T]),
+        attention_mask: ortTensor('int64', new BigInt64Array(T).fill(1n), [1, T]),
+      };
+      if (ort.inputNames.includes('position_ids')) feeds.position_ids = ortTensor('int64', BigInt64Array.from({ length: T }, (_, i) => BigInt(i)), [1, T]);
+      if (ort.inputNames.includes('num_logits_to_keep')) feeds.num_logits_to_keep = ortTensor('int64', BigInt64Array.of(1n), []);
+      for (const name of ort.inputNames.filter((n) => n.startsWith('past_key_values.'))) {
+        const dims = ort.inputMetadata?.find((m) => m.name === name)?.shape ?? [];
+        const [heads, headDim] = [dims[1], dims[3]];
+        if (typeof heads !== 'number' || typeof headDim !== 'number') throw new Error(`${file}: ${name} has shape [${dims.join(', ')}], expected [batch, heads, past, head_dim] with fixed heads and head_dim`);
+        feeds[name] = ortTensor('float32', new Float32Array(0), [1, heads, 0, headDim]);
+      }
+      return (await ort.run(feeds, outputs)) as Record<string, Tensor>;
+    },
+  };
+}
+
 /** An AttentionModel over the worker's loaded session; the attention graph loads on first use. */
 export function sessionAttentionModel(session: EngineSession): AttentionModel {
   const tokenizer = session.tokenizer;
   const special = new Set<string>(tokenizer.all_special_tokens ?? []);
   const encoder = new TextEncoder();
-  const file = path.join(session.folder.dir, ATTENTION_GRAPH);
-  let outputs: string[] | null = null;
+  const separate = path.join(session.folder.dir, ATTENTION_GRAPH);
+  let runner: Promise<AttentionGraphRunner> | null = null;
   let tokenOf: string[] | null = null;
+  const graph = (): Promise<AttentionGraphRunner> => {
+    runner ??= fs.existsSync(separate) ? separateGraph(session, separate) : derivedGraph(session);
+    runner.catch(() => (runner = null));
+    return runner;
+  };
   return {
     name: session.info.name,
     contextLength: session.info.contextLength,
@@ -267,28 +334,20 @@ export function sessionAttentionModel(session: EngineSession): AttentionModel {
         return { id: ids[i], bytes, special: isSpecial };
       });
     },
+    async graphFile(): Promise<string> {
+      return path.relative(session.folder.dir, (await graph()).file).split(path.sep).join('/');
+    },
     async unsupportedReason(): Promise<string | null> {
-      if (!fs.existsSync(file)) return `The model “${session.info.name}” does not expose attention: ${file} is missing.`;
-      if (!outputs) {
-        const graph = await session.loadGraph('model_attentions');
-        const sessions = (graph as unknown as { sessions?: Record<string, { outputNames?: string[] }> }).sessions;
-        outputs = (sessions?.model?.outputNames ?? []).filter((n) => n.startsWith(ATTENTION_OUTPUT_PREFIX));
-      }
+      const { file, outputs } = await graph();
       if (outputs.length === 0) {
-        return `The model “${session.info.name}” does not expose attention: ${file} has no ${ATTENTION_OUTPUT_PREFIX}* outputs.`;
+        return `The model “${session.info.name}” does not expose attention: ${file} has no ${ATTENTION_OUTPUT_PREFIX}* ${file === separate ? 'outputs' : `tensors and ${separate} is missing`}.`;
       }
       return null;
     },
     async run(ids: readonly number[]): Promise<AttentionRun> {
-      const { Tensor } = session.transformers;
-      const graph = await session.loadGraph('model_attentions');
+      const { file, forward } = await graph();
       const T = ids.length;
-      const out = (await graph.forward({
-        input_ids: new Tensor('int64', BigInt64Array.from(ids, (x) => BigInt(x)), [1, T]),
-        attention_mask: new Tensor('int64', new BigInt64Array(T).fill(1n), [1, T]),
-        position_ids: new Tensor('int64', BigInt64Array.from({ length: T }, (_, i) => BigInt(i)), [1, T]),
-        past_key_values: null,
-      })) as Record<string, Tensor>;
+      const out = await forward(ids);
       const layers: Float32Array[] = [];
       let nHead = 0;
       for (let l = 0; ; l++) {

@@ -65,15 +65,25 @@ export function threadCount(setting: number, cores: number): number {
 const ORT_SYMBOL = Symbol.for('onnxruntime');
 
 /**
+ * The WebAssembly runtime ships in the universal VSIX only; each platform VSIX carries its native runtime
+ * instead (scripts/lib/packagePlan.ts), where `auto` and `native` work and `wasm` gets this message.
+ */
+export function missingWasmMessage(wasmFile: string): string {
+  return (
+    `localGpt.backend is "wasm" but this installation has no WebAssembly runtime (${wasmFile} does not exist). ` +
+    'The platform VSIX of Local GPT carries only the native ONNX Runtime of its platform: set localGpt.backend to "auto" or "native", ' +
+    'or install the universal VSIX (local-gpt-<version>.vsix, WebAssembly only) to run on WebAssembly. From source: run `npm run build`.'
+  );
+}
+
+/**
  * Makes the chosen runtime the one transformers.js will use, then imports transformers.js.
  * Must run once per process, before anything else imports transformers.js.
  */
 export async function startBackend(backend: BackendName, options: { wasmPaths: string; threads: number }): Promise<Transformers> {
   if (backend === 'wasm') {
     const wasmFile = path.join(options.wasmPaths, 'ort-wasm-simd-threaded.wasm');
-    if (!fs.existsSync(wasmFile)) {
-      throw new Error(`the WebAssembly runtime is missing: ${wasmFile} does not exist (run \`npm run build\`)`);
-    }
+    if (!fs.existsSync(wasmFile)) throw new Error(missingWasmMessage(wasmFile));
     const ort = await import('onnxruntime-web');
     // A folder path (trailing separator): onnxruntime-web appends the file names.
     ort.env.wasm.wasmPaths = options.wasmPaths.endsWith(path.sep) ? options.wasmPaths : options.wasmPaths + path.sep;

@@ -24,7 +24,7 @@ export interface ModelFolder {
   onnxFile: string;
   /** What transformers.js calls the dtype of that file: 'q8' for `_quantized`, 'fp32' otherwise. */
   dtype: 'q8' | 'fp32';
-  /** Set when the quantized graph was asked for but only the fp32 one exists. */
+  /** Set when the asked-for graph (int8 or fp32) is missing and the other one is used. */
   note: string | null;
   contextLength: number;
   vocabSize: number;
@@ -152,6 +152,10 @@ export function inspectModelFolder(dir: string, options: { quantized: boolean })
   else if (has(fp32File)) {
     onnxFile = fp32File;
     if (options.quantized) note = `${quantizedFile} is missing in ${dir}; using the fp32 graph ${fp32File}`;
+  } else if (has(quantizedFile)) {
+    // The embedded model ships its int8 graph only (one copy of the weights per VSIX).
+    onnxFile = quantizedFile;
+    note = `${fp32File} is missing in ${dir} (localGpt.quantized is off); using the int8 graph ${quantizedFile}`;
   } else {
     throw new ModelFolderError('invalidModel', `${path.join(dir, fp32File)} is missing: the folder has no ONNX graph to run (export the model first)`);
   }

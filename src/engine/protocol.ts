@@ -155,6 +155,8 @@ export interface ModelInfo {
   modelType: string;
   /** The ONNX file that runs completions, relative to `dir`. */
   onnxFile: string;
+  /** Why `onnxFile` is not the graph localGpt.quantized asked for (that one is missing), for the log. */
+  note?: string;
   backend: BackendName;
   /** Maximum sequence length (prompt + generated tokens). */
   contextLength: number;
@@ -306,6 +308,7 @@ const modelInfo = object({
   dir: str,
   modelType: str,
   onnxFile: str,
+  note: optional(str),
   backend: oneOf('native', 'wasm'),
   contextLength: num({ int: true, min: 1 }),
   vocabSize: num({ int: true, min: 1 }),

@@ -5,10 +5,14 @@
  * runs `lm` (a `CausalLm`: on graphs exported by this project, ONNX Runtime called directly with the
  * KV cache in our own buffers, `OwnedCacheLm`; on any other graph, the transformers.js model's
  * forward with its `present.*` outputs as the cache, `TransformersCausalLm`), and
- * other features (the attention panel) can reuse the tokenizer and load sibling graphs of the same
- * folder (`loadGraph('model_attentions')`) with the same backend options.
+ * other features (the attention panel) can reuse the tokenizer, load sibling graphs of the same
+ * folder (`loadGraph('model_attentions')`) or the completion graph with its attention probabilities as
+ * outputs (`attentionGraph()`), with the same backend options.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { PreTrainedModel, PreTrainedTokenizer, Tensor } from '@huggingface/transformers';
+import { withAttentionOutputs } from './attentionGraph';
 import { sessionOptionsFor, type Transformers } from './backend';
 import type { CausalLm } from './generate';
 import { graphMismatch, ModelFolderError, type ModelFolder } from './modelFolder';
@@ -117,12 +121,22 @@ function ownKind(past: SessionKv): KvCache {
 }
 
 /** The ONNX Runtime session transformers.js created, as much of it as we call. */
-interface OrtSession {
+export interface OrtSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   readonly inputMetadata?: readonly { name: string; isTensor: boolean; shape?: readonly (number | string)[] }[];
   readonly outputMetadata?: readonly { name: string; isTensor: boolean; shape?: readonly (number | string)[] }[];
   run(feeds: Record<string, unknown>, fetches: readonly string[]): Promise<Record<string, { data: unknown; dims: readonly number[] }>>;
+  release?(): Promise<void>;
+}
+
+/** The completion graph with `decoder_attentions.{i}` outputs (src/engine/attentionGraph.ts). */
+export interface DerivedGraph {
+  /** The completion graph's file it was derived from. */
+  file: string;
+  /** Attention outputs in layer order; empty (and no session) when the graph names none. */
+  outputs: string[];
+  session: OrtSession | null;
 }
 
 const NEW_KV = /^new_key_values\.(\d+)\.(key|value)$/;
@@ -222,6 +236,7 @@ export interface OpenOptions {
 
 export class EngineSession {
   private readonly graphs = new Map<string, Promise<PreTrainedModel>>();
+  private derived: Promise<DerivedGraph> | null = null;
   private texts: string[] | null = null;
 
   private constructor(
@@ -251,6 +266,7 @@ export class EngineSession {
       dir: folder.dir,
       modelType: folder.modelType,
       onnxFile: folder.onnxFile,
+      ...(folder.note ? { note: folder.note } : {}),
       backend: options.backend,
       contextLength: folder.contextLength,
       vocabSize: folder.vocabSize,
@@ -318,7 +334,36 @@ export class EngineSession {
     return graph;
   }
 
+  /**
+   * The completion graph (the file completions run, int8 or fp32) with its attention probabilities as
+   * outputs, as a session on the same runtime with the same options; derived and loaded once.
+   */
+  attentionGraph(): Promise<DerivedGraph> {
+    this.derived ??= this.openAttentionGraph();
+    this.derived.catch(() => (this.derived = null));
+    return this.derived;
+  }
+
+  private async openAttentionGraph(): Promise<DerivedGraph> {
+    const file = path.join(this.folder.dir, this.folder.onnxFile);
+    const { bytes, outputs } = withAttentionOutputs(await fs.promises.readFile(file), file);
+    if (outputs.length === 0) return { file, outputs, session: null };
+    const completion = (this.model as unknown as { sessions: Record<string, OrtSession> }).sessions.model;
+    // The completion session's class is the runtime transformers.js chose (onnxruntime-node or -web).
+    const runtime = completion?.constructor as unknown as { create?: (bytes: Uint8Array, options: Record<string, unknown>) => Promise<OrtSession> } | undefined;
+    if (typeof runtime?.create !== 'function') throw new Error(`internal: cannot create an ONNX Runtime session for the attention graph of ${file}`);
+    const options = { ...sessionOptionsFor(this.options.backend, this.options.threads).session_options, executionProviders: [this.options.backend === 'wasm' ? 'wasm' : 'cpu'] };
+    return { file, outputs, session: await runtime.create(bytes, options) };
+  }
+
   async dispose(): Promise<void> {
+    const derived = this.derived;
+    this.derived = null;
+    try {
+      await (await derived)?.session?.release?.();
+    } catch {
+      // a graph that failed to load has nothing to release
+    }
     const graphs = [...this.graphs.values()];
     this.graphs.clear();
     for (const g of graphs) {

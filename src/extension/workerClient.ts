@@ -345,6 +345,7 @@ export class WorkerClient implements CompletionEngine {
       this.modelInfo = reply.model;
       this.lastError = null;
       this.log('info', `model ready in ${Math.round(reply.loadMs)} ms: ${describeModel(reply.model)}`);
+      if (reply.model.note) this.log('info', reply.model.note);
       this.setState('ready', describeModel(reply.model));
       return reply.model;
     }

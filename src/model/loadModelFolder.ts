@@ -17,6 +17,7 @@ export const MODEL_FILES = {
   fp32: 'onnx/model.onnx',
   q8: 'onnx/model_quantized.onnx',
 } as const;
+/** A separate attention graph (other exporters, older exports); ours derive it from the completion graph. */
 export const ATTENTIONS_FILE = 'onnx/model_attentions.onnx';
 export type ModelDtype = keyof typeof MODEL_FILES;
 
@@ -38,7 +39,7 @@ export interface ModelFolder {
   /** Completion graphs present in the folder, by transformers.js dtype. */
   dtypes: ModelDtype[];
   onnx: Partial<Record<ModelDtype | 'attentions', OnnxModelInfo>>;
-  /** onnx/model_attentions.onnx, when the folder has it (the attention panel needs it). */
+  /** onnx/model_attentions.onnx, when the folder has one (the attention panel then runs it instead of deriving one). */
   attentionsFile?: string;
   /** Tokens in tokenizer.json (vocab plus added tokens). */
   tokenizerVocabSize: number;
@@ -47,8 +48,6 @@ export interface ModelFolder {
 export interface LoadModelFolderOptions {
   /** Require this completion graph; by default either one is enough. */
   dtype?: ModelDtype;
-  /** Require onnx/model_attentions.onnx. */
-  attentions?: boolean;
 }
 
 /** Validates `dir` and describes what it holds; throws ModelFolderError naming the file at fault. */
@@ -96,7 +95,6 @@ export function loadModelFolder(dir: string, options: LoadModelFolderOptions = {
   if (dtypes.length === 0) {
     throw new ModelFolderError(file(MODEL_FILES.fp32), `missing (the folder needs ${MODEL_FILES.fp32} or ${MODEL_FILES.q8})`);
   }
-  if (options.attentions) requireFile(ATTENTIONS_FILE, 'the attention panel runs it');
   let attentionsFile: string | undefined;
   if (fs.existsSync(file(ATTENTIONS_FILE))) {
     attentionsFile = file(ATTENTIONS_FILE);

@@ -1,8 +1,9 @@
-// `npm run test:e2e`: packages the VSIX (`npm run package`), installs it into a fresh code-server with
+// `npm run test:e2e`: packages this machine's platform VSIX (`npm run package -- --target <platform>-<arch>`, the
+// universal one where no platform VSIX exists), installs it into a fresh code-server with
 // `--install-extension`, opens the workbench in headless Chromium and runs every scenario in
 // test/e2e/scenarios/ (see lib/scenario.ts). Screenshots: test-results/e2e/. Exit status 0 only if all pass.
 //   LOCAL_GPT_E2E_SCENARIOS=palette,sidebar   run only scenarios whose name contains one of these (refused under CI=true)
-//   LOCAL_GPT_E2E_SKIP_PACKAGE=1              reuse the existing local-gpt-<version>.vsix
+//   LOCAL_GPT_E2E_SKIP_PACKAGE=1              reuse the existing local-gpt-<platform>-<version>.vsix
 //   LOCAL_GPT_E2E_TIMEOUT_MS                  overall timeout (default 45 minutes)
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -119,14 +119,20 @@ describe('Explain Attention', function () {
   });
 
   it('a model without attention outputs: the command says so and how to export one', async () => {
-    const dir = variantOf(tinyGpt2().dir, 'tiny-gpt2-integration-no-attentions', (d) => fs.rmSync(path.join(d, 'onnx', 'model_attentions.onnx')));
+    // Graphs whose softmax outputs carry other names (as other exporters write them), and no onnx/model_attentions.onnx.
+    const dir = variantOf(tinyGpt2().dir, 'tiny-gpt2-integration-no-attentions', (d) => {
+      for (const f of ['model.onnx', 'model_quantized.onnx']) {
+        const file = path.join(d, 'onnx', f);
+        fs.writeFileSync(file, fs.readFileSync(file).toString('latin1').replaceAll('decoder_attentions.', 'softmax_outputs_xy.'), 'latin1');
+      }
+    });
     await config().update('model', dir, vscode.ConfigurationTarget.Global);
     try {
       const editor = await openWorkspaceFile('src/greet.ts');
       cursorAfter(editor, 'return ');
       const result = await explainAttention();
       assert.equal(result.ok, false);
-      assert.match(result.message!, /does not expose attention: .*model_attentions\.onnx is missing/);
+      assert.match(result.message!, /does not expose attention: .*\.onnx has no decoder_attentions\.\* tensors and .*model_attentions\.onnx is missing/);
     } finally {
       await config().update('model', tinyGpt2().dir, vscode.ConfigurationTarget.Global);
     }

@@ -13,7 +13,8 @@
  *          new_key_values.{i}.key / .value [B, H, T, D]: the keys/values of the new tokens only, so a
  *          caller that keeps its own cache can fetch these instead of copying the whole `present`
  *          out of the runtime every step (src/engine/ownedKvCache.ts; transformers.js ignores them),
- *          and with `attentions`: decoder_attentions.{i} [B, H, T, S] (softmax probabilities).
+ *          and with `attentions`: decoder_attentions.{i} [B, H, T, S] (softmax probabilities). Every graph
+ *          names those tensors so, whether or not they are outputs.
  */
 import { GptConfig, parameterCount } from '../config';
 import { GptWeights } from '../weights';
@@ -155,8 +156,10 @@ export function buildGptGraph(
     const kT = g.op1('Transpose', [`present.${i}.key`], { perm: [0, 1, 3, 2] }); // [B, H, D, S]
     const scores = g.op1('Mul', [g.op1('MatMul', [q, kT]), attnScale]); // [B, H, T, S]
     const probs = g.op1('Softmax', [g.op1('Where', [visible, scores, maskedScore])], { axis: -1 }); // [B, H, T, S]
-    if (attentions) g.rename(probs, `decoder_attentions.${i}`);
-    const att = g.op1('MatMul', [attentions ? `decoder_attentions.${i}` : probs, `present.${i}.value`]); // [B, H, T, D]
+    // Named in every graph, an output only with `attentions`: the worker derives the attention graph by
+    // listing these tensors as outputs (src/engine/attentionGraph.ts), so no second copy of the weights ships.
+    g.rename(probs, `decoder_attentions.${i}`);
+    const att = g.op1('MatMul', [`decoder_attentions.${i}`, `present.${i}.value`]); // [B, H, T, D]
     const merged = g.op1('Reshape', [g.op1('Transpose', [att], { perm: [0, 2, 1, 3] }), mergeShape]); // [B, T, C]
     x = g.op1('Add', [x, linear(merged, w.attn_c_proj_weight, w.attn_c_proj_bias, C, C, `${p}.attn.c_proj`)]);
     // x = x + mlp(ln_2(x))

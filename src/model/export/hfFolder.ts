@@ -3,7 +3,10 @@
  * (docs/ARCHITECTURE.md, "Exported model folder"):
  *
  *   config.json  generation_config.json  tokenizer.json  tokenizer_config.json  model.safetensors  README.md
- *   onnx/model.onnx  onnx/model_quantized.onnx  onnx/model_attentions.onnx
+ *   onnx/model.onnx  onnx/model_quantized.onnx
+ *
+ * No separate attention graph: both graphs name each layer's softmax output `decoder_attentions.{i}`,
+ * and the worker makes those tensors outputs of the graph it runs (src/engine/attentionGraph.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -20,7 +23,6 @@ const OPTIONAL_TOKENIZER_FILES = ['special_tokens_map.json', 'vocab.json', 'merg
 export const ONNX_FILES = {
   fp32: 'onnx/model.onnx',
   q8: 'onnx/model_quantized.onnx',
-  attentions: 'onnx/model_attentions.onnx',
 } as const;
 
 export const QUANTIZATION_SCHEME =
@@ -144,7 +146,6 @@ export function exportModelFolder(opts: ExportOptions): ExportedFile[] {
   // One graph at a time, so only one serialised copy of the weights is in memory.
   write(ONNX_FILES.fp32, buildGptGraph(config, weights));
   write(ONNX_FILES.q8, buildGptGraph(config, weights, { quantize: true }));
-  write(ONNX_FILES.attentions, buildGptGraph(config, weights, { attentions: true }));
 
   const name = opts.name ?? path.basename(path.resolve(outDir));
   write('README.md', modelCard(name, config, written, opts.modelCard));
@@ -182,13 +183,13 @@ ${files
 ONNX opset ${OPSET}. Inputs \`input_ids\`, \`attention_mask\`, \`position_ids\` (int64),
 \`past_key_values.{i}.key/value\` [batch, ${config.n_head}, past, ${config.n_embd / config.n_head}], \`num_logits_to_keep\` (int64 scalar: logits for the
 last K positions only, 0 = all; transformers.js passes 1 while generating); outputs \`logits\`,
-\`present.{i}.key/value\` and, in model_attentions.onnx only, \`decoder_attentions.{i}\` [batch, heads, q, k].
+\`present.{i}.key/value\`, \`new_key_values.{i}.key/value\`. Each layer's attention probabilities are the tensor
+\`decoder_attentions.{i}\` [batch, heads, q, k] of both graphs (not an output: the extension adds it as one for its attention panel).
 ${extra ? `\n${extra.trim()}\n` : ''}`;
 }
 
 const FILE_NOTES: Record<string, string> = {
   [ONNX_FILES.fp32]: 'fp32 completion graph (`dtype: "fp32"`)',
   [ONNX_FILES.q8]: `int8 completion graph (\`dtype: "q8"\`): ${QUANTIZATION_SCHEME}`,
-  [ONNX_FILES.attentions]: 'fp32 graph with attention probabilities as outputs (attention panel)',
   'model.safetensors': 'float32 weights (source of the ONNX files)',
 };

@@ -3,6 +3,7 @@
  * attention outputs, one-token decode time, int8 vs fp32 agreement. `training/export.ts --measure`
  * prints the table that docs/MODEL.md quotes.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as ortNode from 'onnxruntime-node';
@@ -10,6 +11,7 @@ import * as ortWeb from 'onnxruntime-web';
 import { GptConfig } from '../config';
 import { gptFeeds } from '../gptFeeds';
 import { argmax } from '../gpt';
+import { ATTENTION_OUTPUT_PREFIX, withAttentionOutputs } from '../../engine/attentionGraph';
 import { ONNX_FILES } from './hfFolder';
 
 type Ort = typeof ortNode | typeof ortWeb;
@@ -73,11 +75,15 @@ export async function measureFolder(dir: string, config: GptConfig, opts: Measur
   const tokensOf = (n: number): number[] => Array.from({ length: n }, (_, i) => (i * 7919 + 11) % config.vocab_size);
   const timings: Timing[] = [];
   const lastLogits: Record<string, Float32Array> = {};
-  const files = [ONNX_FILES.fp32, ONNX_FILES.attentions, ONNX_FILES.q8];
+  const fp32File = path.join(dir, ONNX_FILES.fp32);
+  const attentionsLabel = `${ONNX_FILES.fp32} + ${ATTENTION_OUTPUT_PREFIX}* outputs`;
+  const files = [ONNX_FILES.fp32, attentionsLabel, ONNX_FILES.q8];
+  const graphOf = (file: string): Uint8Array =>
+    file === attentionsLabel ? withAttentionOutputs(fs.readFileSync(fp32File), fp32File).bytes : fs.readFileSync(path.join(dir, file));
   for (const [runtime, ort] of runtimes) {
     const options = ort === ortNode && opts.nodeThreads ? { intraOpNumThreads: opts.nodeThreads } : {};
     const sessions: Session[] = [];
-    for (const file of files) sessions.push((await ort.InferenceSession.create(path.join(dir, file), options)) as Session);
+    for (const file of files) sessions.push((await ort.InferenceSession.create(graphOf(file), options)) as Session);
     try {
       for (const n of lengths) {
         const tokens = tokensOf(n);

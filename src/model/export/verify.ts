@@ -2,8 +2,10 @@
  * After an export: run the written ONNX files on ONNX Runtime (node) and compare them with the
  * reference forward pass on the same weights, so a bad export fails at export time, not in the editor.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { withAttentionOutputs } from '../../engine/attentionGraph';
 import { GptConfig } from '../config';
 import { gptFeeds } from '../gptFeeds';
 import { argmax, forward } from '../gpt';
@@ -21,8 +23,8 @@ export interface VerifyReport {
   q8Top1Agreement: number;
 }
 
-async function run(file: string, config: GptConfig, tokens: number[]): Promise<Record<string, ort.Tensor>> {
-  const session = await ort.InferenceSession.create(file);
+async function run(file: string, config: GptConfig, tokens: number[], graph: Uint8Array = fs.readFileSync(file)): Promise<Record<string, ort.Tensor>> {
+  const session = await ort.InferenceSession.create(graph);
   try {
     return await session.run(gptFeeds((type, data, dims) => new ort.Tensor(type, data, dims), config, tokens));
   } finally {
@@ -36,14 +38,18 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-/** Runs `tokens` (default: a fixed spread of ids) through the three ONNX files in `dir`. */
+/**
+ * Runs `tokens` (default: a fixed spread of ids) through the two ONNX files in `dir` and through the
+ * attention graph the extension derives from the fp32 one.
+ */
 export async function verifyExport(dir: string, config: GptConfig, weights: GptWeights, tokens?: number[]): Promise<VerifyReport> {
   const T = Math.min(16, config.n_positions);
   tokens ??= Array.from({ length: T }, (_, i) => (i * 7919 + 11) % config.vocab_size);
   const ref = forward(config, weights, tokens);
   const V = config.vocab_size;
   const fp32 = await run(path.join(dir, ONNX_FILES.fp32), config, tokens);
-  const att = await run(path.join(dir, ONNX_FILES.attentions), config, tokens);
+  const fp32File = path.join(dir, ONNX_FILES.fp32);
+  const att = await run(fp32File, config, tokens, withAttentionOutputs(fs.readFileSync(fp32File), fp32File).bytes);
   const q8 = await run(path.join(dir, ONNX_FILES.q8), config, tokens);
   const q8Logits = q8.logits.data as Float32Array;
   let agree = 0;

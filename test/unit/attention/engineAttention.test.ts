@@ -1,7 +1,7 @@
 /**
  * The numbers the panel shows are the model's: on a random GPT-2 exported by the project's exporter
- * (with onnx/model_attentions.onnx), the worker's attention pipeline (tokenize -> attention graph on
- * onnxruntime-node through transformers.js -> snapshot) gives, for the query token, exactly the attention
+ * (no onnx/model_attentions.onnx: the worker derives the attention graph from the completion graph), the
+ * worker's attention pipeline (tokenize -> attention graph on onnxruntime-node -> snapshot) gives, for the query token, exactly the attention
  * rows of the TypeScript reference forward pass (src/model/gpt.ts) on the same text, and its mean and
  * rollout equal those computed from the reference.
  */
@@ -15,7 +15,10 @@ import { attentionForSession, computeAttention, type AttentionModel, type Attent
 import { startBackend } from '../../../src/engine/backend';
 import { inspectModelFolder } from '../../../src/engine/modelFolder';
 import { EngineSession } from '../../../src/engine/session';
+import * as ort from 'onnxruntime-node';
+import { withAttentionOutputs } from '../../../src/engine/attentionGraph';
 import { forward } from '../../../src/model/gpt';
+import { gptFeeds } from '../../../src/model/gptFeeds';
 import { tinyGpt2, variantOf } from '../engine/fixtures/tinyModels';
 
 const TOL = 1e-4;
@@ -129,12 +132,44 @@ describe('engine/attention on a tiny exported GPT-2 (onnxruntime-node)', functio
     assert.deepEqual(accepted.tokens.slice(accepted.generatedFrom).map((t) => [t.start, t.end]).at(-1), [prompt.length + 6, prompt.length + 7]);
   });
 
+  it('int8 completions: the panel shows the int8 graph\'s own attention (no fp32 graph needed)', async () => {
+    const int8Only = variantOf(model.dir, 'tiny-gpt2-int8-only', (dir) => fs.rmSync(path.join(dir, 'onnx', 'model.onnx')));
+    const transformers = await startBackend('native', { wasmPaths: '', threads: 1 });
+    // localGpt.quantized off on a folder with only the int8 graph (the VSIX's embedded model): int8, with a note for the log.
+    const q8 = await EngineSession.open(transformers, inspectModelFolder(int8Only, { quantized: false }), { name: 'int8', backend: 'native', threads: 1 });
+    try {
+      assert.equal(q8.info.onnxFile, 'onnx/model_quantized.onnx');
+      assert.match(q8.info.note ?? '', /onnx\/model\.onnx is missing .*\(localGpt\.quantized is off\); using the int8 graph onnx\/model_quantized\.onnx$/);
+      const text = 'function add(a, b) {\n  return a + b;\n}\n';
+      const s = ok(await attentionForSession(q8, request(text)));
+      const ids = s.tokens.map((t) => t.id);
+      const file = path.join(int8Only, 'onnx', 'model_quantized.onnx');
+      const direct = await ort.InferenceSession.create(withAttentionOutputs(fs.readFileSync(file), file).bytes);
+      const out = await direct.run(gptFeeds((type, data, dims) => new ort.Tensor(type, data, dims), model.config, ids));
+      await direct.release();
+      const T = ids.length;
+      const q = s.queryToken;
+      for (let l = 0; l < s.nLayer; l++) {
+        for (let h = 0; h < s.nHead; h++) {
+          const expected = (out[`decoder_attentions.${l}`].data as Float32Array).subarray((h * T + q) * T, (h * T + q + 1) * T);
+          assert.deepEqual(Array.from(headRow(s, l, h, q)!), Array.from(expected), `layer ${l} head ${h}`);
+        }
+      }
+    } finally {
+      await q8.dispose();
+    }
+  });
+
   it('a model without attention outputs gets "unsupported" with how to export one', async () => {
-    const noGraph = variantOf(model.dir, 'tiny-gpt2-no-attentions', (dir) => fs.rmSync(path.join(dir, 'onnx', 'model_attentions.onnx')));
+    // A completion graph whose softmax outputs carry other names (other exporters), and no separate graph.
+    const noGraph = variantOf(model.dir, 'tiny-gpt2-no-attentions', (dir) => {
+      const file = path.join(dir, 'onnx', 'model.onnx');
+      fs.writeFileSync(file, fs.readFileSync(file).toString('latin1').replaceAll('decoder_attentions.', 'softmax_outputs_xy.'), 'latin1');
+    });
     const noOutputs = variantOf(model.dir, 'tiny-gpt2-plain-attentions', (dir) =>
       fs.copyFileSync(path.join(dir, 'onnx', 'model.onnx'), path.join(dir, 'onnx', 'model_attentions.onnx')),
     );
-    for (const [dir, why] of [[noGraph, /model_attentions\.onnx is missing/], [noOutputs, /has no decoder_attentions\.\* outputs/]] as const) {
+    for (const [dir, why] of [[noGraph, /model\.onnx has no decoder_attentions\.\* tensors and .*model_attentions\.onnx is missing/], [noOutputs, /has no decoder_attentions\.\* outputs/]] as const) {
       const other = await open(dir);
       try {
         const outcome = await attentionForSession(other, request('let x = 1;'));

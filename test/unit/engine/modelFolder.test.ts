@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { capabilitiesOf, contextLengthOf, inspectModelFolder, ModelFolderError } from '../../../src/engine/modelFolder';
 import { resolveModelSetting, hubModelDir, sourceName } from '../../../src/engine/modelSource';
-import { chooseBackend, findNativeBinding, threadCount } from '../../../src/engine/backend';
+import { chooseBackend, findNativeBinding, startBackend, threadCount } from '../../../src/engine/backend';
 import { tinyGpt2, variantOf } from './fixtures/tinyModels';
 
 const fimTokenizer = { added_tokens: [{ content: '<fim_prefix>' }, { content: '<fim_middle>' }, { content: '<fim_suffix>' }] };
@@ -23,6 +23,21 @@ describe('engine/modelFolder', () => {
     const f = inspectModelFolder(dir, { quantized: true });
     assert.equal(f.onnxFile, 'onnx/model.onnx');
     assert.match(f.note ?? '', /model_quantized.onnx is missing .* using the fp32 graph/);
+  });
+
+  it('falls back to the int8 graph with a note when localGpt.quantized is off and only the int8 graph exists (the VSIX layout)', () => {
+    const dir = variantOf(tinyGpt2().dir, 'no-fp32', (d) => fs.rmSync(path.join(d, 'onnx/model.onnx')));
+    const f = inspectModelFolder(dir, { quantized: false });
+    assert.deepEqual([f.onnxFile, f.dtype], ['onnx/model_quantized.onnx', 'q8']);
+    assert.equal(f.note, `onnx/model.onnx is missing in ${dir} (localGpt.quantized is off); using the int8 graph onnx/model_quantized.onnx`);
+    assert.equal(inspectModelFolder(tinyGpt2().dir, { quantized: false }).note, null, 'no note when the fp32 graph exists');
+  });
+
+  it('a folder with neither graph names onnx/model.onnx', () => {
+    const dir = variantOf(tinyGpt2().dir, 'no-graphs', (d) => fs.rmSync(path.join(d, 'onnx'), { recursive: true }));
+    for (const quantized of [true, false]) {
+      assert.throws(() => inspectModelFolder(dir, { quantized }), { message: `${path.join(dir, 'onnx/model.onnx')} is missing: the folder has no ONNX graph to run (export the model first)` });
+    }
   });
 
   const broken: [string, (dir: string) => void, RegExp][] = [
@@ -102,6 +117,14 @@ describe('engine/modelSource', () => {
 });
 
 describe('engine/backend choice', () => {
+  it('wasm in a platform VSIX (no dist/wasm): the error says to use auto/native or the universal VSIX', async () => {
+    const wasmPaths = path.join(os.tmpdir(), 'no-such-extension', 'dist', 'wasm');
+    await assert.rejects(startBackend('wasm', { wasmPaths, threads: 1 }), (e: Error) =>
+      e.message.startsWith(`localGpt.backend is "wasm" but this installation has no WebAssembly runtime (${path.join(wasmPaths, 'ort-wasm-simd-threaded.wasm')} does not exist).`) &&
+      e.message.includes('set localGpt.backend to "auto" or "native", or install the universal VSIX (local-gpt-<version>.vsix, WebAssembly only)'),
+    );
+  });
+
   it('auto prefers native where its binary exists, else wasm', () => {
     assert.equal(chooseBackend('auto', '/b/onnxruntime_binding.node', 'linux-x64').backend, 'native');
     const fallback = chooseBackend('auto', null, 'freebsd-x64');

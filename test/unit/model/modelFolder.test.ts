@@ -56,7 +56,6 @@ describe('model folder: export CLI and loadModelFolder', () => {
       'generation_config.json',
       'model.safetensors',
       'onnx/model.onnx',
-      'onnx/model_attentions.onnx',
       'onnx/model_quantized.onnx',
       'tokenizer.json',
       'tokenizer_config.json',
@@ -82,10 +81,10 @@ describe('model folder: export CLI and loadModelFolder', () => {
   });
 
   it('loadModelFolder describes a good folder', () => {
-    const m = loadModelFolder(good, { dtype: 'q8', attentions: true });
+    const m = loadModelFolder(good, { dtype: 'q8' });
     assert.deepEqual(m.config, config);
     assert.deepEqual(m.dtypes, ['fp32', 'q8']);
-    assert.equal(m.attentionsFile, path.join(good, 'onnx/model_attentions.onnx'));
+    assert.equal(m.attentionsFile, undefined, 'no separate attention graph: the worker derives it');
     assert.ok(m.tokenizerVocabSize <= config.vocab_size);
     const info = readOnnxInfo(path.join(good, 'onnx/model.onnx'));
     assert.deepEqual(info.opsets, [{ domain: '', version: 17 }]);
@@ -170,14 +169,11 @@ describe('model folder: export CLI and loadModelFolder', () => {
       assert.throws(() => loadModelFolder(dir), { message: `${path.join(dir, 'config.json')}: model_type is "llama", expected "gpt2"` });
     });
 
-    it('missing graphs: the asked-for dtype, the attention graph, or any completion graph', () => {
+    it('missing graphs: the asked-for dtype or any completion graph', () => {
       const dir = copy();
       fs.rmSync(path.join(dir, 'onnx/model.onnx'));
       assert.deepEqual(loadModelFolder(dir).dtypes, ['q8']);
       assert.throws(() => loadModelFolder(dir, { dtype: 'fp32' }), { message: `${path.join(dir, 'onnx/model.onnx')}: missing (needed for dtype "fp32")` });
-      fs.rmSync(path.join(dir, 'onnx/model_attentions.onnx'));
-      assert.equal(loadModelFolder(dir).attentionsFile, undefined);
-      assert.throws(() => loadModelFolder(dir, { attentions: true }), /model_attentions\.onnx: missing \(the attention panel runs it\)/);
       fs.rmSync(path.join(dir, 'onnx/model_quantized.onnx'));
       assert.throws(() => loadModelFolder(dir), /onnx\/model\.onnx: missing \(the folder needs onnx\/model\.onnx or onnx\/model_quantized\.onnx\)/);
       assert.throws(() => loadModelFolder(path.join(tmp, 'nope')), /nope: model folder does not exist/);

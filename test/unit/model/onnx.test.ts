@@ -3,6 +3,7 @@
  * node and on ONNX Runtime web (WebAssembly), for several model shapes.
  */
 import { strict as assert } from 'node:assert';
+import { withAttentionOutputs } from '../../../src/engine/attentionGraph';
 import { GptConfig } from '../../../src/model/config';
 import { buildGptGraph } from '../../../src/model/export/gptGraph';
 import { argmax, forward } from '../../../src/model/gpt';
@@ -36,7 +37,10 @@ function model(shape: (typeof SHAPES)[number]): Model {
   if (!m) {
     // std 0.3: peaked attention and spread-out logits, so a wiring mistake shows far above the tolerance.
     const weights = randomModel(shape.config, 11, { std: 0.3 });
-    m = { config: shape.config, weights, fp32: buildGptGraph(shape.config, weights), attentions: buildGptGraph(shape.config, weights, { attentions: true }), q8: buildGptGraph(shape.config, weights, { quantize: true }) };
+    const fp32 = buildGptGraph(shape.config, weights);
+    // The attention graph as the worker makes it: the fp32 completion graph with its attention tensors as outputs.
+    const attentions = withAttentionOutputs(fp32, 'model.onnx').bytes;
+    m = { config: shape.config, weights, fp32, attentions, q8: buildGptGraph(shape.config, weights, { quantize: true }) };
     models.set(shape.name, m);
   }
   return m;

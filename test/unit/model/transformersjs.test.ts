@@ -6,6 +6,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { withAttentionOutputs } from '../../../src/engine/attentionGraph';
 import { GptConfig } from '../../../src/model/config';
 import { exportModelFolder } from '../../../src/model/export/hfFolder';
 import { argmax, forward, generateGreedy } from '../../../src/model/gpt';
@@ -80,7 +81,9 @@ describe('exported folder in @huggingface/transformers', function () {
     }
   });
 
-  it('model_attentions.onnx loads by model_file_name and returns decoder_attentions equal to the reference', async () => {
+  it('a separate model_attentions.onnx (the layout of other exporters) loads by model_file_name and returns decoder_attentions equal to the reference', async () => {
+    const fp32File = path.join(folder, 'onnx', 'model.onnx');
+    fs.writeFileSync(path.join(folder, 'onnx', 'model_attentions.onnx'), withAttentionOutputs(fs.readFileSync(fp32File), fp32File).bytes);
     const model = await tf.AutoModelForCausalLM.from_pretrained(folder, { dtype: 'fp32', model_file_name: 'model_attentions' });
     try {
       const prompt = tokenizer.encode(PROMPTS[0]);
