@@ -117,7 +117,10 @@ async function runSuite(
     let workspace: string | null = null;
     for (const [i, p] of positions.entries()) {
       await common.workspaces.without(p.package, p.path, async (dir) => {
-        if (dir !== workspace) for (const s of sessions) s.useWorkspace((workspace = dir));
+        if (dir !== workspace) {
+          workspace = dir;
+          for (const s of sessions) await s.useWorkspace(dir);
+        }
         for (const [v, session] of sessions.entries()) {
           const out = await session.completeAt({ file: p.path, line: p.line, column: p.column, text: p.text }, `${p.package}/${p.path}`);
           scored[v].push(scorePosition(p, out.completion, out.latencyMs, out.reason));

@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     throw e;
   }
   const session = new CompletionSession({ overrides: args.overrides, model: args.model, cacheDir: args.cacheDir, bundle: args.bundle, log: (m) => console.error(m) });
-  session.useWorkspace(args.workspace);
+  await session.useWorkspace(args.workspace);
   try {
     if (args.mode.kind === 'batch') await runBatch(session, args, args.mode.positionsFile);
     else await runSingle(session, args, args.mode.position);

@@ -15,6 +15,7 @@ import { ensureModelGraphs, hasSourceWeights } from './modelGraphs';
 import type { GenerationOptions, ModelInfo } from '../../src/engine/protocol';
 import { bundledWorker, sourceWorker, WorkerClient, type EngineConfig } from '../../src/extension/workerClient';
 import manifest from '../../package.json';
+import { folderWorkspace, type FolderWorkspace } from '../../src/workspace/folderWorkspace';
 import { offsetOfPosition, type BatchPosition, type BatchResult } from './batchPositions';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -78,7 +79,7 @@ function readDocument(file: string, where: string): string {
 
 export class CompletionSession {
   readonly settings: Settings;
-  readonly pipeline: CompletionPipeline;
+  pipeline: CompletionPipeline;
   private readonly client: WorkerClient;
   private readonly engine: RecordingEngine;
 
@@ -113,14 +114,20 @@ export class CompletionSession {
 
   /** The workspace folder documents are relative to (null: the current folder). */
   private workspace: string | null = null;
+  /** Its retrieval index and copy-model documents, when a `localGpt.workspace.*` feature is on. */
+  private folder: FolderWorkspace | null = null;
 
   /**
    * The workspace of the next completions: a folder on disk, as the extension's workspace folder
    * (relative paths and prompt headers are relative to it). The one place that workspace features
    * learn of a new workspace, so the CLI and the evaluation use them alike.
    */
-  useWorkspace(dir: string | null): void {
+  async useWorkspace(dir: string | null): Promise<void> {
     this.workspace = dir;
+    const { cache, retrieval } = this.settings.workspace;
+    this.folder = dir !== null && (cache || retrieval) ? folderWorkspace(dir, this.client) : null;
+    if (this.folder && retrieval) await this.folder.indexAll();
+    this.pipeline = new CompletionPipeline(this.engine, () => this.settings, this.folder ? { workspace: this.folder.context } : {});
   }
 
   /** Starts the worker and loads the model (also done by the first completion). */
@@ -165,6 +172,8 @@ export class CompletionSession {
     } catch (e) {
       return { ...base, completion: null, latencyMs: 0, reason: (e as Error).message };
     }
+    // The buffer is the document (the file on disk may differ or be absent), for retrieval and the copy model alike.
+    this.folder?.openBuffer(file, languageIdOf(file), text);
     const { result, latencyMs, reason } = await this.completeRequest(this.request(file, text, offset));
     return result ? { ...base, completion: result.text, latencyMs } : { ...base, completion: null, latencyMs, reason };
   }

@@ -33,7 +33,7 @@ export interface CompletionEngine {
 
 export type PipelineSettings = Pick<
   Settings,
-  'debounceMs' | 'maxNewTokens' | 'temperature' | 'topK' | 'topP' | 'beamWidth' | 'seed' | 'contextTokens' | 'suffixTokens' | 'multiline'
+  'debounceMs' | 'maxNewTokens' | 'temperature' | 'topK' | 'topP' | 'beamWidth' | 'seed' | 'contextTokens' | 'suffixTokens' | 'multiline' | 'tokenHealing'
 > & Partial<Pick<Settings, 'workspace'>>;
 
 export interface CompletionRequest extends DocumentSnapshot {
@@ -206,7 +206,7 @@ export function generationOptions(settings: PipelineSettings, post: PostContext,
     topP: settings.topP,
     seed: settings.seed < 0 ? randomSeed() : settings.seed,
     stop: multiline ? [] : ['\n'],
-    heal: true,
+    heal: settings.tokenHealing,
     lineStop: post,
     ...(settings.beamWidth > 1 ? { beamWidth: settings.beamWidth } : {}),
   };

@@ -36,6 +36,8 @@ export interface Settings {
   /** Suffix budget, tokens. */
   suffixTokens: number;
   multiline: Multiline;
+  /** Back off to a token boundary at the cursor and spell the removed text first (src/engine/tokenBoundary.ts). */
+  tokenHealing: boolean;
   attention: {
     /** Window cap of the attention panel, tokens. */
     maxTokens: number;
@@ -179,6 +181,7 @@ export function normalizeSettings(raw: Record<string, unknown>): NormalizedSetti
     contextTokens: num('contextTokens'),
     suffixTokens: num('suffixTokens'),
     multiline: str('multiline') as Multiline,
+    tokenHealing: bool('tokenHealing'),
     attention: {
       maxTokens: num('attention.maxTokens'),
       followCursor: bool('attention.followCursor'),

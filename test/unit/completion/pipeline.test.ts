@@ -6,7 +6,7 @@ import type { GenerationOptions } from '../../../src/engine/protocol';
 import type { WorkspaceContextProvider } from '../../../src/workspace/workspaceContext';
 import { withCursor } from './cursor';
 
-const settings: PipelineSettings = { debounceMs: 0, maxNewTokens: 16, temperature: 0, topK: 40, topP: 0.95, beamWidth: 1, seed: 5, contextTokens: 256, suffixTokens: 32, multiline: 'auto' };
+const settings: PipelineSettings = { debounceMs: 0, maxNewTokens: 16, temperature: 0, topK: 40, topP: 0.95, beamWidth: 1, seed: 5, contextTokens: 256, suffixTokens: 32, multiline: 'auto', tokenHealing: true };
 const timings = { promptTokens: 3, reusedTokens: 0, prefillMs: 1, decodeMs: 1, tokensPerSecond: 1 };
 
 class FakeEngine implements CompletionEngine {
