@@ -82,23 +82,38 @@ type NativeCall = 'load' | 'run' | 'release';
  * ONNX Runtime session it creates going through `around(call, what)`: whatever path reaches a
  * session (the model's forward, or the session called directly) is seen.
  */
-export function hookModelSessions(transformers: Transformers, around: <T>(call: () => Promise<T>, what: NativeCall) => Promise<T>): Transformers {
+export function hookModelSessions(transformers: Transformers, around: AroundNativeCall): Transformers {
   const auto = transformers.AutoModelForCausalLM;
   const hooked = {
     from_pretrained: async (...args: Parameters<typeof auto.from_pretrained>) => {
       const model = await around(() => auto.from_pretrained(...args), 'load');
-      type Session = { run: (...a: unknown[]) => Promise<unknown>; release?: () => Promise<void> };
-      const sessions = (model as unknown as { sessions?: Record<string, Session> }).sessions ?? {};
-      for (const session of Object.values(sessions)) {
-        const run = session.run.bind(session);
-        session.run = (...a: unknown[]) => around(() => run(...a), 'run');
-        const release = session.release?.bind(session);
-        if (release) session.release = () => around(release, 'release');
-      }
+      const sessions = (model as unknown as { sessions?: Record<string, HookableSession> }).sessions ?? {};
+      for (const session of Object.values(sessions)) hookSession(session, around);
       return model;
     },
   };
   const runtime = Object.create(transformers) as Transformers;
   Object.defineProperty(runtime, 'AutoModelForCausalLM', { value: hooked });
+  // Sessions made outside transformers.js (the derived attention graph) go through the same hooks, in the same order.
+  const inner = aroundOf(transformers);
+  Object.defineProperty(runtime, AROUND, { value: ((call, what) => around(() => inner(call, what), what)) satisfies AroundNativeCall });
   return runtime;
+}
+
+export type AroundNativeCall = <T>(call: () => Promise<T>, what: NativeCall) => Promise<T>;
+type HookableSession = { run: (...a: never[]) => Promise<unknown>; release?: () => Promise<void> };
+const AROUND = Symbol('localGpt.aroundNativeCall');
+
+/** Every hook `hookModelSessions` put on this runtime, composed (the identity when none). */
+export function aroundOf(transformers: Transformers): AroundNativeCall {
+  return (transformers as unknown as { [AROUND]?: AroundNativeCall })[AROUND] ?? ((call) => call());
+}
+
+/** Routes a session's `run` and `release` through `around` (in place; returns the session). */
+export function hookSession<S extends HookableSession>(session: S, around: AroundNativeCall): S {
+  const run = session.run.bind(session) as (...a: unknown[]) => Promise<unknown>;
+  (session as unknown as { run: (...a: unknown[]) => Promise<unknown> }).run = (...a: unknown[]) => around(() => run(...a), 'run');
+  const release = session.release?.bind(session);
+  if (release) session.release = () => around(release, 'release');
+  return session;
 }

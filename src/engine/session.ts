@@ -16,6 +16,7 @@ import { withAttentionOutputs } from './attentionGraph';
 import { sessionOptionsFor, type Transformers } from './backend';
 import type { CausalLm } from './generate';
 import { graphMismatch, ModelFolderError, type ModelFolder } from './modelFolder';
+import { aroundOf, hookSession } from './nativeActivity';
 import { OwnedKvCache, type KvShape } from './ownedKvCache';
 import type { BackendName, ModelInfo } from './protocol';
 
@@ -353,7 +354,10 @@ export class EngineSession {
     const runtime = completion?.constructor as unknown as { create?: (bytes: Uint8Array, options: Record<string, unknown>) => Promise<OrtSession> } | undefined;
     if (typeof runtime?.create !== 'function') throw new Error(`internal: cannot create an ONNX Runtime session for the attention graph of ${file}`);
     const options = { ...sessionOptionsFor(this.options.backend, this.options.threads).session_options, executionProviders: [this.options.backend === 'wasm' ? 'wasm' : 'cpu'] };
-    return { file, outputs, session: await runtime.create(bytes, options) };
+    // Through the runtime's native-call hooks, like the model's own sessions: a worker is never stopped inside one of its calls.
+    const around = aroundOf(this.transformers);
+    const session = await around(() => runtime.create!(bytes, options), 'load');
+    return { file, outputs, session: hookSession(session, around) };
   }
 
   async dispose(): Promise<void> {

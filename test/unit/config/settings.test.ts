@@ -32,7 +32,7 @@ describe('normalizeSettings', () => {
     assert.deepEqual(defaultSettings(), {
       enabled: true, model: '', remoteHost: 'https://huggingface.co/', allowDownloads: false, backend: 'auto',
       threads: 0, quantized: true, debounceMs: 75, maxNewTokens: 48, temperature: 0.2, topK: 40, topP: 0.95, beamWidth: 1,
-      seed: -1, contextTokens: 384, suffixTokens: 64, multiline: 'auto',
+      seed: -1, contextTokens: 384, suffixTokens: 64, multiline: 'auto', tokenHealing: true,
       attention: { maxTokens: 256, followCursor: true },
       workspace: { cache: true, retrieval: true },
     });

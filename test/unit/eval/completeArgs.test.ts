@@ -28,7 +28,7 @@ describe('scripts/lib/completeArgs: the npm run complete command line', () => {
     [['--batch', 'p.jsonl', '--measure'], /--measure times one position; it cannot be used with --batch/],
     [['a.ts:1'], /expected FILE:LINE:COL \(1-based\), got "a\.ts:1"/],
     [['a.ts:0:1'], /expected FILE:LINE:COL \(1-based\)/],
-    [['a.ts:1:1', '--set', 'localGpt.workspace.retrieval=true'], /localGpt\.workspace\.retrieval is not a Local GPT setting/],
+    [['a.ts:1:1', '--set', 'localGpt.workspace.index=true'], /localGpt\.workspace\.index is not a Local GPT setting/],
     [['a.ts:1:1', '--set', 'temperature=hot'], /localGpt\.temperature is a number: got "hot"/],
     [['a.ts:1:1', '--threads', '1.5'], /--threads must be an integer, got "1\.5"/],
     [['a.ts:1:1', '--frobnicate'], /unknown option '--frobnicate'/],
