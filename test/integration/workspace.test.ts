@@ -21,6 +21,9 @@ describe('Workspace features (retrieval and the copy model)', function () {
     const embedded = path.join(ext.extensionPath, 'models', String(ext.packageJSON.localGpt.embeddedModel));
     await config().update('model', fs.existsSync(path.join(embedded, 'onnx', 'model.onnx')) ? embedded : tinyGpt2().dir, Global);
     await config().update('temperature', 0, Global);
+    // Both features are off by default (EVAL.md): this test is about what they do when on.
+    await config().update('workspace.retrieval', true, Global);
+    await config().update('workspace.cache', true, Global);
   });
 
   after(async () => {
