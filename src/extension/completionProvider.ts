@@ -67,7 +67,14 @@ export class LocalGptCompletionProvider implements vscode.InlineCompletionItemPr
     // The pipeline's text has `\n` breaks; a CRLF document gets CRLF, so accepting never mixes line endings.
     const text = matchLineEndings(result.text, document.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n');
     const item = new vscode.InlineCompletionItem(text, new vscode.Range(position, position));
-    const record = { uri: document.uri.toString(), offset, text, snippets: result.prompt?.snippets ?? [], ...(result.resultId === undefined ? {} : { resultId: result.resultId }) };
+    const snippets = result.prompt?.snippets ?? [];
+    const record = {
+      uri: document.uri.toString(),
+      offset,
+      text,
+      ...(snippets.length > 0 ? { snippets } : {}),
+      ...(result.resultId === undefined ? {} : { resultId: result.resultId }),
+    };
     item.command = { command: RECORD_COMPLETION_COMMAND, title: 'Record completion for Explain Attention', arguments: [record] };
     return [item];
   }
