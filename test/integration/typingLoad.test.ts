@@ -205,8 +205,11 @@ describe('Typing load through the real provider and worker', function () {
     const open = new Map<number, { staleSince: number | null; runsSinceStale: number }>();
     let maxRunsAfterStale = 0;
     let staleCount = 0;
-    const worker = { completes: 0, results: 0, cancelled: 0, errors: 0 };
+    // `attention`: passes the attention panel asked for while following the cursor; they share the
+    // one-run-at-a-time chain, so a request waiting behind one must still be answered at once when superseded.
+    const worker = { completes: 0, results: 0, cancelled: 0, errors: 0, attention: 0 };
     for (const s of run) {
+      if (s.kind === 'in' && s.type === 'attention') worker.attention++;
       if (s.kind === 'in' && s.type === 'complete' && s.id !== null) {
         worker.completes++;
         for (const job of open.values()) job.staleSince ??= s.t;
