@@ -2,7 +2,8 @@
  * The model worker's logic, independent of `worker_threads` (tests drive it in-process):
  * validates each incoming message, dispatches it through one handler per message type, and posts
  * replies. One generation runs at a time; a newer `complete` supersedes every older one (each older
- * request is answered `cancelled`). A `load` replaces the model; a `cancel` with a load's id aborts
+ * request is answered `cancelled`: at once if it is still waiting its turn, after its current model
+ * run if it is generating). A `load` replaces the model; a `cancel` with a load's id aborts
  * its download.
  */
 import type { Transformers } from './backend';
@@ -68,6 +69,10 @@ export const CACHE_REINDEX_DELAY_MS = 300;
 interface Job {
   id: number;
   cancelled: boolean;
+  /** Its generation has started: a cancel is seen between two model runs. Before that it waits on the chain. */
+  generating: boolean;
+  /** Its one terminal reply has been posted. */
+  answered: boolean;
 }
 
 export class WorkerCore {
@@ -222,20 +227,19 @@ export class WorkerCore {
   }
 
   private complete(m: CompleteRequest): Promise<void> {
-    for (const job of this.jobs) job.cancelled = true; // superseded
-    const job: Job = { id: m.id, cancelled: false };
+    this.cancelAll(); // superseded
+    const job: Job = { id: m.id, cancelled: false, generating: false, answered: false };
     this.jobs.push(job);
     const loading = this.loading?.done;
     const run = async () => {
+      if (job.answered) return; // superseded while it waited its turn
       try {
         if (loading) await loading;
-        if (job.cancelled) {
-          this.deps.post({ type: 'cancelled', id: m.id });
-          return;
-        }
+        if (job.cancelled) return this.answerCancelled(job);
         const session = this.session;
         const generator = this.generator;
         if (!session || !generator) throw new RequestError('notLoaded', 'no model is loaded yet (send "load" first)');
+        job.generating = true;
         let outcome;
         try {
           const cache = m.options.cache;
@@ -245,7 +249,7 @@ export class WorkerCore {
           generator.reset(); // the cache may be half-updated
           throw new RequestError('generationFailed', `generation failed: ${(e as Error).message}`);
         }
-        if (outcome.status === 'cancelled') this.deps.post({ type: 'cancelled', id: m.id });
+        if (outcome.status === 'cancelled') this.answerCancelled(job);
         else {
           this.deps.post({
             type: 'result',
@@ -297,12 +301,30 @@ export class WorkerCore {
   }
 
   private cancel(id: number): void {
-    for (const job of this.jobs) if (job.id === id) job.cancelled = true;
+    for (const job of this.jobs) if (job.id === id) this.stop(job);
     if (this.loading?.id === id) this.loading.abort.abort();
   }
 
   private cancelAll(): void {
-    for (const job of this.jobs) job.cancelled = true;
+    for (const job of this.jobs) this.stop(job);
+  }
+
+  /**
+   * A generating job stops at its next check, between two model runs. One still waiting for its turn
+   * (behind another generation, an attention pass or a load) is answered now: a stale request never
+   * waits for model runs that are not its own.
+   */
+  private stop(job: Job): void {
+    job.cancelled = true;
+    if (job.generating) return;
+    this.answerCancelled(job);
+    this.jobs = this.jobs.filter((j) => j !== job);
+  }
+
+  private answerCancelled(job: Job): void {
+    if (job.answered) return;
+    job.answered = true;
+    this.deps.post({ type: 'cancelled', id: job.id });
   }
 
   private async dispose(): Promise<void> {

@@ -176,4 +176,33 @@ describe('engine/workerCore (in process)', function () {
     await send({ type: 'complete', id: 5, prompt: 'x', options: greedy });
     assert.deepEqual(replies(5), [], 'a disposed worker ignores requests');
   });
+
+  it('a request superseded while it waits its turn is answered at once, not after the model runs queued before it', async () => {
+    const { send, replies, posted } = core();
+    await send(load(1, tinyGpt2().dir));
+    const attention: HostToWorker = {
+      type: 'attention', id: 3, text: 'function add(a, b) {\n  return a + b;\n}', baseOffset: 0, baseLine: 0, cursor: 10, maxTokens: 64, rows: [], completion: null,
+    };
+    // 2 runs first; the attention pass and 4 wait behind it; 5 supersedes 2 and 4.
+    const sent = [
+      send({ type: 'complete', id: 2, prompt: 'const value = ', options: { ...greedy, maxNewTokens: 60 } }),
+      send(attention),
+      send({ type: 'complete', id: 4, prompt: 'const value = 1', options: greedy }),
+      send({ type: 'complete', id: 5, prompt: 'const value = 12', options: greedy }),
+    ];
+    await Promise.all(sent);
+    const order = posted.filter((m) => 'id' in m && m.id !== null && m.id > 1 && m.type !== 'alive').map((m) => `${m.type} ${'id' in m ? m.id : ''}`);
+    assert.deepEqual(order, ['cancelled 2', 'cancelled 4', 'attentionResult 3', 'result 5']);
+    assert.deepEqual(replies(4).map((m) => m.type), ['cancelled'], 'answered once');
+
+    // A cancel by id of a request that waits behind an attention pass: answered before that pass ends.
+    const before = posted.length;
+    await Promise.all([
+      send({ ...attention, id: 6 }),
+      send({ type: 'complete', id: 7, prompt: 'for (let i', options: greedy }),
+      send({ type: 'cancel', id: 7 }),
+    ]);
+    assert.deepEqual(posted.slice(before).filter((m) => m.type !== 'alive').map((m) => `${m.type} ${'id' in m ? m.id : ''}`), ['cancelled 7', 'attentionResult 6']);
+    await send({ type: 'dispose' });
+  });
 });
