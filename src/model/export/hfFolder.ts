@@ -13,9 +13,10 @@ import * as path from 'node:path';
 import { GptConfig, parameterCount } from '../config';
 import { GptWeights, writeWeights } from '../weights';
 import { OPSET, buildGptGraph } from './gptGraph';
+import { TOKENIZER_CONFIG_FILE, TOKENIZER_FILE } from '../tokenizer/hfFiles';
 
 /** Tokenizer files the folder must have (copied from the tokenizer directory). */
-export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json'] as const;
+export const TOKENIZER_FILES = [TOKENIZER_FILE, TOKENIZER_CONFIG_FILE] as const;
 /** Copied too when the tokenizer directory has them. */
 const OPTIONAL_TOKENIZER_FILES = ['special_tokens_map.json', 'vocab.json', 'merges.txt'];
 
@@ -135,7 +136,8 @@ export function exportModelFolder(opts: ExportOptions): ExportedFile[] {
   write('config.json', JSON.stringify({ ...opts.extraConfig, ...hfConfigJson(config) }, null, 2) + '\n');
   write('generation_config.json', JSON.stringify(generationConfigJson(config), null, 2) + '\n');
   for (const f of [...TOKENIZER_FILES, ...OPTIONAL_TOKENIZER_FILES]) {
-    if (fs.existsSync(path.join(tokenizerDir, f))) copy(path.join(tokenizerDir, f), f);
+    if (f === TOKENIZER_CONFIG_FILE) write(f, tokenizerConfigFor(config, path.join(tokenizerDir, f)));
+    else if (fs.existsSync(path.join(tokenizerDir, f))) copy(path.join(tokenizerDir, f), f);
   }
   if (opts.safetensorsFile) copy(opts.safetensorsFile, 'model.safetensors');
   else {
@@ -150,6 +152,22 @@ export function exportModelFolder(opts: ExportOptions): ExportedFile[] {
   const name = opts.name ?? path.basename(path.resolve(outDir));
   write('README.md', modelCard(name, config, written, opts.modelCard));
   return written;
+}
+
+/**
+ * The tokenizer's config with `model_max_length` set to the model's context length: the tokenizer is
+ * made before the model (at corpus time), so the value it carries is a guess, and transformers.js
+ * truncates inputs to it.
+ */
+function tokenizerConfigFor(config: GptConfig, file: string): string {
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${file}: must hold a JSON object`);
+  return JSON.stringify({ ...json, model_max_length: config.n_positions }, null, 2) + '\n';
 }
 
 function formatBytes(n: number): string {

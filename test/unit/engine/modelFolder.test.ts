@@ -10,6 +10,13 @@ import { tinyGpt2, variantOf } from './fixtures/tinyModels';
 const fimTokenizer = { added_tokens: [{ content: '<fim_prefix>' }, { content: '<fim_middle>' }, { content: '<fim_suffix>' }] };
 
 describe('engine/modelFolder', () => {
+  it("the embedded model's tokenizer_config.json gives its context length as model_max_length (as the exporter writes it)", () => {
+    const dir = path.join(__dirname, '..', '..', '..', 'models', 'localgpt-code-small');
+    const tokenizerConfig = JSON.parse(fs.readFileSync(path.join(dir, 'tokenizer_config.json'), 'utf8')) as { model_max_length: number };
+    const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { n_positions: number };
+    assert.equal(tokenizerConfig.model_max_length, config.n_positions);
+  });
+
   it('describes an exported GPT-2 folder', () => {
     const f = inspectModelFolder(tinyGpt2().dir, { quantized: true });
     assert.deepEqual(

@@ -45,6 +45,15 @@ describe('exported folder in @huggingface/transformers', function () {
     for (const p of PROMPTS) assert.deepEqual(ids(tok(p, { add_special_tokens: false }).input_ids), tokenizer.encode(p));
   });
 
+  it("the tokenizer's model_max_length is the model's context length (the tokenizer directory said 1024), other keys kept", async () => {
+    const source = JSON.parse(fs.readFileSync(path.join(tmp, 'tokenizer', 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+    assert.equal(source.model_max_length, 1024);
+    const tok = await tf.AutoTokenizer.from_pretrained(folder);
+    assert.equal(tok.model_max_length, config.n_positions);
+    const exported = JSON.parse(fs.readFileSync(path.join(folder, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+    assert.deepEqual(exported, { ...source, model_max_length: 64 });
+  });
+
   it('dtype fp32 (onnx/model.onnx): greedy generate() gives the reference greedy tokens', async () => {
     const tok = await tf.AutoTokenizer.from_pretrained(folder);
     const model = await tf.AutoModelForCausalLM.from_pretrained(folder, { dtype: 'fp32' });
