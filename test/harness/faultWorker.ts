@@ -22,6 +22,8 @@ class FaultHook implements WorkerHook {
   private running = 0;
   /** A fault waiting for the model run in flight to return. */
   private afterRun: (() => void) | null = null;
+  /** The out-of-memory fault has started. */
+  private filling = false;
 
   constructor() {
     this.channel.unref();
@@ -85,10 +87,20 @@ class FaultHook implements WorkerHook {
     else now();
   }
 
-  /** Allocates until resourceLimits stop the thread (ERR_WORKER_OUT_OF_MEMORY); never returns. */
-  private fillHeap(): never {
+  /**
+   * Allocates until resourceLimits stop the thread (ERR_WORKER_OUT_OF_MEMORY), in slices with a turn of
+   * the event loop between them: the request's alive beats go on, so the host sees the out-of-memory
+   * death and not a hang, however long filling the heap takes on a busy machine. No model run starts
+   * meanwhile (see `wrapTransformers`), so the thread never dies inside ONNX Runtime.
+   */
+  private fillHeap(): void {
+    this.filling = true;
     const hog: number[][] = [];
-    for (;;) hog.push(new Array<number>(1 << 16).fill(hog.length));
+    const slice = () => {
+      for (let i = 0; i < 16; i++) hog.push(new Array<number>(1 << 16).fill(hog.length));
+      setImmediate(slice);
+    };
+    slice();
   }
 
   private reportHeap(): void {
@@ -106,6 +118,7 @@ class FaultHook implements WorkerHook {
   wrapTransformers(transformers: Transformers): Transformers {
     return hookModelSessions(transformers, async (call, what) => {
       if (what !== 'run') return call();
+      if (this.filling) return new Promise<never>(() => {}); // the heap is being filled: wait for the end
       const started = performance.now();
       const concurrent = ++this.running;
       try {
