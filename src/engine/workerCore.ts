@@ -3,8 +3,8 @@
  * validates each incoming message, dispatches it through one handler per message type, and posts
  * replies. One generation runs at a time; a newer `complete` supersedes every older one (each older
  * request is answered `cancelled`: at once if it is still waiting its turn, after its current model
- * run if it is generating). A `load` replaces the model; a `cancel` with a load's id aborts
- * its download.
+ * run if it is generating). A `cancel` does the same for a `complete` or an `attention` by id; a
+ * `load` replaces the model, and a `cancel` with a load's id aborts its download.
  */
 import type { Transformers } from './backend';
 import type { ExactCompletion } from '../attention/exactWindow';
@@ -68,9 +68,13 @@ export const CACHE_REINDEX_DELAY_MS = 300;
 
 interface Job {
   id: number;
+  kind: 'complete' | 'attention';
   cancelled: boolean;
-  /** Its generation has started: a cancel is seen between two model runs. Before that it waits on the chain. */
-  generating: boolean;
+  /**
+   * Its model work has started: a generation sees a cancel between two model runs, an attention pass
+   * (one run) finishes. Before that it waits on the chain.
+   */
+  started: boolean;
   /** Its one terminal reply has been posted. */
   answered: boolean;
 }
@@ -97,11 +101,19 @@ export class WorkerCore {
     load: (m) => this.load(m),
     complete: (m) => this.complete(m),
     attention: (m) => {
+      const job = this.enqueue(m.id, 'attention');
       const loading = this.loading?.done; // taken now: a later load waits for this task, not the reverse
       return this.exclusive(async () => {
-        await loading;
-        if (!this.session) throw new RequestError('notLoaded', 'no model is loaded yet (send "load" first)');
-        this.deps.post({ type: 'attentionResult', id: m.id, outcome: await attentionForSession(this.session, m, this.lastResult) });
+        if (job.answered) return; // cancelled while it waited its turn
+        try {
+          await loading;
+          if (job.cancelled) return this.answerCancelled(job);
+          if (!this.session) throw new RequestError('notLoaded', 'no model is loaded yet (send "load" first)');
+          job.started = true;
+          this.deps.post({ type: 'attentionResult', id: m.id, outcome: await attentionForSession(this.session, m, this.lastResult) });
+        } finally {
+          this.jobs = this.jobs.filter((j) => j !== job);
+        }
       });
     },
     cancel: (m) => this.cancel(m.id),
@@ -227,9 +239,8 @@ export class WorkerCore {
   }
 
   private complete(m: CompleteRequest): Promise<void> {
-    this.cancelAll(); // superseded
-    const job: Job = { id: m.id, cancelled: false, generating: false, answered: false };
-    this.jobs.push(job);
+    for (const older of this.jobs) if (older.kind === 'complete') this.stop(older); // superseded
+    const job = this.enqueue(m.id, 'complete');
     const loading = this.loading?.done;
     const run = async () => {
       if (job.answered) return; // superseded while it waited its turn
@@ -239,7 +250,7 @@ export class WorkerCore {
         const session = this.session;
         const generator = this.generator;
         if (!session || !generator) throw new RequestError('notLoaded', 'no model is loaded yet (send "load" first)');
-        job.generating = true;
+        job.started = true;
         let outcome;
         try {
           const cache = m.options.cache;
@@ -305,18 +316,24 @@ export class WorkerCore {
     if (this.loading?.id === id) this.loading.abort.abort();
   }
 
+  private enqueue(id: number, kind: Job['kind']): Job {
+    const job: Job = { id, kind, cancelled: false, started: false, answered: false };
+    this.jobs.push(job);
+    return job;
+  }
+
   private cancelAll(): void {
     for (const job of this.jobs) this.stop(job);
   }
 
   /**
-   * A generating job stops at its next check, between two model runs. One still waiting for its turn
-   * (behind another generation, an attention pass or a load) is answered now: a stale request never
-   * waits for model runs that are not its own.
+   * A started job stops at its next check (a generation between two model runs; an attention pass is
+   * one run and finishes). One still waiting for its turn (behind another generation, an attention pass
+   * or a load) is answered now: a stale request never waits for model runs that are not its own.
    */
   private stop(job: Job): void {
     job.cancelled = true;
-    if (job.generating) return;
+    if (job.started) return;
     this.answerCancelled(job);
     this.jobs = this.jobs.filter((j) => j !== job);
   }

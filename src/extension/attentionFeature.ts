@@ -98,6 +98,12 @@ class AttentionController implements vscode.Disposable {
   private followTimer: NodeJS.Timeout | null = null;
   /** Increases with every request; an older reply is dropped. */
   private generation = 0;
+  /**
+   * Cancels the request in flight: a newer one supersedes it, so the worker answers it at once if it
+   * still waits its turn (following the cursor while typing would otherwise queue a pass per pause,
+   * ahead of the completions).
+   */
+  private inFlight: vscode.CancellationTokenSource | null = null;
   /** An Explain Attention command is running: background follow-ups wait rather than supersede it. */
   private commandRunning = false;
 
@@ -247,13 +253,18 @@ class AttentionController implements vscode.Disposable {
 
   private async run(request: AttentionRequestBody, loadingMessage: string): Promise<AttentionOutcome | { kind: 'error'; message: string } | null> {
     const generation = ++this.generation;
+    this.cancelInFlight();
+    const cancellation = new vscode.CancellationTokenSource();
+    this.inFlight = cancellation;
     this.view.post({ type: 'loading', message: loadingMessage });
     const engine = sharedEngine(this.context, this.deps);
     let outcome: AttentionOutcome | { kind: 'error'; message: string };
     try {
       if (engine.configError) throw new Error(engine.configError);
       await engine.client.ensureLoaded();
-      const reply = await engine.client.request((id) => ({ type: 'attention', id, ...request }), REQUEST_DEADLINE_MS);
+      if (cancellation.token.isCancellationRequested) return null;
+      const reply = await engine.client.request((id) => ({ type: 'attention', id, ...request }), REQUEST_DEADLINE_MS, cancellation.token);
+      if (reply.type === 'cancelled') return null; // superseded by a newer request
       if (reply.type === 'attentionResult') outcome = reply.outcome;
       else if (reply.type === 'error') throw new Error(reply.message);
       else throw new Error(`unexpected reply "${reply.type}" to an attention request`);
@@ -261,6 +272,9 @@ class AttentionController implements vscode.Disposable {
       const message = `Explain Attention failed: ${e instanceof Error ? e.message : String(e)}`;
       this.deps.log.error(message);
       outcome = { kind: 'error', message };
+    } finally {
+      if (this.inFlight === cancellation) this.inFlight = null;
+      cancellation.dispose();
     }
     if (generation !== this.generation) return null;
     if (outcome.kind === 'unsupported') {
@@ -401,8 +415,14 @@ class AttentionController implements vscode.Disposable {
     return vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri);
   }
 
+  private cancelInFlight(): void {
+    this.inFlight?.cancel();
+    this.inFlight = null;
+  }
+
   dispose(): void {
     this.generation++;
+    this.cancelInFlight();
     for (const d of this.disposables) d.dispose();
   }
 }

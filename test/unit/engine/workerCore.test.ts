@@ -203,6 +203,18 @@ describe('engine/workerCore (in process)', function () {
       send({ type: 'cancel', id: 7 }),
     ]);
     assert.deepEqual(posted.slice(before).filter((m) => m.type !== 'alive').map((m) => `${m.type} ${'id' in m ? m.id : ''}`), ['cancelled 7', 'attentionResult 6']);
+
+    // An attention request is not superseded by a newer completion, but a cancel by id answers it at once
+    // while it waits (the panel cancels the pass it no longer needs).
+    const later = posted.length;
+    await Promise.all([
+      send({ type: 'complete', id: 8, prompt: 'for (let i', options: greedy }),
+      send({ ...attention, id: 9 }),
+      send({ type: 'complete', id: 10, prompt: 'for (let i =', options: greedy }),
+      send({ ...attention, id: 11 }),
+      send({ type: 'cancel', id: 11 }),
+    ]);
+    assert.deepEqual(posted.slice(later).filter((m) => m.type !== 'alive').map((m) => `${m.type} ${'id' in m ? m.id : ''}`), ['cancelled 8', 'cancelled 11', 'attentionResult 9', 'result 10']);
     await send({ type: 'dispose' });
   });
 });
