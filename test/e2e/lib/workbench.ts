@@ -57,17 +57,28 @@ export class Workbench {
 
   /** Opens a workspace file with Quick Open (Ctrl+P) and waits for its editor. */
   async openFile(relativePath: string, timeoutMs = 60_000): Promise<Locator> {
-    await this.page.keyboard.press('Escape');
-    await this.page.keyboard.press('Control+P');
-    const input = this.page.locator('.quick-input-widget .quick-input-box input');
-    await input.waitFor({ state: 'visible', timeout: timeoutMs });
-    await input.fill(relativePath);
     const name = relativePath.split('/').pop()!;
-    await this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: timeoutMs });
-    await this.page.keyboard.press('Enter');
-    await this.page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ timeout: timeoutMs });
+    const tab = this.page.locator('.tabs-container .tab.active', { hasText: name });
+    const deadline = Date.now() + timeoutMs;
+    // Clicks the file's row (Enter would take whichever row is focused, and on a busy machine Quick Open
+    // can still be showing the recently opened files when the search results arrive); tries again if
+    // the picker closed without opening it.
+    for (let attempt = 1; ; attempt++) {
+      await this.page.keyboard.press('Escape');
+      await this.page.keyboard.press('Control+P');
+      const input = this.page.locator('.quick-input-widget .quick-input-box input');
+      await input.waitFor({ state: 'visible', timeout: Math.max(1, deadline - Date.now()) });
+      await input.fill(relativePath);
+      await this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: name }).first().click({ timeout: Math.max(1, deadline - Date.now()) });
+      try {
+        await tab.waitFor({ timeout: Math.max(1, Math.min(15_000, deadline - Date.now())) });
+        break;
+      } catch (e) {
+        if (Date.now() >= deadline) throw new Error(`${relativePath} did not open from Quick Open in ${attempt} attempts within ${timeoutMs} ms: ${(e as Error).message}`);
+      }
+    }
     const editor = this.page.locator('.editor-instance .monaco-editor').first();
-    await editor.waitFor({ timeout: timeoutMs });
+    await editor.waitFor({ timeout: Math.max(1, deadline - Date.now()) });
     return editor;
   }
 
