@@ -154,7 +154,7 @@ export class CompletionPipeline {
     if (snippets && snippets.used.length > 0) prompt.snippets = snippets.used.map(snippetLabel);
     const post = postContextOf(context, multiline);
     const options = generationOptions(settings, post, this.options.randomSeed);
-    const cacheTarget = workspace && settings.workspace?.cache ? workspace.cacheTarget(request.documentKey) : null;
+    const cacheTarget = workspace && settings.workspace?.cache ? workspace.cacheTarget(request.documentKey, request.offset) : null;
     if (cacheTarget) options.cache = cacheTarget;
     this.lastPrompt = prompt;
     const reply = await this.engine.complete(prompt.text, options, token);
