@@ -1,7 +1,7 @@
 /**
  * The settings variants the editor-path evaluation compares. Every feature is reached through the
  * extension's settings (package.json), so a variant is a list of setting values:
- *   - ablation: the model alone, each workspace/editor feature on its own, all of them;
+ *   - ablation: the model alone, each workspace/editor feature on its own, all but retrieval, all of them;
  *   - decoding: the first line by the default sampling, greedy, and beam search (single-line requests).
  * A variant that turns on a feature whose setting package.json does not declare fails with a message
  * naming it (it would otherwise run the same thing as the model alone). Turning off an absent feature
@@ -41,6 +41,8 @@ export const VARIANTS: readonly Variant[] = [
   { name: '+ token boundary', suite: 'ablation', features: ['tokenBoundary'] },
   { name: '+ cache', suite: 'ablation', features: ['cache'] },
   { name: '+ retrieval', suite: 'ablation', features: ['retrieval'] },
+  // Everything but retrieval: with `all`, what retrieval adds to the other features.
+  { name: 'all but retrieval', suite: 'ablation', features: ['tokenBoundary', 'cache'] },
   { name: 'all', suite: 'ablation', features: ['tokenBoundary', 'cache', 'retrieval'] },
   { name: 'sampling (default)', suite: 'decoding', settings: { ...FIRST_LINE } },
   { name: 'greedy', suite: 'decoding', settings: { ...FIRST_LINE, temperature: 0 } },

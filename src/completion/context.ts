@@ -86,6 +86,23 @@ export function stringText(text: string): DocumentText {
 }
 
 /**
+ * The context with its prefix cut to at most `maxChars` by whole lines from its start (the cursor's
+ * line stays whole, or cut inside when it alone is longer). Reads nothing more of the document: the
+ * room that text placed before the prefix (retrieved snippets) takes comes out of a window already read.
+ */
+export function shortenPrefix(context: CompletionContext, maxChars: number): CompletionContext {
+  const { prefix } = context;
+  if (prefix.length <= maxChars) return context;
+  const limit = prefix.length - Math.max(0, maxChars);
+  // The next line start at or after the limit; none (the limit is inside the cursor's line): cut there.
+  const lineBreak = prefix[limit - 1] === '\n' ? limit - 1 : prefix.indexOf('\n', limit);
+  const start = lineBreak >= 0 ? lineBreak + 1 : limit;
+  let dropped = 0;
+  for (let i = prefix.indexOf('\n'); i >= 0 && i < start; i = prefix.indexOf('\n', i + 1)) dropped++;
+  return { ...context, prefix: prefix.slice(start), prefixStartLine: context.prefixStartLine + dropped };
+}
+
+/**
  * Gathers the context for one completion. Reads only a window around the cursor: at most
  * max(prefix budget, MAX_LINE_CHARS) + 1 characters before it and about suffix budget + MAX_LINE_CHARS +
  * NEXT_LINES_CHARS after it, plus one `lineAt` call, whatever the document's size.

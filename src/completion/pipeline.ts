@@ -8,7 +8,7 @@ import type { GenerationOptions, GenerationTimings, ModelCapabilities, StopReaso
 import { snippetBlock, snippetLabel } from '../workspace/snippetBlock';
 import { retrievalQuery, type WorkspaceContextProvider } from '../workspace/workspaceContext';
 import { CompletionCache } from './cache';
-import { gatherContext, type CompletionContext, type DocumentSnapshot } from './context';
+import { gatherContext, shortenPrefix, type CompletionContext, type DocumentSnapshot } from './context';
 import { debounce, type CancellationLike } from './debounce';
 import { decideMultiline, postContextOf, postProcess, type PostContext } from './postprocess';
 import { buildPrompt, type Prompt } from './prompt';
@@ -124,13 +124,11 @@ export class CompletionPipeline {
       charsPerToken: this.charsPerToken,
     };
     let context = gatherContext(request, budget, this.windowStarts.get(request.documentKey));
-    // Retrieval: its query and the shorter prefix it would need are read now, with the document as
-    // asked about; the search runs after the debounce. The prefix gives up at most RETRIEVAL_SHARE of its budget.
+    // Retrieval: its query is read now, with the document as asked about; the search runs after the
+    // debounce. The snippets take at most RETRIEVAL_SHARE of the prefix budget.
     const workspace = this.options.workspace;
     const queryText = workspace && settings.workspace?.retrieval ? retrievalQuery(context.prefix) : null;
     const snippetTokens = Math.floor(budget.prefixTokens * RETRIEVAL_SHARE);
-    const shorterContext =
-      queryText !== null ? gatherContext(request, { ...budget, prefixTokens: budget.prefixTokens - snippetTokens }, this.windowStarts.get(request.documentKey)) : null;
     this.rememberWindowStart(request.documentKey, context.prefixStartLine);
     // Binary-looking text (NUL characters) around the cursor: no completion, and no model run.
     if (context.prefix.includes('\u0000') || context.suffix.includes('\u0000')) return null;
@@ -148,13 +146,14 @@ export class CompletionPipeline {
     if (hits.length > 0) {
       snippets = snippetBlock(context.languageId, await workspace!.readSnippets(hits), Math.floor(snippetTokens * this.charsPerToken));
       if (token.isCancellationRequested) return null;
-      if (snippets.used.length > 0) context = shorterContext!;
+      // The prefix gives up only the room the snippets take: a fresh window leaves some free anyway (FRESH_START_FILL).
+      if (snippets.used.length > 0) context = shortenPrefix(context, Math.floor(budget.prefixTokens * budget.charsPerToken) - snippets.text.length);
     }
     const prompt = buildPrompt(context, this.engine.capabilities ?? { fim: false }, snippets?.text);
     if (snippets && snippets.used.length > 0) prompt.snippets = snippets.used.map(snippetLabel);
     const post = postContextOf(context, multiline);
     const options = generationOptions(settings, post, this.options.randomSeed);
-    const cacheTarget = workspace && settings.workspace?.cache ? workspace.cacheTarget(request.documentKey) : null;
+    const cacheTarget = workspace && settings.workspace?.cache ? workspace.cacheTarget(request.documentKey, request.offset) : null;
     if (cacheTarget) options.cache = cacheTarget;
     this.lastPrompt = prompt;
     const reply = await this.engine.complete(prompt.text, options, token);

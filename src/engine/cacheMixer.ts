@@ -14,7 +14,7 @@
  * after the same tokens. The row gets log p back, so the sampler's temperature, top-k and top-p
  * act on the mixture as they would on the model alone.
  */
-import { cacheDistribution, MAX_MATCH_TOKENS, type CacheDistribution, type TokenNgramIndex } from './ngramCache';
+import { cacheDistribution, MAX_MATCH_TOKENS, type CacheDistribution, type NgramSource } from './ngramCache';
 
 export interface MixParams {
   /** λ's ceiling: the model always keeps at least 1 − maxWeight of the mass. */
@@ -75,7 +75,7 @@ export function mixIntoLogits(row: Float32Array, dist: CacheDistribution, params
 export type LogitsMixer = (row: Float32Array, sequence: readonly number[]) => void;
 
 /** A mixer over `indexes` (null when there is nothing to mix with). Positions with no match keep the model's row untouched. */
-export function cacheMixer(indexes: readonly TokenNgramIndex[], params: MixParams = DEFAULT_MIX_PARAMS): LogitsMixer | null {
+export function cacheMixer(indexes: readonly NgramSource[], params: MixParams = DEFAULT_MIX_PARAMS): LogitsMixer | null {
   if (indexes.length === 0) return null;
   return (row, sequence) => {
     const dist = cacheDistribution(indexes, sequence.slice(-MAX_MATCH_TOKENS));

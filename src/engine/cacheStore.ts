@@ -10,7 +10,7 @@
  * Memory is bounded by CACHE_LIMITS (characters and tokens over all documents; the least recently
  * used go first) and the accounted total stays under CACHE_MEMORY_CAP_BYTES (a unit test holds it).
  */
-import { TokenNgramIndex } from './ngramCache';
+import { TokenNgramIndex, tokenEndOffsets, type NgramSource } from './ngramCache';
 import type { TextEdit } from './protocol';
 
 export const CACHE_LIMITS = {
@@ -23,6 +23,21 @@ export const CACHE_LIMITS = {
   maxDocuments: 32,
 } as const;
 
+/** Edits of a document followed since its last index; past that, a request re-indexes it first. */
+const MAX_FOLLOWED_EDITS = 256;
+
+/** Where `offset` of the text after `edits` was in the text before them (an offset inside inserted text goes to where the insertion was). */
+export function offsetBefore(offset: number, edits: readonly TextEdit[]): number {
+  let at = offset;
+  for (let i = edits.length - 1; i >= 0; i--) {
+    const e = edits[i];
+    if (at <= e.offset) continue;
+    const insertedEnd = e.offset + e.text.length;
+    at = at >= insertedEnd ? at - e.text.length + e.deleteCount : e.offset;
+  }
+  return at;
+}
+
 /** Upper bound of `memoryBytes` (text at 2 bytes a character, plus the indexes at their accounted size), bytes. */
 export const CACHE_MEMORY_CAP_BYTES = 16 * 1024 * 1024;
 
@@ -33,17 +48,22 @@ interface CachedDocument {
   index: TokenNgramIndex | null;
   /** The index is of an older text. */
   stale: boolean;
+  /** Edits since the text the index is of, in order (to find a cursor of the newer text in it); null: too many to follow. */
+  editsSinceIndex: TextEdit[] | null;
   lastUsed: number;
 }
 
 export class DocumentCacheStore {
   private readonly documents = new Map<string, CachedDocument>();
   private clock = 0;
-  private tokenizer: { encode: (text: string) => number[]; vocabSize: number } | null = null;
+  private tokenizer: { encode: (text: string) => number[]; vocabSize: number; tokenText: (id: number) => string } | null = null;
 
-  /** The loaded model's tokenizer; every document is tokenized again with it (a new model, new token ids). */
-  useTokenizer(encode: (text: string) => number[], vocabSize: number): void {
-    this.tokenizer = { encode, vocabSize };
+  /**
+   * The loaded model's tokenizer; every document is tokenized again with it (a new model, new token ids).
+   * `tokenText(id)`: the token's text, to place each token in its document (the cursor's occurrence is left out).
+   */
+  useTokenizer(encode: (text: string) => number[], vocabSize: number, tokenText: (id: number) => string): void {
+    this.tokenizer = { encode, vocabSize, tokenText };
     for (const doc of this.documents.values()) {
       doc.index = null;
       doc.stale = true;
@@ -51,8 +71,15 @@ export class DocumentCacheStore {
   }
 
   private indexOf(text: string): TokenNgramIndex {
-    const { encode, vocabSize } = this.tokenizer!;
-    return new TokenNgramIndex(encode(text), vocabSize);
+    const { encode, vocabSize, tokenText } = this.tokenizer!;
+    const ids = encode(text);
+    return new TokenNgramIndex(ids, vocabSize, tokenEndOffsets(text, ids, tokenText));
+  }
+
+  private reindex(doc: CachedDocument): void {
+    doc.index = this.indexOf(doc.text);
+    doc.stale = false;
+    doc.editsSinceIndex = [];
   }
 
   get size(): number {
@@ -72,7 +99,7 @@ export class DocumentCacheStore {
   put(key: string, languageId: string, version: number, text: string): void {
     this.documents.delete(key);
     if (text.length > CACHE_LIMITS.maxDocumentChars) return;
-    this.documents.set(key, { languageId, version, text, index: null, stale: true, lastUsed: ++this.clock });
+    this.documents.set(key, { languageId, version, text, index: null, stale: true, editsSinceIndex: [], lastUsed: ++this.clock });
     this.evict(key);
   }
 
@@ -98,6 +125,10 @@ export class DocumentCacheStore {
     doc.text = text;
     doc.version = version;
     doc.stale = true;
+    if (doc.editsSinceIndex) {
+      doc.editsSinceIndex.push(...edits);
+      if (doc.editsSinceIndex.length > MAX_FOLLOWED_EDITS) doc.editsSinceIndex = null;
+    }
     doc.lastUsed = ++this.clock;
     this.evict(key);
     return true;
@@ -124,8 +155,7 @@ export class DocumentCacheStore {
     const stale = [...this.documents.values()].filter((d) => d.stale).sort((a, b) => b.lastUsed - a.lastUsed);
     let done = 0;
     for (const doc of stale.slice(0, maxDocuments)) {
-      doc.index = this.indexOf(doc.text);
-      doc.stale = false;
+      this.reindex(doc);
       done++;
     }
     this.evict(null);
@@ -134,22 +164,26 @@ export class DocumentCacheStore {
 
   /**
    * The indexes a request at `documentKey` counts over: that document's and those of the other
-   * documents of its language. The requested document is tokenized now if it never was.
+   * documents of its language. The requested document is tokenized now if it never was (or if its
+   * index cannot place `cursor`). `cursor` (a character offset in the document's current text): the
+   * occurrence of the context at the cursor itself is left out of that document's counts
+   * (TokenNgramIndex.visitMatches); a stale index finds the cursor through the edits since.
    */
-  indexesFor(documentKey: string, languageId: string): TokenNgramIndex[] {
+  indexesFor(documentKey: string, languageId: string, cursor?: number): NgramSource[] {
     const current = this.documents.get(documentKey);
     if (!this.tokenizer) return [];
     if (current) {
       current.lastUsed = ++this.clock;
-      if (!current.index) {
-        current.index = this.indexOf(current.text);
-        current.stale = false;
+      if (!current.index || (cursor !== undefined && current.editsSinceIndex === null)) {
+        this.reindex(current);
         this.evict(documentKey);
       }
     }
-    const out: TokenNgramIndex[] = [];
+    const out: NgramSource[] = [];
     for (const [key, doc] of this.documents) {
-      if (doc.index && (key === documentKey || doc.languageId === languageId)) out.push(doc.index);
+      if (!doc.index) continue;
+      if (key === documentKey) out.push(cursor === undefined ? doc.index : doc.index.atCursor(offsetBefore(cursor, doc.editsSinceIndex!)));
+      else if (doc.languageId === languageId) out.push(doc.index);
     }
     return out;
   }

@@ -90,6 +90,8 @@ export const MAX_BEAM_WIDTH = 8;
 export interface CacheTarget {
   documentKey: string;
   languageId: string;
+  /** The cursor, a character offset in the document's text as last sent: what follows it there is not counted. */
+  cursorOffset: number;
 }
 
 /** One change of a document's text: `deleteCount` characters at `offset` replaced by `text` (UTF-16 units). */
@@ -276,7 +278,7 @@ export const generationOptionsCheck = object({
   heal: optional(bool),
   lineStop: optional(object({ linePrefix: str, lineSuffix: str, nextLines: arrayOf(str), linesAbove: arrayOf(str), multiline: bool })),
   beamWidth: optional(num({ int: true, min: 1, max: MAX_BEAM_WIDTH })),
-  cache: optional(object({ documentKey: str, languageId: str })),
+  cache: optional(object({ documentKey: str, languageId: str, cursorOffset: num({ int: true, min: 0 }) })),
 });
 
 /** One row per host -> worker message type: field -> check (the `type` field is implied). */

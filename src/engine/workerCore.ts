@@ -222,7 +222,7 @@ export class WorkerCore {
       }
       this.session = session;
       this.generator = new PrefixReusingGenerator(yieldingBeforeForward(session.lm), session);
-      this.cacheStore.useTokenizer((text) => session.encode(text), session.info.vocabSize);
+      this.cacheStore.useTokenizer((text) => session.encode(text), session.info.vocabSize, (id) => session.tokenTexts[id] ?? '');
       if (this.cacheStore.hasStale) this.scheduleReindex();
       this.deps.post({ type: 'ready', id: m.id, model: session.info, loadMs: performance.now() - started });
     };
@@ -254,7 +254,7 @@ export class WorkerCore {
         let outcome;
         try {
           const cache = m.options.cache;
-          const mix = cache ? cacheMixer(this.cacheStore.indexesFor(cache.documentKey, cache.languageId)) : null;
+          const mix = cache ? cacheMixer(this.cacheStore.indexesFor(cache.documentKey, cache.languageId, cache.cursorOffset)) : null;
           outcome = await generator.generate(session.encode(m.prompt), m.options, () => job.cancelled, mix);
         } catch (e) {
           generator.reset(); // the cache may be half-updated

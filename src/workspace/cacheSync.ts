@@ -102,13 +102,13 @@ export class CacheSync {
     this.evict(null);
   }
 
-  /** The copy model's target for a request at `key` (after a flush), or null when the document is not tracked. */
-  target(key: string): CacheTarget | null {
+  /** The copy model's target for a request at `cursorOffset` of `key` (after a flush), or null when the document is not tracked. */
+  target(key: string, cursorOffset: number): CacheTarget | null {
     const doc = this.documents.get(key);
     if (!doc) return null;
     doc.lastUsed = ++this.clock;
     this.flush();
-    return this.documents.has(key) ? { documentKey: key, languageId: doc.family } : null;
+    return this.documents.has(key) ? { documentKey: key, languageId: doc.family, cursorOffset } : null;
   }
 
   /** The text the host holds (after applying queued edits on flush); for tests. */

@@ -27,8 +27,11 @@ export interface WorkspaceContextProvider {
   findSnippets(request: { documentKey: string; languageId: string; queryText: string }): SnippetHit[];
   /** The hits' lines (an open document's buffer, else the file); hits that cannot be read are left out. */
   readSnippets(hits: readonly SnippetHit[]): Promise<Snippet[]>;
-  /** The copy model's target for a request at this document, after sending it and pending changes to the worker; null: not tracked. */
-  cacheTarget(documentKey: string): CacheTarget | null;
+  /**
+   * The copy model's target for a request at `cursorOffset` of this document, after sending it and
+   * pending changes to the worker; null: not tracked.
+   */
+  cacheTarget(documentKey: string, cursorOffset: number): CacheTarget | null;
 }
 
 /**
@@ -87,7 +90,7 @@ export class WorkspaceContext implements WorkspaceContextProvider {
     return out;
   }
 
-  cacheTarget(documentKey: string): CacheTarget | null {
-    return this.cache?.target(documentKey) ?? null;
+  cacheTarget(documentKey: string, cursorOffset: number): CacheTarget | null {
+    return this.cache?.target(documentKey, cursorOffset) ?? null;
   }
 }

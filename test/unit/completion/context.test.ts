@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { FRESH_START_FILL, gatherContext, MAX_LINE_CHARS, NEXT_LINES, stringText, type CompletionContext, type ContextBudget, type DocumentSnapshot, type DocumentText } from '../../../src/completion/context';
+import { FRESH_START_FILL, gatherContext, MAX_LINE_CHARS, NEXT_LINES, shortenPrefix, stringText, type CompletionContext, type ContextBudget, type DocumentSnapshot, type DocumentText } from '../../../src/completion/context';
 import { createRng } from '../../../src/engine/sampling';
 import { withCursor } from './cursor';
 
@@ -174,5 +174,23 @@ describe('completion/context', () => {
     assert.equal(c.lineSuffix, 'ab'.repeat(MAX_LINE_CHARS / 2));
     assert.deepEqual(c.nextLines, []);
     assert.equal(c.prefixStartLine, 0);
+  });
+});
+
+describe('completion/context: shortenPrefix (room for retrieved snippets)', () => {
+  const context = (prefix: string): CompletionContext => ({ languageId: 'typescript', relativePath: 'a.ts', prefix, suffix: '', linePrefix: prefix.slice(prefix.lastIndexOf('\n') + 1), lineSuffix: '', nextLines: [], prefixStartLine: 10 });
+  const prefix = 'line one\nline two\n  ret';
+
+  it('a prefix that fits is kept whole', () => {
+    assert.deepEqual(shortenPrefix(context(prefix), prefix.length), context(prefix));
+  });
+
+  it('cuts whole lines from the start, and the start line follows', () => {
+    assert.deepEqual([shortenPrefix(context(prefix), prefix.length - 1).prefix, shortenPrefix(context(prefix), prefix.length - 1).prefixStartLine], ['line two\n  ret', 11]);
+    assert.deepEqual([shortenPrefix(context(prefix), 13).prefix, shortenPrefix(context(prefix), 13).prefixStartLine], ['  ret', 12]);
+  });
+
+  it('the cursor line alone over the limit is cut inside', () => {
+    assert.equal(shortenPrefix(context(prefix), 3).prefix, 'ret');
   });
 });

@@ -164,9 +164,9 @@ describe('completion/pipeline with the workspace (retrieval and the copy model)'
         return request.queryText.includes('clamp') ? [{ key: 'math', relativePath: 'src/math.ts', languageId: 'typescript', startLine: 0, endLine: 3, score: 0.8 }] : [];
       },
       readSnippets: async (hits) => hits.map((h) => ({ relativePath: h.relativePath, startLine: h.startLine, endLine: h.endLine, text: MATH })),
-      cacheTarget(documentKey) {
+      cacheTarget(documentKey, cursorOffset) {
         targets.push(documentKey);
-        return { documentKey, languageId: 'js' };
+        return { documentKey, languageId: 'js', cursorOffset };
       },
     };
   };
@@ -185,7 +185,7 @@ describe('completion/pipeline with the workspace (retrieval and the copy model)'
         'const a = clamp(v, 0, 1);\n',
     );
     assert.deepEqual(pipeline.lastPrompt?.snippets, ['src/math.ts:1-3']);
-    assert.deepEqual(engine.calls[0].options.cache, { documentKey: 'file:///src/example.ts', languageId: 'js' });
+    assert.deepEqual(engine.calls[0].options.cache, { documentKey: 'file:///src/example.ts', languageId: 'js', cursorOffset: 'const a = clamp(v, 0, 1);\n'.length });
   });
 
   it('each setting turns its feature off: no search, no snippet, no copy model', async () => {

@@ -34,7 +34,7 @@ describe('normalizeSettings', () => {
       threads: 0, quantized: true, debounceMs: 75, maxNewTokens: 48, temperature: 0.2, topK: 40, topP: 0.95, beamWidth: 1,
       seed: -1, contextTokens: 384, suffixTokens: 64, multiline: 'auto', tokenHealing: true,
       attention: { maxTokens: 256, followCursor: true },
-      workspace: { cache: false, retrieval: false },
+      workspace: { cache: true, retrieval: false },
     });
   });
 

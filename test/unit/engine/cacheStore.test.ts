@@ -1,12 +1,13 @@
 import { strict as assert } from 'node:assert';
-import { CACHE_LIMITS, CACHE_MEMORY_CAP_BYTES, DocumentCacheStore } from '../../../src/engine/cacheStore';
+import { CACHE_LIMITS, CACHE_MEMORY_CAP_BYTES, DocumentCacheStore, offsetBefore } from '../../../src/engine/cacheStore';
 import { cacheDistribution } from '../../../src/engine/ngramCache';
 
 /** One token per UTF-16 unit (vocabulary 65536): the worst case for tokens per character among ASCII text. */
 const encodeChars = (text: string) => Array.from(text, (c) => c.charCodeAt(0));
+const charOf = (id: number) => String.fromCharCode(id);
 const store = () => {
   const s = new DocumentCacheStore();
-  s.useTokenizer(encodeChars, 65536);
+  s.useTokenizer(encodeChars, 65536, charOf);
   return s;
 };
 const ids = (text: string) => encodeChars(text);
@@ -50,11 +51,47 @@ describe('engine/cacheStore: the documents the copy model counts over', () => {
     assert.equal(cacheDistribution(s.indexesFor('a.ts', 'typescript'), ids('ab'))!.counts.get('2'.charCodeAt(0)), 1);
   });
 
+  it('in the document being completed, what follows the cursor is not counted: a line not typed yet does not predict its own line break', () => {
+    // The buffer at the cursor: `y = comp` typed, the rest of its line not yet. The prompt ends with
+    // the same tokens, so the document matches it at the cursor, where a line break follows.
+    const typed = 'x = compute(1);\ny = comp';
+    const s = store();
+    s.put('a.ts', 'typescript', 1, `${typed}\nw = compare;\n`);
+    const context = ids('y = comp');
+    const counted = (cursor: number) => {
+      const dist = cacheDistribution(s.indexesFor('a.ts', 'typescript', cursor), context)!;
+      return { matchTokens: dist.matchTokens, next: [...dist.counts].map(([id, n]) => [String.fromCharCode(id), n]).sort() };
+    };
+    assert.deepEqual(counted(typed.length), { matchTokens: 7, next: [['a', 1], ['u', 1]] }, 'what followed `= comp` above and below the cursor, not the line break at it');
+    // The same occurrence seen from a cursor elsewhere is ordinary text that counts.
+    assert.deepEqual(counted(0), { matchTokens: 8, next: [['\n', 1]] });
+  });
+
+  it('a stale index still finds the cursor (through the edits since), and typing on keeps it out', () => {
+    const typed = 'x = compute(1);\ny = comp';
+    const s = store();
+    s.put('a.ts', 'typescript', 1, `${typed}\nw = compare;\n`);
+    s.reindexStale();
+    const header = '// head\n';
+    s.edit('a.ts', 2, [{ offset: 0, deleteCount: 0, text: header }]);
+    const dist = cacheDistribution(s.indexesFor('a.ts', 'typescript', header.length + typed.length), ids('y = comp'))!;
+    assert.deepEqual([...dist.counts.keys()].map((id) => String.fromCharCode(id)).sort(), ['a', 'u']);
+    assert.equal(s.hasStale, true, 'found without tokenizing the document again');
+  });
+
+  it('offsetBefore: an offset of the edited text in the text before the edits', () => {
+    const edits = [
+      { offset: 2, deleteCount: 1, text: 'XYZ' }, // 'abcdef' -> 'abXYZdef'
+      { offset: 0, deleteCount: 0, text: '>' }, // -> '>abXYZdef'
+    ];
+    assert.deepEqual([0, 1, 3, 4, 6, 7, 9].map((o) => offsetBefore(o, edits)), [0, 0, 2, 2, 3, 4, 6]);
+  });
+
   it('a new tokenizer (a new model) makes every document stale', () => {
     const s = store();
     s.put('a.ts', 'typescript', 1, 'ab1');
     s.reindexStale();
-    s.useTokenizer(encodeChars, 65536);
+    s.useTokenizer(encodeChars, 65536, charOf);
     assert.equal(s.hasStale, true);
   });
 

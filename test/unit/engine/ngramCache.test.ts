@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { cacheDistribution, MAX_MATCH_TOKENS, MIN_MATCH_TOKENS, TokenNgramIndex, type CacheDistribution } from '../../../src/engine/ngramCache';
+import { cacheDistribution, MAX_MATCH_TOKENS, MIN_MATCH_TOKENS, TokenNgramIndex, tokenEndOffsets, type CacheDistribution } from '../../../src/engine/ngramCache';
 
 /** The definition, written the slow way: longest matching context (2..max tokens), counts of what followed. */
 function bruteForce(docs: number[][], context: number[], maxMatch = MAX_MATCH_TOKENS): CacheDistribution | null {
@@ -98,5 +98,23 @@ describe('engine/ngramCache: exact n-gram counts with backoff to the longest mat
 
   it('rejects token ids outside the vocabulary', () => {
     assert.throws(() => new TokenNgramIndex([1, 10], 10), /token id 10 is outside the vocabulary \(0\.\.9\)/);
+  });
+
+  it('atCursor leaves out only the occurrence that runs across the cursor (context before it, next token after it)', () => {
+    // Tokens of one character each: 'ab1ab' + cursor + '2ab3'.
+    const text = 'ab1ab2ab3';
+    const tokens = Array.from(text, (c) => c.charCodeAt(0));
+    const indexed = new TokenNgramIndex(tokens, 128, tokenEndOffsets(text, tokens, (id) => String.fromCharCode(id)));
+    const next = (d: CacheDistribution | null) => [...d!.counts.keys()].map((id) => String.fromCharCode(id)).sort();
+    const ab = [...'ab'].map((c) => c.charCodeAt(0));
+    assert.deepEqual(next(cacheDistribution([indexed], ab)), ['1', '2', '3']);
+    assert.deepEqual(next(cacheDistribution([indexed.atCursor(5)], ab)), ['1', '3']);
+    assert.deepEqual(next(cacheDistribution([indexed.atCursor(0)], ab)), ['1', '2', '3'], 'a cursor before every occurrence leaves all in');
+  });
+
+  it('tokenEndOffsets: each token ends where its text does; bytes of a multi-byte character end with the whole characters before them', () => {
+    const text = 'a \u00e9 bc';
+    const texts = ['a', ' ', '\uFFFD', '\uFFFD', ' b', 'c'];
+    assert.deepEqual([...tokenEndOffsets(text, [0, 1, 2, 3, 4, 5], (id) => texts[id])], [1, 2, 2, 2, 5, 6]);
   });
 });

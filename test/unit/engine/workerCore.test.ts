@@ -139,18 +139,19 @@ describe('engine/workerCore (in process)', function () {
   it('the copy model: documents sent by cacheDocument/cacheEdit steer an unsure model to continue as they do', async () => {
     const { c, send, replies } = core();
     await send(load(1, tinyGpt2().dir));
-    const doc = 'const alpha = computeTotal(items, options);\nconst beta = 2;\n';
-    await send({ type: 'cacheDocument', key: 'file:///a.ts', languageId: 'js', version: 1, text: 'const beta = 1;\n' });
-    await send({ type: 'cacheEdit', key: 'file:///a.ts', version: 2, edits: [{ offset: 0, deleteCount: 0, text: 'const alpha = computeTotal(items, options);\n' }, { offset: 57, deleteCount: 1, text: '2' }] });
-    assert.equal(c.cacheStore.textOf('file:///a.ts'), doc);
+    const line = 'const alpha = computeTotal(items, options);\n';
     const prompt = 'const alpha = compute';
-    await send({ type: 'complete', id: 2, prompt, options: { ...greedy, cache: { documentKey: 'file:///a.ts', languageId: 'js' } } });
+    const doc = `${line}const beta = 2;\n${prompt}`;
+    await send({ type: 'cacheDocument', key: 'file:///a.ts', languageId: 'js', version: 1, text: 'const beta = 1;\n' });
+    await send({ type: 'cacheEdit', key: 'file:///a.ts', version: 2, edits: [{ offset: 0, deleteCount: 0, text: line }, { offset: 57, deleteCount: 1, text: '2' }, { offset: 60, deleteCount: 0, text: prompt }] });
+    assert.equal(c.cacheStore.textOf('file:///a.ts'), doc);
+    await send({ type: 'complete', id: 2, prompt, options: { ...greedy, cache: { documentKey: 'file:///a.ts', languageId: 'js', cursorOffset: doc.length } } });
     await send({ type: 'complete', id: 3, prompt, options: greedy });
     const [mixed] = replies(2);
     const [alone] = replies(3);
     assert.ok(mixed.type === 'result' && alone.type === 'result');
     if (mixed.type !== 'result' || alone.type !== 'result') return;
-    const continuation = doc.slice(prompt.length);
+    const continuation = line.slice(prompt.length);
     assert.ok(mixed.text.length > 0 && continuation.startsWith(mixed.text), `with the cache: ${JSON.stringify(mixed.text)}`);
     assert.ok(!continuation.startsWith(alone.text), `the random model alone: ${JSON.stringify(alone.text)}`);
     await send({ type: 'cacheForget', key: 'file:///a.ts' });

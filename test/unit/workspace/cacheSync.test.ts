@@ -30,7 +30,7 @@ describe('workspace/cacheSync: the worker copy of the documents, by small messag
     const sync = new CacheSync(worker);
     sync.open('a', 'typescript', 1, 'let x = 1;');
     assert.deepEqual(kinds(worker), [], 'nothing sent until a flush');
-    assert.deepEqual(sync.target('a'), { documentKey: 'a', languageId: 'js' });
+    assert.deepEqual(sync.target('a', 4), { documentKey: 'a', languageId: 'js', cursorOffset: 4 });
     sync.change('a', 2, [{ offset: 9, deleteCount: 0, text: '2' }]);
     sync.change('a', 3, [{ offset: 0, deleteCount: 3, text: 'const' }]);
     assert.equal(worker.sent.length, 1);
@@ -76,7 +76,7 @@ describe('workspace/cacheSync: the worker copy of the documents, by small messag
     sync.close('viewed');
     assert.deepEqual([sync.has('edited'), sync.has('viewed')], [true, false]);
     assert.deepEqual(worker.sent.at(-1), { type: 'cacheForget', key: 'viewed' });
-    assert.equal(sync.target('viewed'), null);
+    assert.equal(sync.target('viewed', 0), null);
   });
 
   it('the least recently used documents go beyond the limits, and the worker is told', () => {

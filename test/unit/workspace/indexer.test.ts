@@ -77,7 +77,7 @@ describe('workspace/fsSource + WorkspaceContext: a folder on disk (--workspace D
     ws.openBuffer(math, 'typescript', 'export function clampAll(values: number[]) {\n  ');
     assert.equal(await ws.source.read(math), 'export function clampAll(values: number[]) {\n  ');
     assert.deepEqual(ws.context.findSnippets({ documentKey: math, languageId: 'typescript', queryText: 'clamp(value, min, max)' }), []);
-    assert.deepEqual(ws.context.cacheTarget(math), { documentKey: math, languageId: 'js' });
+    assert.deepEqual(ws.context.cacheTarget(math, 47), { documentKey: math, languageId: 'js', cursorOffset: 47 });
     assert.deepEqual(sent, [{ type: 'cacheDocument', key: math, languageId: 'js', version: 1, text: 'export function clampAll(values: number[]) {\n  ' }]);
   });
 
@@ -102,7 +102,7 @@ describe('workspace/fsSource + WorkspaceContext: a folder on disk (--workspace D
     const cut = snippetBlock('python', await ctx.readSnippets(hits), 167);
     assert.deepEqual([cut.text.split('\n').length - 1, cut.used.map(snippetLabel)], [3, ['src/math.ts:1-2']], 'cut at whole lines');
     assert.deepEqual(snippetBlock('typescript', await ctx.readSnippets(hits), 60).used, [], 'less than two lines: left out');
-    assert.equal(ctx.cacheTarget(main), null, 'no copy model without a CacheSync');
+    assert.equal(ctx.cacheTarget(main, 0), null, 'no copy model without a CacheSync');
   });
 });
 
