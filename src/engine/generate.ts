@@ -235,7 +235,7 @@ export class PrefixReusingGenerator<P> {
       logits = await this.run(prompt.slice(at, at + this.options.prefillChunk));
     }
     const prefillMs = now() - prefillStart;
-    if ((options.beamWidth ?? 1) > 1) return this.generateBeams(prompt, logits!, healed, options, isCancelled, { reused, prefillMs });
+    if ((options.beamWidth ?? 1) > 1) return this.generateBeams(prompt, logits!, healed, options, isCancelled, { reused, prefillMs }, mix ?? null);
 
     const selectAny = createTokenSelector(options);
     /** Healed text not generated yet: the tokens drawn while it lasts must spell it. */
@@ -329,7 +329,7 @@ export class PrefixReusingGenerator<P> {
 
   /**
    * `options.beamWidth` sequences searched at once (src/engine/beamSearch.ts) from the prompt's
-   * logits `first`. Each beam step runs a beam's tokens after the longest prefix the cache shares
+   * logits `first`, each step's row mixed with the copy model like a single sequence's. Each beam step runs a beam's tokens after the longest prefix the cache shares
    * with it. No logits rows are stored: a later request never replays a beam search.
    */
   private async generateBeams(
@@ -339,8 +339,15 @@ export class PrefixReusingGenerator<P> {
     options: GenerationOptions,
     isCancelled: () => boolean,
     prefill: { reused: number; prefillMs: number },
+    mix: LogitsMixer | null,
   ): Promise<GenerationOutcome> {
     const { now } = this.options;
+    /** The row for the token after `sequence`, with the copy model mixed in (a copy: the model's row stays as it was). */
+    const mixed = (row: Float32Array, sequence: readonly number[]) => {
+      const out = Float32Array.from(row);
+      mix?.(out, sequence);
+      return out;
+    };
     const texts = this.codec.tokenTexts;
     const context = prompt.slice(-DECODE_CONTEXT_TOKENS);
     const contextText = this.codec.decode(context);
@@ -353,7 +360,7 @@ export class PrefixReusingGenerator<P> {
     const maxNewTokens = Math.max(1, Math.min(options.maxNewTokens, room));
     const decodeStart = now();
     const best = await beamSearch({
-      firstRow: Float32Array.from(first),
+      firstRow: mixed(first, prompt),
       width: options.beamWidth!,
       maxNewTokens,
       eos: new Set(this.lm.eosTokenIds),
@@ -367,7 +374,7 @@ export class PrefixReusingGenerator<P> {
       step: async (ids) => {
         const sequence = [...prompt, ...ids];
         const kept = this.keepPrefix(Math.min(commonPrefixLength(this.cachedIds, sequence), sequence.length - 1));
-        return this.run(sequence.slice(kept));
+        return mixed(await this.run(sequence.slice(kept)), sequence);
       },
       isCancelled,
     });

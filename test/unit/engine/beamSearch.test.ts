@@ -97,6 +97,24 @@ describe('engine/beamSearch', () => {
     assert.deepEqual(after.ids, fresh.ids);
   });
 
+  it('the copy model is mixed into every beam step, as into a single sequence', async () => {
+    // A mixer that, after "a" then "b", makes "e" certain: beams of 2 then prefer "be" (0.5) to "cg" (0.36).
+    const seen: string[] = [];
+    const preferE = (row: Float32Array, sequence: readonly number[]) => {
+      const text = fakeCodec.decode([...sequence]);
+      seen.push(text);
+      if (!text.endsWith('ab')) return;
+      row.fill(-Infinity);
+      row[id('e')] = 0;
+    };
+    const prompt = encodeFake('a');
+    const beams = await new PrefixReusingGenerator(new BigramLm(), fakeCodec, opts).generate(prompt, decoding({ beamWidth: 2 }), never, preferE);
+    const plain = await new PrefixReusingGenerator(new BigramLm(), fakeCodec, opts).generate(prompt, decoding({ beamWidth: 2 }), never);
+    assert.ok(beams.status === 'done' && plain.status === 'done');
+    assert.deepEqual([beams.text, plain.text], ['be', 'cg']);
+    assert.equal(seen[0], 'a', 'the first row (after the prompt) is mixed too');
+  });
+
   it('a cancel between beam steps cancels the request', async () => {
     let calls = 0;
     const out = await new PrefixReusingGenerator(new BigramLm(), fakeCodec, opts).generate(encodeFake('a'), decoding({ beamWidth: 2 }), () => ++calls > 2);
