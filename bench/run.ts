@@ -311,6 +311,7 @@ export async function runBench(o: BenchOptions, command: string): Promise<BenchR
             rssMiB: { before: 0, loaded: 0, peak: 0 },
             eventLoopLagMs: { idle: { p50: 0, p99: 0, max: 0, samples: 0 }, busy: { p50: 0, p99: 0, max: 0, samples: 0 } },
             scenarios: [],
+            copyModel: [],
             naive: [],
             error: run.error,
             wallMs: run.wallMs,

@@ -15,6 +15,9 @@
  *                                          the generator replays its stored logits, src/engine/generate.ts)
  *   new line                               the previous completion accepted, then Enter
  *   prompt cached                          the same prompt again (served from the last request's stored logits)
+ * Then the same scenarios at the same spots with the copy model on (src/engine/cacheMixer.ts, the
+ * default `localGpt.workspace.cache`): the file is the cached document being completed, as the
+ * extension syncs it (`cacheDocument`, indexed before the pass), each request names it and the cursor.
  * The main thread's event-loop delay is recorded while they run, and once idle for reference.
  * Then the naive baseline on the same prompts: the transformers.js `text-generation` pipeline,
  * whole prompt per request, in this process (no worker hop, which favours the baseline slightly).
@@ -23,7 +26,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { sessionOptionsFor, startBackend } from '../../src/engine/backend';
-import type { GenerationOptions } from '../../src/engine/protocol';
+import type { CacheTarget, GenerationOptions } from '../../src/engine/protocol';
 import { sourceWorker, WorkerClient } from '../../src/extension/workerClient';
 import { cellMain } from '../lib/child';
 import { summarize } from '../lib/stats';
@@ -107,9 +110,12 @@ cellMain<LatencyInput, LatencyCell>(async (input) => {
 
   // As the extension asks (src/completion/pipeline.ts), token healing included.
   const options: GenerationOptions = { maxNewTokens: input.newTokens, temperature: 0.2, topK: 40, topP: 0.95, seed: 1, stop: [], heal: true };
-  const complete = async (prompt: string): Promise<Sample & { text: string }> => {
+  /** The document key of the file for the copy model pass (null: the copy model is off). */
+  let copyModelDocument: string | null = null;
+  const complete = async (prompt: string, cursorOffset = prompt.length): Promise<Sample & { text: string }> => {
+    const cache: CacheTarget | undefined = copyModelDocument ? { documentKey: copyModelDocument, languageId: 'typescript', cursorOffset } : undefined;
     const t = now();
-    const reply = await client.complete(prompt, options);
+    const reply = await client.complete(prompt, cache ? { ...options, cache } : options);
     const ms = now() - t;
     if (!reply) throw new Error('a completion was cancelled');
     const generated = Math.round((reply.timings.tokensPerSecond * reply.timings.decodeMs) / 1000);
@@ -119,42 +125,56 @@ cellMain<LatencyInput, LatencyCell>(async (input) => {
   const flush = () => client.complete('\u00a7\u00a7 unrelated \u00a7\u00a7', { ...options, maxNewTokens: 1 });
 
   const text = input.promptText;
-  const cold: Sample[] = [];
-  const differs: Sample[] = [];
-  const same: Sample[] = [];
-  const newline: Sample[] = [];
-  const cached: Sample[] = [];
-  const prompts: { typed: string; newline: string }[] = [];
-  let fileCharDiffered = 0;
+  /** Every scenario at each spot; the prompts are slices of the file that start at `start`, so the cursor is at `start` + their length. */
+  const measureScenarios = async () => {
+    const prompts: { typed: string; newline: string }[] = [];
+    let fileCharDiffered = 0;
+    const cold: Sample[] = [];
+    const differs: Sample[] = [];
+    const same: Sample[] = [];
+    const newline: Sample[] = [];
+    const cached: Sample[] = [];
+    for (const spot of spots(text, input.repeats)) {
+      const start = Math.max(0, spot - PROMPT_CHARS);
+      const at = (prompt: string) => complete(prompt, Math.min(text.length, start + prompt.length));
+      const before = text.slice(start, spot);
+      await flush();
+      cold.push(await at(text.slice(start, spot + 1)));
+      await flush();
+      const suggestion = await at(before);
+      const first = [...suggestion.text][0];
+      // A character the model did not suggest: the file's own when it differs, else one that does.
+      const other = text[spot] !== first ? text[spot] : [' ', ';', 'x'].find((c) => c !== first)!;
+      if (other === text[spot]) fileCharDiffered++;
+      const d = await at(before + other);
+      differs.push(d);
+      const nl = before + other + d.text + '\n';
+      newline.push(await at(nl));
+      cached.push(await at(nl));
+      prompts.push({ typed: before + other, newline: nl });
+      if (first) {
+        await at(before); // the suggestion is the last request again
+        same.push(await at(before + first));
+      }
+    }
+    const scenarios = [scenario(SCENARIOS.cold, cold), scenario(SCENARIOS.typedDiffers, differs), scenario(SCENARIOS.newLine, newline), scenario(SCENARIOS.cached, cached)];
+    if (same.length > 0) scenarios.push(scenario(SCENARIOS.typedSuggested, same));
+    return { scenarios, prompts, fileCharDiffered };
+  };
   const busy = monitorEventLoopDelay({ resolution: 1 });
   busy.enable();
-  for (const spot of spots(text, input.repeats)) {
-    const start = Math.max(0, spot - PROMPT_CHARS);
-    const before = text.slice(start, spot);
-    await flush();
-    cold.push(await complete(text.slice(start, spot + 1)));
-    await flush();
-    const suggestion = await complete(before);
-    const first = [...suggestion.text][0];
-    // A character the model did not suggest: the file's own when it differs, else one that does.
-    const other = text[spot] !== first ? text[spot] : [' ', ';', 'x'].find((c) => c !== first)!;
-    if (other === text[spot]) fileCharDiffered++;
-    const d = await complete(before + other);
-    differs.push(d);
-    const nl = before + other + d.text + '\n';
-    newline.push(await complete(nl));
-    cached.push(await complete(nl));
-    prompts.push({ typed: before + other, newline: nl });
-    if (first) {
-      await complete(before); // the suggestion is the last request again
-      same.push(await complete(before + first));
-    }
-  }
+  const { scenarios, prompts, fileCharDiffered } = await measureScenarios();
   busy.disable();
   log(`typed differs: the file's next character differed from the suggestion at ${fileCharDiffered} of ${prompts.length} spots (elsewhere another character was typed)`);
-  const scenarios = [scenario(SCENARIOS.cold, cold), scenario(SCENARIOS.typedDiffers, differs), scenario(SCENARIOS.newLine, newline), scenario(SCENARIOS.cached, cached)];
-  if (same.length > 0) scenarios.push(scenario(SCENARIOS.typedSuggested, same));
   for (const s of scenarios) log(`${s.name}: p50 ${s.ms.median.toFixed(1)} ms, p95 ${s.ms.p95.toFixed(1)} ms (prompt ${s.promptTokens} tokens, reused ${s.reusedTokens}, ${s.generatedTokens} new)`);
+
+  // The copy model pass: the file registered and indexed first (the extension indexes off the typing path).
+  copyModelDocument = 'bench:file';
+  client.post({ type: 'cacheDocument', key: copyModelDocument, languageId: 'typescript', version: 1, text });
+  await complete(text.slice(0, PROMPT_CHARS));
+  const copyModel = (await measureScenarios()).scenarios;
+  copyModelDocument = null;
+  for (const s of copyModel) log(`copy model on, ${s.name}: p50 ${s.ms.median.toFixed(1)} ms, p95 ${s.ms.p95.toFixed(1)} ms`);
   await client.dispose();
   clearInterval(sampler);
   const rssMiB = { before, loaded, peak };
@@ -197,6 +217,7 @@ cellMain<LatencyInput, LatencyCell>(async (input) => {
     rssMiB,
     eventLoopLagMs: { idle: lagOf(idle), busy: lagOf(busy) },
     scenarios,
+    copyModel,
     naive,
     wallMs: now() - started,
   };

@@ -216,6 +216,8 @@ export interface LatencyCell {
   rssMiB: { before: number; loaded: number; peak: number };
   eventLoopLagMs: { idle: LagSummary; busy: LagSummary };
   scenarios: ScenarioResult[];
+  /** The same scenarios with the copy model on (the file as the cached document being completed); absent in runs before it was measured. */
+  copyModel?: ScenarioResult[];
   naive: ScenarioResult[];
   error?: string;
   wallMs: number;

@@ -11,8 +11,8 @@
  *   λ = maxWeight · (1 − e^(−H / entropyScale)) · m / (m + matchHalf)
  *
  * A confident model (H near 0) is left as it is; an unsure one leans on what the workspace shows
- * after the same tokens. The row gets log p back, so the sampler's temperature, top-k and top-p
- * act on the mixture as they would on the model alone.
+ * after the same tokens. The row gets logits whose softmax is p, so the sampler's temperature, top-k
+ * and top-p act on the mixture as they would on the model alone.
  */
 import { cacheDistribution, MAX_MATCH_TOKENS, type CacheDistribution, type NgramSource } from './ngramCache';
 
@@ -31,26 +31,6 @@ export function cacheWeight(entropy: number, matchTokens: number, params: MixPar
   return params.maxWeight * (1 - Math.exp(-Math.max(0, entropy) / params.entropyScale)) * (matchTokens / (matchTokens + params.matchHalf));
 }
 
-/** Softmax of `row` in place (masked -Infinity entries become 0); returns its entropy, nats. */
-export function softmaxInPlace(row: Float32Array | Float64Array): number {
-  let max = -Infinity;
-  for (const v of row) if (v > max) max = v;
-  if (max === -Infinity) throw new Error('every logit is -Infinity: nothing to mix');
-  let sum = 0;
-  for (let i = 0; i < row.length; i++) {
-    const e = Math.exp(row[i] - max);
-    row[i] = e;
-    sum += e;
-  }
-  let entropy = 0;
-  for (let i = 0; i < row.length; i++) {
-    const p = row[i] / sum;
-    row[i] = p;
-    if (p > 0) entropy -= p * Math.log(p);
-  }
-  return entropy;
-}
-
 export interface MixOutcome {
   weight: number;
   entropy: number;
@@ -58,17 +38,45 @@ export interface MixOutcome {
 }
 
 /**
- * Replaces `row` (logits, [vocab]) by the log of the mixture with `dist`. Returns what was mixed.
- * Works in float64, so the mixture's probabilities sum to 1 up to rounding of the final float32 logs.
+ * Replaces `row` (logits, [vocab]) by logits of the mixture with `dist` (their softmax is the
+ * mixture). Returns what was mixed. The mixture scales every model probability by 1 − λ, a common
+ * factor softmax does not see, so only the tokens the cache names change: for those,
+ * log(((1 − λ)·s + λ·q) / (1 − λ)) + logsumexp(row), with s the model's probability and q the
+ * cache's. One exp per vocabulary entry (for the entropy) and none of the logs a full rewrite of the
+ * row would take: this runs once per generated token.
  */
 export function mixIntoLogits(row: Float32Array, dist: CacheDistribution, params: MixParams = DEFAULT_MIX_PARAMS): MixOutcome {
-  const p = Float64Array.from(row);
-  const entropy = softmaxInPlace(p);
+  let max = -Infinity;
+  for (const v of row) if (v > max) max = v;
+  if (max === -Infinity) throw new Error('every logit is -Infinity: nothing to mix');
+  // Σ e^(x − max) and Σ e^(x − max)·(x − max): the entropy is log Σ − (Σ e·(x − max)) / Σ.
+  let sum = 0;
+  let weighted = 0;
+  for (let i = 0; i < row.length; i++) {
+    const shifted = row[i] - max;
+    if (shifted === -Infinity) continue;
+    const e = Math.exp(shifted);
+    sum += e;
+    weighted += e * shifted;
+  }
+  const logSum = Math.log(sum);
+  const entropy = Math.max(0, logSum - weighted / sum);
   const weight = cacheWeight(entropy, dist.matchTokens, params);
-  for (let i = 0; i < p.length; i++) p[i] *= 1 - weight;
-  for (const [id, count] of dist.counts) if (id < p.length) p[id] += (weight * count) / dist.occurrences;
-  for (let i = 0; i < p.length; i++) row[i] = p[i] > 0 ? Math.log(p[i]) : -Infinity;
-  return { weight, entropy, matchTokens: dist.matchTokens };
+  const outcome = { weight, entropy, matchTokens: dist.matchTokens };
+  if (weight === 0) return outcome;
+  const logsumexp = max + logSum;
+  if (weight >= 1) {
+    // The cache alone: the model's tokens get nothing.
+    row.fill(-Infinity);
+    for (const [id, count] of dist.counts) if (id < row.length) row[id] = Math.log(count / dist.occurrences);
+    return outcome;
+  }
+  for (const [id, count] of dist.counts) {
+    if (id >= row.length) continue;
+    const s = Math.exp(row[id] - logsumexp); // 0 for a token the model masked
+    row[id] = Math.log(((1 - weight) * s + (weight * count) / dist.occurrences) / (1 - weight)) + logsumexp;
+  }
+  return outcome;
 }
 
 /** The hook the generation loop calls on each row before sampling (`sequence`: prompt + generated ids so far). */

@@ -92,6 +92,20 @@ describe('bench goals', () => {
     assert.ok(fail.details.some((d) => d.startsWith('native x1: 30%')), fail.details.join('\n'));
   });
 
+  it('judges the copy model against the same scenarios without it: the worse of keystroke and cold, at most 1.2x', () => {
+    const withCopyModel = (typedMs: number, coldMs: number): LatencyCell => ({
+      ...latencyCell(10, 100, 50, 2),
+      copyModel: [scenario(SCENARIOS.cold, [coldMs]), scenario(SCENARIOS.typedDiffers, [typedMs])],
+    });
+    const pass = evaluateGoals(results([withCopyModel(11, 105)], []), LIMITS).find((g) => g.id === 'copy-model')!;
+    assert.deepEqual([pass.status, pass.value, pass.display], ['PASS', 1.1, '1.10x']);
+    assert.deepEqual(pass.details, ['native x1: one more character, typed differs 1.10x (11 ms / 10 ms); cold 1.05x (105 ms / 100 ms)']);
+    const fail = evaluateGoals(results([withCopyModel(11, 130)], []), LIMITS).find((g) => g.id === 'copy-model')!;
+    assert.deepEqual([fail.status, fail.value], ['FAIL', 1.3]);
+    // A run from before the copy model was measured has nothing to judge.
+    assert.equal(evaluateGoals(results([latencyCell(10, 100, 50, 2)], []), LIMITS).find((g) => g.id === 'copy-model')!.status, 'NOT MEASURED');
+  });
+
   it('judges the speed-up over the naive pipeline and the event-loop lag', () => {
     const goals = evaluateGoals(results([latencyCell(10, 100, 25, 12)], []), LIMITS);
     const naive = goals.find((g) => g.id === 'vs-naive')!;

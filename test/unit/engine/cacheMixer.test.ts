@@ -1,9 +1,14 @@
 import { strict as assert } from 'node:assert';
-import { cacheMixer, cacheWeight, DEFAULT_MIX_PARAMS, mixIntoLogits, softmaxInPlace } from '../../../src/engine/cacheMixer';
+import { cacheMixer, cacheWeight, DEFAULT_MIX_PARAMS, mixIntoLogits } from '../../../src/engine/cacheMixer';
 import { TokenNgramIndex } from '../../../src/engine/ngramCache';
 
 const close = (actual: number, expected: number, what: string) => assert.ok(Math.abs(actual - expected) < 1e-6, `${what}: ${actual} != ${expected}`);
-const probabilities = (row: Float32Array) => Array.from(row, (v) => Math.exp(v));
+/** softmax(row): the mixer returns logits, not normalised log-probabilities. */
+const probabilities = (row: Float32Array) => {
+  const e = Array.from(row, (v) => Math.exp(v));
+  const sum = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / sum);
+};
 
 describe('engine/cacheMixer: the copy model mixed into the GPT distribution', () => {
   it('λ = 0.8 · (1 − e^(−H)) · m / (m + 2): zero for a confident model, larger for longer matches', () => {
@@ -13,10 +18,10 @@ describe('engine/cacheMixer: the copy model mixed into the GPT distribution', ()
     close(cacheWeight(2, 6), 0.8 * (1 - Math.exp(-2)) * 0.75, 'H=2, m=6');
   });
 
-  it('softmax in place returns the entropy in nats', () => {
-    const row = Float64Array.from([Math.log(0.5), Math.log(0.25), Math.log(0.25), -Infinity]);
-    close(softmaxInPlace(row), 1.5 * Math.log(2), 'entropy');
-    assert.deepEqual(Array.from(row), [0.5, 0.25, 0.25, 0]);
+  it("the entropy is the model's, in nats, whatever the logits' offset; masked tokens count for nothing", () => {
+    const none = { matchTokens: 2, occurrences: 1, counts: new Map<number, number>() };
+    const row = Float32Array.from([Math.log(0.5), Math.log(0.25), Math.log(0.25), -Infinity].map((v) => v + 7));
+    close(mixIntoLogits(row, none).entropy, 1.5 * Math.log(2), 'entropy');
   });
 
   it('exact mixture on a small input, and it sums to 1', () => {
@@ -38,8 +43,9 @@ describe('engine/cacheMixer: the copy model mixed into the GPT distribution', ()
   it('a token masked by the model (-Infinity) gets only the cache share', () => {
     const row = Float32Array.from([0, 0, -Infinity]);
     const out = mixIntoLogits(row, { matchTokens: 2, occurrences: 1, counts: new Map([[2, 1]]) });
-    close(Math.exp(row[2]), out.weight, 'p2');
-    close(Math.exp(row[0]), (1 - out.weight) / 2, 'p0');
+    const p = probabilities(row);
+    close(p[2], out.weight, 'p2');
+    close(p[0], (1 - out.weight) / 2, 'p0');
   });
 
   it('the mixer leaves a row untouched where the cache has no match, and mixes where it has', () => {
