@@ -24,7 +24,7 @@ import * as path from 'node:path';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { sessionOptionsFor, startBackend } from '../../src/engine/backend';
 import type { GenerationOptions } from '../../src/engine/protocol';
-import { sourceWorker, WorkerClient } from '../../src/extension/workerClient';
+import { sourceWorker, WorkerClient } from '../../src/engine/workerClient';
 import { cellMain } from '../lib/child';
 import { summarize } from '../lib/stats';
 import { SCENARIOS, type LagSummary, type LatencyCell, type LatencyInput, type ScenarioResult } from '../lib/types';

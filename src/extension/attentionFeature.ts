@@ -20,21 +20,13 @@ import { formatWeight, rankInfluences, tokenLabel, type Influence } from '../att
 import { attentionRequestFor, completionAtCursor, type AttentionRequestBody, type CompletionRecord, type CompletionTarget } from '../attention/request';
 import type { AttentionSnapshot, AttentionView } from '../attention/types';
 import type { AttentionOutcome } from '../attention/workerProtocol';
-import { sharedEngine } from './completionFeature';
 import { AttentionDecorations } from './attentionDecorations';
 import { ATTENTION_VIEW_ID, AttentionViewProvider } from './attentionView';
+import { CONTRIBUTED_COMMANDS, INTERNAL_COMMANDS } from './commands';
 import type { Services } from './services';
+import { sharedEngine } from './sharedEngine';
 
 export { ATTENTION_VIEW_ID };
-
-export const ATTENTION_COMMANDS = {
-  explain: 'localGpt.explainAttention',
-  clearHighlights: 'localGpt.clearAttentionHighlights',
-  /** Internal: the completion feature reports each shown completion `{ uri, offset, text }`. */
-  recordCompletion: 'localGpt.attention.recordCompletion',
-  /** Internal: what is shown right now (`AttentionState`), for the integration tests. */
-  inspect: 'localGpt.attention.inspect',
-} as const;
 
 /** Worker deadline for one attention request, ms (a 1,024-token window on a slow machine, with room). */
 const REQUEST_DEADLINE_MS = 60_000;
@@ -81,10 +73,10 @@ export function registerAttentionFeature(context: vscode.ExtensionContext, deps:
     controller,
     vscode.window.registerWebviewViewProvider(ATTENTION_VIEW_ID, controller.view),
     // Not awaited by the command system's callers for long: the command resolves once the highlights are set.
-    vscode.commands.registerCommand(ATTENTION_COMMANDS.explain, (arg?: unknown) => controller.explainCommand(arg)),
-    vscode.commands.registerCommand(ATTENTION_COMMANDS.clearHighlights, () => controller.clearHighlights()),
-    vscode.commands.registerCommand(ATTENTION_COMMANDS.recordCompletion, (arg?: unknown) => controller.recordCompletion(arg)),
-    vscode.commands.registerCommand(ATTENTION_COMMANDS.inspect, (): AttentionState => controller.inspect()),
+    vscode.commands.registerCommand(CONTRIBUTED_COMMANDS.explainAttention, (arg?: unknown) => controller.explainCommand(arg)),
+    vscode.commands.registerCommand(CONTRIBUTED_COMMANDS.clearAttentionHighlights, () => controller.clearHighlights()),
+    vscode.commands.registerCommand(INTERNAL_COMMANDS.recordCompletion, (arg?: unknown) => controller.recordCompletion(arg)),
+    vscode.commands.registerCommand(INTERNAL_COMMANDS.inspectAttention, (): AttentionState => controller.inspect()),
   );
 }
 

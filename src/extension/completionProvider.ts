@@ -11,6 +11,7 @@ import * as vscode from 'vscode';
 import type { DocumentText } from '../completion/context';
 import type { CompletionPipeline, CompletionResult } from '../completion/pipeline';
 import { matchLineEndings } from '../completion/postprocess';
+import { INTERNAL_COMMANDS } from './commands';
 
 export interface ProviderHooks {
   /** `localGpt.enabled`. */
@@ -22,9 +23,6 @@ export interface ProviderHooks {
   /** The engine failed (already a message for the user). */
   onError(error: Error): void;
 }
-
-/** Run by VS Code after the user accepts a completion: records it for Explain Attention (`{ uri, offset, text, resultId? }`). */
-export const RECORD_COMPLETION_COMMAND = 'localGpt.attention.recordCompletion';
 
 export class LocalGptCompletionProvider implements vscode.InlineCompletionItemProvider {
   constructor(
@@ -75,7 +73,7 @@ export class LocalGptCompletionProvider implements vscode.InlineCompletionItemPr
       ...(snippets.length > 0 ? { snippets } : {}),
       ...(result.resultId === undefined ? {} : { resultId: result.resultId }),
     };
-    item.command = { command: RECORD_COMPLETION_COMMAND, title: 'Record completion for Explain Attention', arguments: [record] };
+    item.command = { command: INTERNAL_COMMANDS.recordCompletion, title: 'Record completion for Explain Attention', arguments: [record] };
     return [item];
   }
 }
