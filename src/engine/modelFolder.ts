@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FIM_TOKENS, type ErrorCode, type ModelCapabilities } from './protocol';
+import { isRecord } from '../validation/checks';
 
 export class ModelFolderError extends Error {
   constructor(
@@ -53,8 +54,8 @@ function readJson(dir: string, file: string): Record<string, unknown> {
   }
   try {
     const value: unknown = JSON.parse(text);
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');
-    return value as Record<string, unknown>;
+    if (!isRecord(value)) throw new Error('not a JSON object');
+    return value;
   } catch (e) {
     throw new ModelFolderError('invalidModel', `${full} is not valid JSON (${(e as Error).message})`);
   }
@@ -110,7 +111,7 @@ function tokenizerHas(tokenizer: Record<string, unknown>, token: string): boolea
   const added = Array.isArray(tokenizer.added_tokens) ? (tokenizer.added_tokens as { content?: unknown }[]) : [];
   if (added.some((t) => t.content === token)) return true;
   const vocab = (tokenizer.model as { vocab?: unknown } | undefined)?.vocab;
-  return typeof vocab === 'object' && vocab !== null && !Array.isArray(vocab) && token in vocab;
+  return isRecord(vocab) && token in vocab;
 }
 
 /**

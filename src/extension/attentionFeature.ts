@@ -20,6 +20,7 @@ import { formatWeight, rankInfluences, tokenLabel, type Influence } from '../att
 import { attentionRequestFor, completionAtCursor, type AttentionRequestBody, type CompletionRecord, type CompletionTarget } from '../attention/request';
 import type { AttentionSnapshot, AttentionView } from '../attention/types';
 import type { AttentionOutcome } from '../attention/workerProtocol';
+import { isRecord } from '../validation/checks';
 import { AttentionDecorations } from './attentionDecorations';
 import { ATTENTION_VIEW_ID, AttentionViewProvider } from './attentionView';
 import { CONTRIBUTED_COMMANDS, INTERNAL_COMMANDS } from './commands';
@@ -401,7 +402,6 @@ class AttentionController implements vscode.Disposable {
 
 // ---------------------------------------------------------------------------------------------
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 
 /** `{ completion: { text, offset, inDocument, resultId? } }` as the command's optional argument (tests, other features). */

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { GptConfig, configFromJson } from './config';
 import { checkWeightsFile } from './weights';
 import { OnnxModelInfo, OnnxTensorInfo, formatDims, readOnnxInfo } from './onnxInfo';
+import { isRecord } from '../validation/checks';
 
 /** transformers.js dtype -> ONNX file, as its `dtype` option picks them. */
 export const MODEL_FILES = {
@@ -116,8 +117,8 @@ function readJson(file: string): Record<string, unknown> {
   } catch (e) {
     throw new ModelFolderError(file, `not valid JSON (${(e as Error).message})`);
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ModelFolderError(file, 'expected a JSON object');
-  return json as Record<string, unknown>;
+  if (!isRecord(json)) throw new ModelFolderError(file, 'expected a JSON object');
+  return json;
 }
 
 /** The tokenizer must be BPE and every id it can produce must have a row in the model. */
