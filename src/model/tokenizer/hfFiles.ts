@@ -1,13 +1,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRecord } from '../../validation/checks';
+import { TOKENIZER_CONFIG_FILE, TOKENIZER_FILE } from '../folderLayout';
 import type { BpeModel } from './bpeModel';
 import { BpeTokenizer } from './bpeTokenizer';
 import { PRE_TOKENIZER_PATTERN } from './preTokenize';
 import { END_OF_TEXT, SPECIAL_TOKENS } from './specialTokens';
 
-export const TOKENIZER_FILE = 'tokenizer.json';
-export const TOKENIZER_CONFIG_FILE = 'tokenizer_config.json';
 
 export interface TokenizerFileOptions {
   /** `model_max_length` in tokenizer_config.json: the model's context length (n_positions). */
