@@ -14,7 +14,8 @@ import * as vscode from 'vscode';
 import { CompletionPipeline, type CompletionEngine, type EngineReply } from '../../src/completion/pipeline';
 import { defaultSettings, type Settings } from '../../src/config/settings';
 import { INTERNAL_COMMANDS } from '../../src/extension/commands';
-import { documentText, LocalGptCompletionProvider } from '../../src/extension/completionProvider';
+import { LocalGptCompletionProvider } from '../../src/extension/completionProvider';
+import { documentText } from '../../src/extension/documentText';
 import { activateExtension, completionFromModel, EXTENSION_ID, waitFor } from './helpers';
 
 const Global = vscode.ConfigurationTarget.Global;
