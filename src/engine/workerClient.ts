@@ -54,20 +54,8 @@ export function bundledWorker(workerPath: string, heapLimitMb = WORKER_HEAP_LIMI
   return (workerData) => new Worker(workerPath, { workerData, resourceLimits: { maxOldGenerationSizeMb: heapLimitMb } });
 }
 
-/**
- * A TypeScript worker source run through tsx (tests and `npm run complete` from a checkout; the
- * extension runs the bundle). Node cannot start a `.ts` worker entry itself, so a one-line CommonJS
- * bootstrap registers tsx first.
- */
-export function sourceWorker(sourcePath: string): WorkerFactory {
-  // Resolved here: eval'd worker code resolves modules from the current folder, which may be anywhere.
-  const tsx = require.resolve('tsx/cjs/api');
-  const bootstrap = `require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(sourcePath)});`;
-  return (workerData) => new Worker(bootstrap, { eval: true, workerData });
-}
-
 export interface WorkerClientOptions {
-  /** How to start the worker thread: `bundledWorker('dist/worker.js')` or `sourceWorker(...)`. */
+  /** How to start the worker thread: `bundledWorker('dist/worker.js')`, or `sourceWorker(...)` (./sourceWorker.ts) from a checkout. */
   createWorker: WorkerFactory;
   /** A request with no reply (nor progress / alive message) for this long means the worker hangs, ms. */
   replyDeadlineMs?: number;
@@ -487,7 +475,7 @@ function duration(ms: number): string {
   return `${Math.round(ms / 60_000)} min`;
 }
 
-export function describeModel(model: ModelInfo): string {
+function describeModel(model: ModelInfo): string {
   return `${model.name} (${model.modelType}, ${model.onnxFile}, ${model.backend}, context ${model.contextLength})`;
 }
 

@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { sourceWorker, WorkerClient, type ClientEvent, type EngineConfig } from '../../../src/engine/workerClient';
+import { sourceWorker } from '../../../src/engine/sourceWorker';
+import { WorkerClient, type ClientEvent, type EngineConfig } from '../../../src/engine/workerClient';
 import type { GenerationOptions } from '../../../src/engine/protocol';
 
 const FAKE = path.join(__dirname, 'fixtures/fakeWorker.ts');
