@@ -15,6 +15,7 @@ import {
   type LoadRequest,
   type ModelInfo,
   type CacheMessage,
+  type ProgressPhase,
   type WorkerStartOptions,
   type WorkerToHost,
 } from './protocol';
@@ -27,7 +28,7 @@ export type ClientState = 'idle' | 'starting' | 'loading' | 'ready' | 'generatin
 
 export type ClientEvent =
   | { type: 'state'; state: ClientState; detail?: string }
-  | { type: 'progress'; phase: 'download' | 'load'; file: string; loadedBytes: number; totalBytes: number | null }
+  | { type: 'progress'; phase: ProgressPhase; file: string; loadedBytes: number; totalBytes: number | null }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
 
 /** The model to load, i.e. a `load` request without its id. */
