@@ -18,6 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import manifest from '../package.json';
+import { ONNX_FILES } from '../src/model/folderLayout';
 import { runCell } from './lib/child';
 import { evaluateGoals } from './lib/goals';
 import { renderBenchmarks } from './lib/markdown';
@@ -248,7 +249,7 @@ export async function runBench(o: BenchOptions, command: string): Promise<BenchR
         ...(embedded && opt.backends.includes('native')
           ? [{
               backend: 'native' as const,
-              file: path.join(embedded.dir, 'onnx', 'model_quantized.onnx'),
+              file: path.join(embedded.dir, ONNX_FILES.q8),
               label: 'embedded int8',
               shape: embedded.shape,
               threads: t,
@@ -263,7 +264,7 @@ export async function runBench(o: BenchOptions, command: string): Promise<BenchR
         ...(embedded && opt.backends.includes('wasm')
           ? [{
               backend: 'wasm' as const,
-              file: path.join(embedded.dir, 'onnx', 'model_quantized.onnx'),
+              file: path.join(embedded.dir, ONNX_FILES.q8),
               label: 'embedded int8',
               shape: embedded.shape,
               threads: 1,

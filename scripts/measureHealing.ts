@@ -15,7 +15,8 @@ import type { CancellationLike } from '../src/completion/debounce';
 import { CompletionPipeline, type CompletionEngine } from '../src/completion/pipeline';
 import { createRng } from '../src/engine/sampling';
 import { resolveModelSetting } from '../src/engine/modelSource';
-import { sourceWorker, WorkerClient, type EngineConfig } from '../src/extension/workerClient';
+import { sourceWorker } from '../src/engine/sourceWorker';
+import { WorkerClient, type EngineConfig } from '../src/engine/workerClient';
 import manifest from '../package.json';
 
 const ROOT = path.resolve(__dirname, '..');

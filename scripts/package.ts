@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import manifest from '../package.json';
+import { ONNX_FILES } from '../src/model/folderLayout';
 import { packagePlan, runtimeFiles, SIZES_REPORT_FILE, UNIVERSAL, withVsixSizesTable, type VsixPlan, type VsixReport, type VsixSize } from './lib/packagePlan';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -43,8 +44,8 @@ async function stage(plan: VsixPlan): Promise<string[]> {
   const expected = runtimeFiles(plan, build.nativeFiles, build.WASM_FILES);
   if (runtime.join('\n') !== expected.join('\n')) throw new Error(`${plan.file}: runtime files ${JSON.stringify(runtime)}, expected ${JSON.stringify(expected)} (check .vscodeignore)`);
   const modelGraphs = files.filter((f) => /^models\/[^/]+\/onnx\//.test(f));
-  const expectedGraphs = modelGraphs.filter((f) => f.endsWith('/onnx/model_quantized.onnx'));
-  if (modelGraphs.length !== 1 || expectedGraphs.length !== 1) throw new Error(`${plan.file}: model graphs ${JSON.stringify(modelGraphs)}, expected one onnx/model_quantized.onnx (check .vscodeignore)`);
+  const expectedGraphs = modelGraphs.filter((f) => f.endsWith(`/${ONNX_FILES.q8}`));
+  if (modelGraphs.length !== 1 || expectedGraphs.length !== 1) throw new Error(`${plan.file}: model graphs ${JSON.stringify(modelGraphs)}, expected one ${ONNX_FILES.q8} (check .vscodeignore)`);
   return files;
 }
 
@@ -79,11 +80,11 @@ async function main(): Promise<void> {
   }
   if (o.target !== undefined) return;
   const embedded = manifest.localGpt.embeddedModel;
-  const graph = `models/${embedded}/onnx/model_quantized.onnx`;
+  const graph = `models/${embedded}/${ONNX_FILES.q8}`;
   const report: VsixReport = {
     version: manifest.version,
     command: 'npm run package',
-    model: { name: embedded, file: 'onnx/model_quantized.onnx', bytes: fs.statSync(path.join(ROOT, graph)).size },
+    model: { name: embedded, file: ONNX_FILES.q8, bytes: fs.statSync(path.join(ROOT, graph)).size },
     vsix: sizes,
   };
   fs.mkdirSync(path.dirname(SIZES_REPORT), { recursive: true });

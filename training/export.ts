@@ -4,7 +4,7 @@
  * Turns a trainer output (DIR/config.json + DIR/model.safetensors, e.g. training/runs/<name>/final)
  * and a tokenizer directory (tokenizer.json + tokenizer_config.json, e.g. data/corpus/tokenizer)
  * into a model folder in the Hugging Face layout (docs/ARCHITECTURE.md), then checks the ONNX
- * files against the reference forward pass and the folder with loadModelFolder.
+ * files against the reference forward pass and the folder with checkExportedFolder.
  *
  *   --random-weights   ignore DIR/model.safetensors and export randomModel(config, 0) (placeholder models, benchmarks)
  *   --measure          then time prefill/decode on ORT node and WASM, with and without attention outputs (docs/MODEL.md)
@@ -17,7 +17,7 @@ import { ExportedFile, checkTokenizerDir, exportModelFolder } from '../src/model
 import { Measurements, measureFolder } from '../src/model/export/measure';
 import { VerifyReport, verifyExport } from '../src/model/export/verify';
 import { randomModel } from '../src/model/random';
-import { loadModelFolder } from '../src/model/loadModelFolder';
+import { checkExportedFolder } from '../src/model/exportedFolder';
 import { readWeights } from '../src/model/weights';
 
 export interface ExportArgs {
@@ -83,7 +83,7 @@ export async function runExport(args: ExportArgs): Promise<ExportSummary> {
   });
   log(`exported ${args.out} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
-  loadModelFolder(args.out, { dtype: 'fp32' });
+  checkExportedFolder(args.out, { dtype: 'fp32' });
   let report: VerifyReport | undefined;
   if (args.verify !== false) {
     report = await verifyExport(args.out, config, weights);

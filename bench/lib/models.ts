@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parameterCount, type GptConfig } from '../../src/model/config';
+import { CONFIG_FILE, ONNX_FILES, TOKENIZER_FILE } from '../../src/model/folderLayout';
 import { trainBpe, writeTokenizerFiles } from '../../src/model/tokenizer';
 import { runCell } from './child';
 import type { BenchModel } from './types';
@@ -104,7 +105,7 @@ function tokenizerFor(vocab: number, log: (line: string) => void): { dir: string
 }
 
 function hasGraphs(dir: string): boolean {
-  return ['config.json', 'tokenizer.json', 'onnx/model.onnx', 'onnx/model_quantized.onnx'].every((f) => fs.existsSync(path.join(dir, f)));
+  return [CONFIG_FILE, TOKENIZER_FILE, ONNX_FILES.fp32, ONNX_FILES.q8].every((f) => fs.existsSync(path.join(dir, f)));
 }
 
 async function randomFolder(name: string, config: GptConfig, log: (line: string) => void): Promise<{ dir: string; tokenizerNote: string }> {

@@ -13,7 +13,8 @@ import { CompletionPipeline, type CompletionEngine, type CompletionRequest, type
 import { resolveModelSetting } from '../../src/engine/modelSource';
 import { ensureModelGraphs, hasSourceWeights } from './modelGraphs';
 import type { GenerationOptions, ModelInfo } from '../../src/engine/protocol';
-import { bundledWorker, sourceWorker, WorkerClient, type EngineConfig } from '../../src/extension/workerClient';
+import { sourceWorker } from '../../src/engine/sourceWorker';
+import { bundledWorker, WorkerClient, type EngineConfig } from '../../src/engine/workerClient';
 import manifest from '../../package.json';
 import { folderWorkspace, type FolderWorkspace } from '../../src/workspace/folderWorkspace';
 import { offsetOfPosition, type BatchPosition, type BatchResult } from './batchPositions';

@@ -11,13 +11,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { configFromJson, type GptConfig } from '../../src/model/config';
 import { buildGptGraph } from '../../src/model/export/gptGraph';
-import { ONNX_FILES } from '../../src/model/export/hfFolder';
+import { CONFIG_FILE, ONNX_FILES, WEIGHTS_FILE } from '../../src/model/folderLayout';
 import { decodeSafetensors } from '../../src/model/weights';
 import { EXPORT_SOURCES, sourceHash } from './sourceHash';
 
 /** Written last, so a build cut short leaves a folder that is rebuilt next time. */
 export const SOURCE_KEY_FILE = 'onnx/SOURCE_KEY';
-export const WEIGHTS_FILE = 'model.safetensors';
 
 export interface GraphBuild {
   dir: string;
@@ -27,7 +26,7 @@ export interface GraphBuild {
 }
 
 function readConfig(dir: string): GptConfig {
-  const file = path.join(dir, 'config.json');
+  const file = path.join(dir, CONFIG_FILE);
   let json: unknown;
   try {
     json = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -53,7 +52,7 @@ const shown = (dir: string): string => path.relative(process.cwd(), dir) || dir;
 
 /** Does `dir` hold a model whose graphs this builds (a GPT-2 `model.safetensors` next to `config.json`)? */
 export function hasSourceWeights(dir: string): boolean {
-  return fs.existsSync(path.join(dir, WEIGHTS_FILE)) && fs.existsSync(path.join(dir, 'config.json'));
+  return fs.existsSync(path.join(dir, WEIGHTS_FILE)) && fs.existsSync(path.join(dir, CONFIG_FILE));
 }
 
 /** Writes `onnx/model.onnx` and `onnx/model_quantized.onnx` of `dir` unless they are current. */

@@ -15,7 +15,7 @@ function repoRoot(): string {
 }
 
 /** The code every exported model folder depends on: the exporter, random weights, the tokenizer. */
-export const EXPORT_SOURCES = ['src/model/export', 'src/model/tokenizer', 'src/model/random.ts', 'src/model/config.ts', 'src/model/weights.ts'];
+export const EXPORT_SOURCES = ['src/model/export', 'src/model/folderLayout.ts', 'src/model/tokenizer', 'src/model/random.ts', 'src/model/config.ts', 'src/model/weights.ts'];
 
 function tsFiles(p: string): string[] {
   if (!fs.statSync(p).isDirectory()) return p.endsWith('.ts') ? [p] : [];

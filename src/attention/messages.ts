@@ -4,6 +4,7 @@
  * Anything from the webview is untrusted input: a message that does not match is ignored (and logged)
  * by the host, never acted on.
  */
+import { isRecord, type Parsed } from '../validation/checks';
 import type { AttentionSnapshot, AttentionToken, AttentionView } from './types';
 
 export type HostToWebview =
@@ -28,9 +29,6 @@ export type WebviewToHost =
   /** Recompute the window around the cursor. */
   | { type: 'refresh' };
 
-export type Parsed<T> = { ok: true; message: T } | { ok: false; error: string };
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 /** Token and layer indices: non-negative integers, bounded so a hostile value cannot make us allocate. */
 const MAX_INDEX = 1 << 20;
 const index = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < MAX_INDEX;

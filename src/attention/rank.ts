@@ -13,8 +13,11 @@ export interface Influence {
   rank: number;
 }
 
+/** Entries of the ranked list that the Explain Attention command and the panel show. */
+export const RANKED_INFLUENCES = 8;
+
 export interface RankOptions {
-  /** At most this many entries (default 8). */
+  /** At most this many entries (default RANKED_INFLUENCES). */
   limit?: number;
   /** Rank the query token itself too (default false: "earlier tokens"). */
   includeQuery?: boolean;
@@ -27,7 +30,7 @@ export interface RankOptions {
  * does not depend on the sort's stability. Tokens after the query (causally masked) are never listed.
  */
 export function rankInfluences(weights: ArrayLike<number>, query: number, options: RankOptions = {}): Influence[] {
-  const { limit = 8, includeQuery = false, minWeight = 0 } = options;
+  const { limit = RANKED_INFLUENCES, includeQuery = false, minWeight = 0 } = options;
   if (!Number.isInteger(query) || query < 0 || query >= weights.length) {
     throw new Error(`rankInfluences: query ${query} is outside the ${weights.length} tokens`);
   }

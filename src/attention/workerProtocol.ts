@@ -2,6 +2,7 @@
  * The `attention` request of the host <-> model worker protocol (src/engine/protocol.ts holds the unions;
  * the fields and their validators live here, next to the data they carry).
  */
+import { isRecord, nonNegativeInteger as nonNegInt, str, type Check } from '../validation/checks';
 import { parseSnapshot } from './messages';
 import type { AttentionSnapshot } from './types';
 
@@ -43,18 +44,11 @@ export interface AttentionResultMessage {
   outcome: AttentionOutcome;
 }
 
-/** Error message naming `path`, or null when the value is acceptable (same shape as protocol.ts `Check`). */
-export type FieldCheck = (value: unknown, path: string) => string | null;
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const nonNegInt: FieldCheck = (v, p) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? null : `${p} must be a non-negative integer`);
-const str: FieldCheck = (v, p) => (typeof v === 'string' ? null : `${p} must be a string`);
-
 /** Largest window text the worker accepts, characters (maxTokens 1024 × 8 characters, with room). */
 export const MAX_WINDOW_CHARS = 64 * 1024;
 
 /** Field checks of an `attention` request (the `type` field is implied). */
-export const ATTENTION_REQUEST_FIELDS: Record<string, FieldCheck> = {
+export const ATTENTION_REQUEST_FIELDS: Record<string, Check> = {
   id: nonNegInt,
   text: (v, p) => str(v, p) ?? ((v as string).length > MAX_WINDOW_CHARS ? `${p} is longer than ${MAX_WINDOW_CHARS} characters` : null),
   baseOffset: nonNegInt,
@@ -83,7 +77,7 @@ export const ATTENTION_REQUEST_FIELDS: Record<string, FieldCheck> = {
 };
 
 /** Field checks of an `attentionResult` reply. */
-export const ATTENTION_RESULT_FIELDS: Record<string, FieldCheck> = {
+export const ATTENTION_RESULT_FIELDS: Record<string, Check> = {
   id: nonNegInt,
   outcome: (v, p) => {
     if (!isRecord(v)) return `${p} must be an object`;

@@ -1,5 +1,6 @@
 /**
- * Stage 1 of the completion pipeline: the text around the cursor that goes into the prompt.
+ * The context stage of the completion pipeline (pipeline.ts lists the stages in order): the text
+ * around the cursor that goes into the prompt.
  *
  * The prefix window ends at the cursor and starts at a line start, within a token budget (estimated
  * from characters: the tokenizer lives in the worker, which cuts exactly if the estimate was short).

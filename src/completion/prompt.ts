@@ -1,5 +1,6 @@
 /**
- * Stage 2: the prompt text. A header comment names the file in the language's comment syntax
+ * The prompt stage of the completion pipeline (pipeline.ts lists the stages in order): the prompt
+ * text. A header comment names the file in the language's comment syntax
  * (training documents start with `// <package>/<path>`), then the prefix window. Fill-in-the-middle
  * (`<fim_prefix>…<fim_suffix>…<fim_middle>`) only when the model can do it (`capabilities.fim`:
  * FIM tokens in the tokenizer AND trained for it) and there is a suffix to give it.

@@ -4,12 +4,16 @@
 // The manifest (package.json `contributes.configuration`) is the single source of truth: defaults,
 // types, enums and minimum/maximum are read from it here, so a changed default needs one edit.
 import { isLoopbackHost } from '../engine/hosts';
+import type { BackendRequest } from '../engine/protocol';
 import manifest from '../../package.json';
 
 export const SECTION = 'localGpt';
 
-export type Backend = 'auto' | 'native' | 'wasm';
-export type Multiline = 'auto' | 'always' | 'never';
+/** `localGpt.backend`: the worker's `BackendRequest` (a unit test checks the manifest's enum against `BACKEND_REQUESTS`). */
+export type Backend = BackendRequest;
+/** `localGpt.multiline` (a unit test checks the manifest's enum against this). */
+export const MULTILINE_MODES = ['auto', 'always', 'never'] as const;
+export type Multiline = (typeof MULTILINE_MODES)[number];
 
 export interface Settings {
   enabled: boolean;

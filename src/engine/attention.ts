@@ -28,14 +28,11 @@ import { placeExactTokens, type ExactCompletion } from '../attention/exactWindow
 import { alignTokens, limitTokens, tokenBeforeOffset, type TokenPiece } from '../attention/layout';
 import { FULL_MATRIX_MAX_VALUES, MAX_PARTIAL_ROWS, type AttentionSnapshot, type AttentionToken } from '../attention/types';
 import type { AttentionOutcome, AttentionRequest } from '../attention/workerProtocol';
+import { ATTENTIONS_FILE, ATTENTIONS_STEM } from '../model/folderLayout';
 import { byteLevelToBytes } from '../model/tokenizer/byteLevel';
 import { ATTENTION_OUTPUT_PREFIX } from './attentionGraph';
 import { FIM_TOKENS } from './protocol';
 import type { EngineSession } from './session';
-
-/** A separate attention graph a model folder may have; without it the completion graph's own tensors are used. */
-export const ATTENTION_GRAPH = 'onnx/model_attentions.onnx';
-export { ATTENTION_OUTPUT_PREFIX };
 
 export const UNSUPPORTED_HOW_TO =
   'Export the model with the project exporter, whose graphs name each layer\'s softmax output `decoder_attentions.{i}`: ' +
@@ -248,7 +245,7 @@ interface AttentionGraphRunner {
 
 /** `onnx/model_attentions.onnx` through transformers.js (it builds the empty past). */
 async function separateGraph(session: EngineSession, file: string): Promise<AttentionGraphRunner> {
-  const graph = await session.loadGraph('model_attentions');
+  const graph = await session.loadGraph(ATTENTIONS_STEM);
   const sessions = (graph as unknown as { sessions?: Record<string, { outputNames?: string[] }> }).sessions;
   const outputs = (sessions?.model?.outputNames ?? []).filter((n) => n.startsWith(ATTENTION_OUTPUT_PREFIX));
   const { Tensor } = session.transformers;
@@ -299,7 +296,7 @@ export function sessionAttentionModel(session: EngineSession): AttentionModel {
   const tokenizer = session.tokenizer;
   const special = new Set<string>(tokenizer.all_special_tokens ?? []);
   const encoder = new TextEncoder();
-  const separate = path.join(session.folder.dir, ATTENTION_GRAPH);
+  const separate = path.join(session.folder.dir, ATTENTIONS_FILE);
   let runner: Promise<AttentionGraphRunner> | null = null;
   let tokenOf: string[] | null = null;
   const graph = (): Promise<AttentionGraphRunner> => {

@@ -7,6 +7,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FIM_TOKENS, type ErrorCode, type ModelCapabilities } from './protocol';
+import { CONFIG_FILE, GENERATION_CONFIG_FILE, ONNX_FILES, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, type OnnxDtype } from '../model/folderLayout';
+import { isRecord } from '../validation/checks';
 
 export class ModelFolderError extends Error {
   constructor(
@@ -22,8 +24,8 @@ export interface ModelFolder {
   modelType: string;
   /** Relative to `dir`, e.g. `onnx/model_quantized.onnx`. */
   onnxFile: string;
-  /** What transformers.js calls the dtype of that file: 'q8' for `_quantized`, 'fp32' otherwise. */
-  dtype: 'q8' | 'fp32';
+  /** What transformers.js calls the dtype of that file. */
+  dtype: OnnxDtype;
   /** Set when the asked-for graph (int8 or fp32) is missing and the other one is used. */
   note: string | null;
   contextLength: number;
@@ -38,8 +40,8 @@ export interface ModelFolder {
 /** Files a folder must have, and those it may have, per graph variant. */
 export function modelFiles(quantized: boolean): { required: string[]; optional: string[] } {
   return {
-    required: ['config.json', 'tokenizer.json', 'tokenizer_config.json', quantized ? 'onnx/model_quantized.onnx' : 'onnx/model.onnx'],
-    optional: ['generation_config.json'],
+    required: [CONFIG_FILE, TOKENIZER_FILE, TOKENIZER_CONFIG_FILE, quantized ? ONNX_FILES.q8 : ONNX_FILES.fp32],
+    optional: [GENERATION_CONFIG_FILE],
   };
 }
 
@@ -49,12 +51,12 @@ function readJson(dir: string, file: string): Record<string, unknown> {
   try {
     text = fs.readFileSync(full, 'utf8');
   } catch {
-    throw new ModelFolderError('invalidModel', `${full} is missing: a model folder needs config.json, tokenizer.json, tokenizer_config.json and onnx/model.onnx`);
+    throw new ModelFolderError('invalidModel', `${full} is missing: a model folder needs ${CONFIG_FILE}, ${TOKENIZER_FILE}, ${TOKENIZER_CONFIG_FILE} and ${ONNX_FILES.fp32}`);
   }
   try {
     const value: unknown = JSON.parse(text);
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');
-    return value as Record<string, unknown>;
+    if (!isRecord(value)) throw new Error('not a JSON object');
+    return value;
   } catch (e) {
     throw new ModelFolderError('invalidModel', `${full} is not valid JSON (${(e as Error).message})`);
   }
@@ -87,7 +89,7 @@ export function graphMismatch(
   folder: Pick<ModelFolder, 'dir' | 'onnxFile' | 'layers' | 'vocabSize'>,
   graph: { inputNames: readonly string[]; outputMetadata?: readonly { name: string; shape?: readonly (number | string)[] }[] },
 ): string | null {
-  const config = path.join(folder.dir, 'config.json');
+  const config = path.join(folder.dir, CONFIG_FILE);
   const graphLayers = graph.inputNames.filter((n) => /^past_key_values\.\d+\.key$/.test(n)).length;
   if (folder.layers !== null && graphLayers > 0 && graphLayers !== folder.layers) {
     return `${config} declares ${folder.layers} layers but ${folder.onnxFile} has ${graphLayers} (past_key_values inputs): the config and the graph come from different models`;
@@ -110,7 +112,7 @@ function tokenizerHas(tokenizer: Record<string, unknown>, token: string): boolea
   const added = Array.isArray(tokenizer.added_tokens) ? (tokenizer.added_tokens as { content?: unknown }[]) : [];
   if (added.some((t) => t.content === token)) return true;
   const vocab = (tokenizer.model as { vocab?: unknown } | undefined)?.vocab;
-  return typeof vocab === 'object' && vocab !== null && !Array.isArray(vocab) && token in vocab;
+  return isRecord(vocab) && token in vocab;
 }
 
 /**
@@ -127,24 +129,24 @@ export function inspectModelFolder(dir: string, options: { quantized: boolean })
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
     throw new ModelFolderError('modelNotFound', `model folder ${dir} does not exist`);
   }
-  const config = readJson(dir, 'config.json');
-  const tokenizer = readJson(dir, 'tokenizer.json');
-  readJson(dir, 'tokenizer_config.json');
-  const generation = fs.existsSync(path.join(dir, 'generation_config.json')) ? readJson(dir, 'generation_config.json') : null;
+  const config = readJson(dir, CONFIG_FILE);
+  const tokenizer = readJson(dir, TOKENIZER_FILE);
+  readJson(dir, TOKENIZER_CONFIG_FILE);
+  const generation = fs.existsSync(path.join(dir, GENERATION_CONFIG_FILE)) ? readJson(dir, GENERATION_CONFIG_FILE) : null;
 
   const modelType = config.model_type;
   if (typeof modelType !== 'string' || modelType === '') {
-    throw new ModelFolderError('invalidModel', `${path.join(dir, 'config.json')} has no "model_type" (e.g. "gpt2", "llama")`);
+    throw new ModelFolderError('invalidModel', `${path.join(dir, CONFIG_FILE)} has no "model_type" (e.g. "gpt2", "llama")`);
   }
   const contextLength = contextLengthOf(config);
   if (!contextLength) {
-    throw new ModelFolderError('invalidModel', `${path.join(dir, 'config.json')} has no context length ("n_positions" or "max_position_embeddings")`);
+    throw new ModelFolderError('invalidModel', `${path.join(dir, CONFIG_FILE)} has no context length ("n_positions" or "max_position_embeddings")`);
   }
   const vocabSize = positiveInt(config.vocab_size);
-  if (!vocabSize) throw new ModelFolderError('invalidModel', `${path.join(dir, 'config.json')}: "vocab_size" must be a positive integer`);
+  if (!vocabSize) throw new ModelFolderError('invalidModel', `${path.join(dir, CONFIG_FILE)}: "vocab_size" must be a positive integer`);
 
-  const quantizedFile = 'onnx/model_quantized.onnx';
-  const fp32File = 'onnx/model.onnx';
+  const quantizedFile = ONNX_FILES.q8;
+  const fp32File = ONNX_FILES.fp32;
   const has = (f: string) => fs.existsSync(path.join(dir, f)) && fs.statSync(path.join(dir, f)).size > 0;
   let onnxFile: string;
   let note: string | null = null;

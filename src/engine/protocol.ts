@@ -9,12 +9,15 @@
  */
 
 import type { PostContext } from '../completion/postprocess';
+import { arrayOf, bool, isRecord, nullable, num, object, oneOf, optional, str, tagged, type Check, type Parsed } from '../validation/checks';
 import { ATTENTION_REQUEST_FIELDS, ATTENTION_RESULT_FIELDS, type AttentionRequest, type AttentionResultMessage } from '../attention/workerProtocol';
 
-/** A compute backend the worker can run on; chosen once when the worker starts. */
-export type BackendName = 'native' | 'wasm';
-/** What the user asked for (setting `localGpt.backend`). */
-export type BackendRequest = 'auto' | BackendName;
+/** The compute backends the worker can run on; one is chosen when the worker starts. */
+export const BACKEND_NAMES = ['native', 'wasm'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+/** What the user can ask for (setting `localGpt.backend`, whose enum in package.json is checked against this). */
+export const BACKEND_REQUESTS = ['auto', ...BACKEND_NAMES] as const;
+export type BackendRequest = (typeof BACKEND_REQUESTS)[number];
 
 /** Passed as `workerData`: decided before transformers.js is imported, so a change means a new worker. */
 export interface WorkerStartOptions {
@@ -125,7 +128,8 @@ export type HostToWorker =
   | { type: 'cancel'; id: number }
   | { type: 'dispose' };
 
-export type StopReason = 'eos' | 'stop' | 'maxTokens' | 'contextFull';
+export const STOP_REASONS = ['eos', 'stop', 'maxTokens', 'contextFull'] as const;
+export type StopReason = (typeof STOP_REASONS)[number];
 
 export interface GenerationTimings {
   /** Tokens in the prompt after truncation to the context window. */
@@ -166,18 +170,21 @@ export interface ModelInfo {
   capabilities: ModelCapabilities;
 }
 
-export type ErrorCode =
-  | 'badMessage' // the message did not match the protocol
-  | 'notLoaded' // a request needed a model before one was loaded
-  | 'modelNotFound' // folder missing, Hub 404
-  | 'invalidModel' // folder present but unusable
-  | 'downloadsDisabled' // a Hub model is not cached and allowDownloads is off
-  | 'downloadFailed' // HTTP error, interrupted, verification failed
-  | 'backendFailed' // the chosen ONNX Runtime could not start
-  | 'generationFailed'
-  | 'internal';
+export const ERROR_CODES = [
+  'badMessage', // the message did not match the protocol
+  'notLoaded', // a request needed a model before one was loaded
+  'modelNotFound', // folder missing, Hub 404
+  'invalidModel', // folder present but unusable
+  'downloadsDisabled', // a Hub model is not cached and allowDownloads is off
+  'downloadFailed', // HTTP error, interrupted, verification failed
+  'backendFailed', // the chosen ONNX Runtime could not start
+  'generationFailed',
+  'internal',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
-export type ProgressPhase = 'download' | 'load';
+export const PROGRESS_PHASES = ['download', 'load'] as const;
+export type ProgressPhase = (typeof PROGRESS_PHASES)[number];
 
 export type WorkerToHost =
   | { type: 'started'; backend: BackendName; reason: string }
@@ -194,73 +201,10 @@ export type WorkerToHost =
 /** How often a waiting or running model request says it is alive, ms. */
 export const ALIVE_INTERVAL_MS = 2000;
 
-export type Parsed<T> = { ok: true; message: T } | { ok: false; error: string };
-
 // ---------------------------------------------------------------------------------------------
-// Validation: a tiny schema language so each message type is one table row.
-
-/** Returns an error message naming `path`, or null when `value` is acceptable. */
-export type Check = (value: unknown, path: string) => string | null;
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-const num =
-  (opts: { int?: boolean; min?: number; max?: number } = {}): Check =>
-  (v, path) => {
-    if (typeof v !== 'number' || !Number.isFinite(v)) return `${path} must be a finite number`;
-    if (opts.int && !Number.isInteger(v)) return `${path} must be an integer`;
-    if (opts.min !== undefined && v < opts.min) return `${path} must be >= ${opts.min}`;
-    if (opts.max !== undefined && v > opts.max) return `${path} must be <= ${opts.max}`;
-    return null;
-  };
-const str: Check = (v, path) => (typeof v === 'string' ? null : `${path} must be a string`);
-const bool: Check = (v, path) => (typeof v === 'boolean' ? null : `${path} must be a boolean`);
-const optional =
-  (inner: Check): Check =>
-  (v, path) =>
-    v === undefined ? null : inner(v, path);
-const nullable =
-  (inner: Check): Check =>
-  (v, path) =>
-    v === null ? null : inner(v, path);
-const oneOf =
-  (...values: string[]): Check =>
-  (v, path) =>
-    typeof v === 'string' && values.includes(v) ? null : `${path} must be one of ${values.join(', ')}`;
-const arrayOf =
-  (inner: Check): Check =>
-  (v, path) => {
-    if (!Array.isArray(v)) return `${path} must be an array`;
-    for (let i = 0; i < v.length; i++) {
-      const e = inner(v[i], `${path}[${i}]`);
-      if (e) return e;
-    }
-    return null;
-  };
-const object =
-  (shape: Record<string, Check>): Check =>
-  (v, path) => {
-    if (!isRecord(v)) return `${path} must be an object`;
-    for (const [key, check] of Object.entries(shape)) {
-      const e = check(v[key], `${path}.${key}`);
-      if (e) return e;
-    }
-    return null;
-  };
-/** Picks the shape by the value of `field`. */
-const tagged =
-  (field: string, shapes: Record<string, Record<string, Check>>): Check =>
-  (v, path) => {
-    if (!isRecord(v)) return `${path} must be an object`;
-    const tag = v[field];
-    if (typeof tag !== 'string' || !(tag in shapes)) return `${path}.${field} must be one of ${Object.keys(shapes).join(', ')}`;
-    return object(shapes[tag])(v, path);
-  };
+// Validation: each message type is one table row of checks (src/validation/checks.ts).
 
 const requestId = num({ int: true, min: 0 });
-
-/** The building blocks, for message types added by other features. */
-export const checks = { num, str, bool, optional, nullable, oneOf, arrayOf, object, tagged, requestId };
 
 const modelSource = tagged('kind', {
   embedded: { name: str, dir: str },
@@ -311,23 +255,23 @@ const modelInfo = object({
   modelType: str,
   onnxFile: str,
   note: optional(str),
-  backend: oneOf('native', 'wasm'),
+  backend: oneOf(BACKEND_NAMES),
   contextLength: num({ int: true, min: 1 }),
   vocabSize: num({ int: true, min: 1 }),
   capabilities: object({ fim: bool }),
 });
 
 export const WORKER_MESSAGE_VALIDATORS: Record<WorkerToHost['type'], Record<string, Check>> = {
-  started: { backend: oneOf('native', 'wasm'), reason: str },
-  progress: { id: requestId, phase: oneOf('download', 'load'), file: str, loadedBytes: num({ min: 0 }), totalBytes: nullable(num({ min: 0 })) },
+  started: { backend: oneOf(BACKEND_NAMES), reason: str },
+  progress: { id: requestId, phase: oneOf(PROGRESS_PHASES), file: str, loadedBytes: num({ min: 0 }), totalBytes: nullable(num({ min: 0 })) },
   ready: { id: requestId, model: modelInfo, loadMs: num({ min: 0 }) },
-  result: { id: requestId, text: str, generatedTokens: num({ int: true, min: 0 }), stopReason: oneOf('eos', 'stop', 'maxTokens', 'contextFull'), timings },
+  result: { id: requestId, text: str, generatedTokens: num({ int: true, min: 0 }), stopReason: oneOf(STOP_REASONS), timings },
   cancelled: { id: requestId },
   alive: { id: requestId },
   attentionResult: ATTENTION_RESULT_FIELDS,
   error: {
     id: nullable(requestId),
-    code: oneOf('badMessage', 'notLoaded', 'modelNotFound', 'invalidModel', 'downloadsDisabled', 'downloadFailed', 'backendFailed', 'generationFailed', 'internal'),
+    code: oneOf(ERROR_CODES),
     message: str,
   },
   disposed: {},

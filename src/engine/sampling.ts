@@ -222,8 +222,8 @@ export function createTokenSelector(options: Pick<GenerationOptions, 'temperatur
 /**
  * The processor chain + `sampleFromLogits` when top-k is on, computed on the k candidates only:
  * the same float32 values, sums in the same order and the same draw, so the same token, without
- * passes over the whole vocabulary after the top-k scan (0.21 -> 0.11 ms per token at vocab 8192,
- * 0.63 -> 0.18 ms at 50257, copy of the row included).
+ * passes over the whole vocabulary after the top-k scan (its cost per token: BENCHMARKS.md, "sample
+ * ms/token").
  */
 function sampleTopK(logits: Float32Array, options: Pick<GenerationOptions, 'temperature' | 'topK' | 'topP'>, random: () => number): number {
   const t = options.temperature;

@@ -12,6 +12,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PreTrainedModel, PreTrainedTokenizer, Tensor } from '@huggingface/transformers';
+import { onnxFileOf, type OnnxDtype } from '../model/folderLayout';
 import { withAttentionOutputs } from './attentionGraph';
 import { sessionOptionsFor, type Transformers } from './backend';
 import type { CausalLm } from './generate';
@@ -20,8 +21,8 @@ import { aroundOf, hookSession } from './nativeActivity';
 import { OwnedKvCache, type KvShape } from './ownedKvCache';
 import type { BackendName, ModelInfo } from './protocol';
 
-/** Keys/values of the tokens run so far, as the model's `past_key_values.*` (and other state) inputs. */
-export interface KvCache {
+/** Keys/values of the tokens run so far, as transformers.js tensors keyed by the model's `past_key_values.*` (and other state) input names. */
+export interface TransformersKvCache {
   /** Tokens the cache covers. */
   length: number;
   /** Input name -> tensor; attention entries are [batch, kv_heads, length, head_dim]. */
@@ -54,7 +55,7 @@ export function sliceSequence<T extends TypedArray>(data: T, dims: readonly numb
 }
 
 /** The cache of either language model below; each accepts only its own kind. */
-export type SessionKv = KvCache | OwnedKvCache;
+export type SessionKv = TransformersKvCache | OwnedKvCache;
 
 export class TransformersCausalLm implements CausalLm<SessionKv> {
   private readonly inputNames: readonly string[];
@@ -69,7 +70,7 @@ export class TransformersCausalLm implements CausalLm<SessionKv> {
     this.inputNames = session?.inputNames ?? [];
   }
 
-  async forward(ids: readonly number[], pastKv: SessionKv | null): Promise<{ logits: Float32Array; past: KvCache }> {
+  async forward(ids: readonly number[], pastKv: SessionKv | null): Promise<{ logits: Float32Array; past: TransformersKvCache }> {
     const past = pastKv === null ? null : ownKind(pastKv);
     const { Tensor } = this.transformers;
     const pastLength = past?.length ?? 0;
@@ -99,7 +100,7 @@ export class TransformersCausalLm implements CausalLm<SessionKv> {
     return { logits: row, past: { length: total, entries } };
   }
 
-  truncate(pastKv: SessionKv, length: number): KvCache | null {
+  truncate(pastKv: SessionKv, length: number): TransformersKvCache | null {
     const past = ownKind(pastKv);
     if (length === past.length) return past;
     if (length > past.length) return null;
@@ -116,7 +117,7 @@ export class TransformersCausalLm implements CausalLm<SessionKv> {
   }
 }
 
-function ownKind(past: SessionKv): KvCache {
+function ownKind(past: SessionKv): TransformersKvCache {
   if (past instanceof OwnedKvCache) throw new Error('internal: an OwnedKvCache passed to TransformersCausalLm');
   return past;
 }
@@ -316,11 +317,11 @@ export class EngineSession {
   }
 
   /**
-   * Another graph of the same folder, e.g. `loadGraph('model_attentions')` for `onnx/model_attentions.onnx`,
+   * Another graph of the same folder, e.g. `loadGraph(ATTENTIONS_STEM)` for `onnx/model_attentions.onnx`,
    * on the same backend; loaded once and cached.
    */
-  loadGraph(modelFileName: string, dtype: 'fp32' | 'q8' = 'fp32'): Promise<PreTrainedModel> {
-    const key = `onnx/${modelFileName}${dtype === 'q8' ? '_quantized' : ''}.onnx`;
+  loadGraph(modelFileName: string, dtype: OnnxDtype = 'fp32'): Promise<PreTrainedModel> {
+    const key = onnxFileOf(modelFileName, dtype);
     let graph = this.graphs.get(key);
     if (!graph) {
       graph = this.transformers.AutoModelForCausalLM.from_pretrained(this.folder.dir, {

@@ -24,6 +24,7 @@ import {
   type ErrorCode,
   type HostToWorker,
   type LoadRequest,
+  type ProgressPhase,
   type WorkerToHost,
 } from './protocol';
 import { EngineSession, type SessionKv } from './session';
@@ -185,7 +186,7 @@ export class WorkerCore {
       this.session = null;
       this.generator = null;
       this.lastResult = null;
-      const progress = (phase: 'download' | 'load') => (file: string, loadedBytes: number, totalBytes: number | null) =>
+      const progress = (phase: ProgressPhase) => (file: string, loadedBytes: number, totalBytes: number | null) =>
         this.deps.post({ type: 'progress', id: m.id, phase, file, loadedBytes, totalBytes });
       let dir: string;
       if (m.source.kind === 'hub') {

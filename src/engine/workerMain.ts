@@ -12,13 +12,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as os from 'node:os';
 import { chooseBackend, findNativeBinding, nativeBindingCandidates, startBackend, threadCount, type Transformers } from './backend';
 import { NativeActivity } from './nativeActivity';
-import { checks, type WorkerStartOptions, type WorkerToHost } from './protocol';
+import { num, object, oneOf, str } from '../validation/checks';
+import { BACKEND_REQUESTS, type WorkerStartOptions, type WorkerToHost } from './protocol';
 import { WorkerCore } from './workerCore';
 
-const startCheck = checks.object({
-  backend: checks.oneOf('auto', 'native', 'wasm'),
-  threads: checks.num({ int: true, min: 0 }),
-  wasmPaths: checks.str,
+const startCheck = object({
+  backend: oneOf(BACKEND_REQUESTS),
+  threads: num({ int: true, min: 0 }),
+  wasmPaths: str,
 });
 
 /** What a test worker adds around the production loop. */

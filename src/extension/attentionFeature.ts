@@ -16,31 +16,22 @@ import { scaleMax } from '../attention/colour';
 import { explain, type Explanation } from '../attention/explain';
 import { tokenBeforeOffset, tokenPositions } from '../attention/layout';
 import { DEFAULT_VIEW, viewTitle } from '../attention/panelState';
-import { formatWeight, rankInfluences, tokenLabel, type Influence } from '../attention/rank';
-import { attentionRequestFor, completionAtCursor, type AttentionRequestBody, type CompletionRecord, type CompletionTarget } from '../attention/request';
+import { formatWeight, RANKED_INFLUENCES, rankInfluences, tokenLabel, type Influence } from '../attention/rank';
+import { attentionRequestFor, completionAtCursor, type AttentionRequestBody, type CompletionRecord, type CompletionTarget, type DocumentSlice } from '../attention/request';
 import type { AttentionSnapshot, AttentionView } from '../attention/types';
 import type { AttentionOutcome } from '../attention/workerProtocol';
-import { sharedEngine } from './completionFeature';
+import { isRecord } from '../validation/checks';
 import { AttentionDecorations } from './attentionDecorations';
+import { documentText } from './documentText';
 import { ATTENTION_VIEW_ID, AttentionViewProvider } from './attentionView';
+import { CONTRIBUTED_COMMANDS, INTERNAL_COMMANDS } from './commands';
 import type { Services } from './services';
-
-export { ATTENTION_VIEW_ID };
-
-export const ATTENTION_COMMANDS = {
-  explain: 'localGpt.explainAttention',
-  clearHighlights: 'localGpt.clearAttentionHighlights',
-  /** Internal: the completion feature reports each shown completion `{ uri, offset, text }`. */
-  recordCompletion: 'localGpt.attention.recordCompletion',
-  /** Internal: what is shown right now (`AttentionState`), for the integration tests. */
-  inspect: 'localGpt.attention.inspect',
-} as const;
+import { sharedEngine } from './sharedEngine';
 
 /** Worker deadline for one attention request, ms (a 1,024-token window on a slow machine, with room). */
 const REQUEST_DEADLINE_MS = 60_000;
 /** Cursor moves are coalesced for this long before the panel follows, ms. */
 const FOLLOW_DEBOUNCE_MS = 250;
-const RANKED = 8;
 
 /** What the command returns (for tests and other callers; the user sees the editor and the panel). */
 export interface ExplainResult {
@@ -81,10 +72,10 @@ export function registerAttentionFeature(context: vscode.ExtensionContext, deps:
     controller,
     vscode.window.registerWebviewViewProvider(ATTENTION_VIEW_ID, controller.view),
     // Not awaited by the command system's callers for long: the command resolves once the highlights are set.
-    vscode.commands.registerCommand(ATTENTION_COMMANDS.explain, (arg?: unknown) => controller.explainCommand(arg)),
-    vscode.commands.registerCommand(ATTENTION_COMMANDS.clearHighlights, () => controller.clearHighlights()),
-    vscode.commands.registerCommand(ATTENTION_COMMANDS.recordCompletion, (arg?: unknown) => controller.recordCompletion(arg)),
-    vscode.commands.registerCommand(ATTENTION_COMMANDS.inspect, (): AttentionState => controller.inspect()),
+    vscode.commands.registerCommand(CONTRIBUTED_COMMANDS.explainAttention, (arg?: unknown) => controller.explainCommand(arg)),
+    vscode.commands.registerCommand(CONTRIBUTED_COMMANDS.clearAttentionHighlights, () => controller.clearHighlights()),
+    vscode.commands.registerCommand(INTERNAL_COMMANDS.recordCompletion, (arg?: unknown) => controller.recordCompletion(arg)),
+    vscode.commands.registerCommand(INTERNAL_COMMANDS.inspectAttention, (): AttentionState => controller.inspect()),
   );
 }
 
@@ -371,7 +362,7 @@ class AttentionController implements vscode.Disposable {
     const q = s.tokens[c.query];
     const query = { text: q.text, line: positions[c.query].line + 1, start: q.start, end: q.end };
     if (!weights) return { ok: true, query, tokens: s.tokens.length, highlighted: 0, view: c.view };
-    const ranked: Influence[] = rankInfluences(weights, c.query, { limit: RANKED });
+    const ranked: Influence[] = rankInfluences(weights, c.query, { limit: RANKED_INFLUENCES });
     const name = viewTitle(c.view, c.layer, s.nHead);
     const top = ranked.slice(0, 3).map((r) => `“${tokenLabel(s.tokens[r.index], 16)}” ${formatWeight(r.weight)}`);
     const short = c.view.kind === 'rollout' ? 'rollout' : c.view.kind === 'mean' ? `layer ${c.layer + 1} mean` : `layer ${c.layer + 1} head ${c.view.head + 1}`;
@@ -429,7 +420,6 @@ class AttentionController implements vscode.Disposable {
 
 // ---------------------------------------------------------------------------------------------
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 
 /** `{ completion: { text, offset, inDocument, resultId? } }` as the command's optional argument (tests, other features). */
@@ -440,13 +430,10 @@ function parseCompletionArg(arg: unknown): CompletionTarget | null {
   return { text: c.text, offset: c.offset, inDocument: c.inDocument === true, ...(isIndex(c.resultId) ? { resultId: c.resultId } : {}) };
 }
 
-function documentSlice(doc: vscode.TextDocument) {
-  const length = doc.offsetAt(doc.lineAt(doc.lineCount - 1).range.end);
-  return {
-    length,
-    text: (start: number, end: number) => doc.getText(new vscode.Range(doc.positionAt(start), doc.positionAt(end))),
-    lineAt: (offset: number) => doc.positionAt(offset).line,
-  };
+/** The document as an attention request reads it: exact ranges, CRLF included (./documentText.ts). */
+function documentSlice(doc: vscode.TextDocument): DocumentSlice {
+  const text = documentText(doc);
+  return { length: text.length, text: (start, end) => text.slice(start, end), lineAt: (offset) => text.lineAt(offset) };
 }
 
 function docView(doc: vscode.TextDocument) {

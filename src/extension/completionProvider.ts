@@ -8,23 +8,21 @@
  * gathers its context before its first `await`, while the document is still the one asked about.
  */
 import * as vscode from 'vscode';
-import type { DocumentText } from '../completion/context';
 import type { CompletionPipeline, CompletionResult } from '../completion/pipeline';
 import { matchLineEndings } from '../completion/postprocess';
+import { INTERNAL_COMMANDS } from './commands';
+import { documentText } from './documentText';
 
 export interface ProviderHooks {
   /** `localGpt.enabled`. */
   isEnabled(): boolean;
-  /** A completion was produced (for the status bar latency and the log). */
   /** Asked while completions are off (`localGpt.enabled`), and declined. */
   onDeclined?(): void;
+  /** A completion was produced (for the status bar latency and the log). */
   onResult(result: CompletionResult): void;
   /** The engine failed (already a message for the user). */
   onError(error: Error): void;
 }
-
-/** Run by VS Code after the user accepts a completion: records it for Explain Attention (`{ uri, offset, text, resultId? }`). */
-export const RECORD_COMPLETION_COMMAND = 'localGpt.attention.recordCompletion';
 
 export class LocalGptCompletionProvider implements vscode.InlineCompletionItemProvider {
   constructor(
@@ -75,28 +73,7 @@ export class LocalGptCompletionProvider implements vscode.InlineCompletionItemPr
       ...(snippets.length > 0 ? { snippets } : {}),
       ...(result.resultId === undefined ? {} : { resultId: result.resultId }),
     };
-    item.command = { command: RECORD_COMPLETION_COMMAND, title: 'Record completion for Explain Attention', arguments: [record] };
+    item.command = { command: INTERNAL_COMMANDS.recordCompletion, title: 'Record completion for Explain Attention', arguments: [record] };
     return [item];
   }
-}
-
-/**
- * A `TextDocument` as `DocumentText`. `positionAt` clamps an offset between `\r` and `\n` to the `\r`,
- * so a range is read one character long at the end and trimmed to the exact offsets.
- */
-export function documentText(document: vscode.TextDocument): DocumentText {
-  const length = document.offsetAt(document.lineAt(document.lineCount - 1).range.end);
-  return {
-    length,
-    slice(start, end) {
-      start = Math.max(0, Math.min(start, length));
-      end = Math.max(start, Math.min(end, length));
-      if (start === end) return '';
-      const from = document.positionAt(start);
-      const readFrom = document.offsetAt(from);
-      const text = document.getText(new vscode.Range(from, document.positionAt(Math.min(length, end + 1))));
-      return text.slice(start - readFrom, end - readFrom);
-    },
-    lineAt: (offset) => document.positionAt(offset).line,
-  };
 }

@@ -2,22 +2,25 @@ import * as vscode from 'vscode';
 import { createLog } from './log';
 import { EngineStatusBar } from './statusBar';
 import { SettingsService } from './settings';
-import { registerCompletionFeature } from './completionFeature';
+import { registerCompletionFeature, type CompletionFeatureApi } from './completionFeature';
 import { registerAttentionFeature } from './attentionFeature';
-import type { LocalGptApi, Services } from './services';
+import { CONTRIBUTED_COMMANDS } from './commands';
+import type { Services } from './services';
 
-export const COMMANDS = {
-  explainAttention: 'localGpt.explainAttention',
-  toggleInlineCompletions: 'localGpt.toggleInlineCompletions',
-  triggerCompletion: 'localGpt.triggerCompletion',
-  showLog: 'localGpt.showLog',
-} as const;
+/** What activate() returns (`vscode.extensions.getExtension('local-gpt.local-gpt').exports`), for tests. */
+export interface LocalGptApi {
+  /** Time spent in activate(), ms. */
+  activationMs: number;
+  services: Services;
+  /** The model worker client and completion counts (for the integration tests). */
+  completions: CompletionFeatureApi;
+}
 
 /** Registers everything and returns; the model loads later, in the worker, on first use. */
 export function activate(context: vscode.ExtensionContext): LocalGptApi {
   const started = performance.now();
   const log = createLog();
-  const statusBar = new EngineStatusBar(COMMANDS.toggleInlineCompletions);
+  const statusBar = new EngineStatusBar(CONTRIBUTED_COMMANDS.toggleInlineCompletions);
   const settings = new SettingsService(log);
   context.subscriptions.push(log, statusBar, settings);
   const services: Services = { log, statusBar, settings };
@@ -25,8 +28,8 @@ export function activate(context: vscode.ExtensionContext): LocalGptApi {
   statusBar.setEnabled(settings.current.enabled);
   context.subscriptions.push(
     settings.onDidChange((s) => statusBar.setEnabled(s.enabled)),
-    vscode.commands.registerCommand(COMMANDS.toggleInlineCompletions, () => toggleInlineCompletions(services)),
-    vscode.commands.registerCommand(COMMANDS.showLog, () => log.show(true)),
+    vscode.commands.registerCommand(CONTRIBUTED_COMMANDS.toggleInlineCompletions, () => toggleInlineCompletions(services)),
+    vscode.commands.registerCommand(CONTRIBUTED_COMMANDS.showLog, () => log.show(true)),
   );
   const completions = registerCompletionFeature(context, services);
   registerAttentionFeature(context, services);

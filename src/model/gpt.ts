@@ -17,8 +17,8 @@
 import { GptConfig } from './config';
 import { GptWeights, LayerWeights } from './weights';
 
-/** Keys and values of every token seen so far, so the next call only computes the new tokens. */
-export interface KVCache {
+/** The reference forward pass's keys and values of every token seen so far, so the next call only computes the new tokens. */
+export interface ReferenceKvCache {
   /** Tokens in the cache (P). */
   length: number;
   keys: Float32Array[]; // per layer [H, P, D]
@@ -30,10 +30,10 @@ export interface ForwardResult {
   /** Per layer: attention probabilities [H, T, P+T]; row t is how much new token t looks at each token. */
   attentions: Float32Array[];
   /** The cache extended with this call's tokens: pass it to the next call. */
-  cache: KVCache;
+  cache: ReferenceKvCache;
 }
 
-export function emptyCache(config: GptConfig): KVCache {
+export function emptyCache(config: GptConfig): ReferenceKvCache {
   return {
     length: 0,
     keys: Array.from({ length: config.n_layer }, () => new Float32Array(0)),
@@ -176,7 +176,7 @@ function addInPlace(x: Float32Array, y: Float32Array): void {
  * Full recompute and incremental decoding give the same logits: forward(a ++ b) equals
  * forward(b, forward(a).cache) on b's rows.
  */
-export function forward(config: GptConfig, weights: GptWeights, tokens: ArrayLike<number>, past: KVCache = emptyCache(config)): ForwardResult {
+export function forward(config: GptConfig, weights: GptWeights, tokens: ArrayLike<number>, past: ReferenceKvCache = emptyCache(config)): ForwardResult {
   const { n_embd: C, n_head: H, vocab_size: V, layer_norm_epsilon: eps } = config;
   const T = tokens.length;
   const P = past.length;
@@ -194,7 +194,7 @@ export function forward(config: GptConfig, weights: GptWeights, tokens: ArrayLik
   }
 
   const attentions: Float32Array[] = [];
-  const cache: KVCache = { length: P + T, keys: [], values: [] };
+  const cache: ReferenceKvCache = { length: P + T, keys: [], values: [] };
   for (let l = 0; l < config.n_layer; l++) {
     const layer = weights.layers[l];
     // x = x + attn(ln_1(x))

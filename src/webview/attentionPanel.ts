@@ -17,7 +17,7 @@ import { explain } from '../attention/explain';
 import { displayPieces, tokenPositions, verticalNeighbour, type TokenPosition } from '../attention/layout';
 import { parseHostMessage, type WebviewToHost } from '../attention/messages';
 import { initialPanelState, missingRow, panelReducer, viewTitle, type PanelAction, type PanelState } from '../attention/panelState';
-import { formatWeight, rankInfluences, tokenLabel } from '../attention/rank';
+import { formatWeight, RANKED_INFLUENCES, rankInfluences, tokenLabel } from '../attention/rank';
 import type { AttentionSnapshot, AttentionView } from '../attention/types';
 import { append, byId, h, replaceChildren } from './dom';
 
@@ -29,7 +29,6 @@ interface VsCodeApi {
 declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
-const RANKED = 8;
 
 const ui = {
   status: byId('status'),
@@ -222,7 +221,7 @@ function drawSummary(s: AttentionSnapshot, weights: Float32Array | null): void {
     replaceChildren(ui.ranked);
     return;
   }
-  const ranked = rankInfluences(weights, q, { limit: RANKED });
+  const ranked = rankInfluences(weights, q, { limit: RANKED_INFLUENCES });
   const text = explain({
     tokens: s.tokens,
     query: q,

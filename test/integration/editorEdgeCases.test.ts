@@ -13,7 +13,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CompletionPipeline, type CompletionEngine, type EngineReply } from '../../src/completion/pipeline';
 import { defaultSettings, type Settings } from '../../src/config/settings';
-import { documentText, LocalGptCompletionProvider, RECORD_COMPLETION_COMMAND } from '../../src/extension/completionProvider';
+import { INTERNAL_COMMANDS } from '../../src/extension/commands';
+import { LocalGptCompletionProvider } from '../../src/extension/completionProvider';
+import { documentText } from '../../src/extension/documentText';
 import { activateExtension, completionFromModel, EXTENSION_ID, waitFor } from './helpers';
 
 const Global = vscode.ConfigurationTarget.Global;
@@ -128,7 +130,7 @@ describe('Editor edge cases: the provider on real documents (real pipeline, reco
       const { complete } = providerWithFakeEngine('a + b;');
       const { insertText, item } = await complete(doc, endOf(doc));
       assert.equal(insertText, 'a + b;');
-      assert.equal(item?.command?.command, RECORD_COMPLETION_COMMAND);
+      assert.equal(item?.command?.command, INTERNAL_COMMANDS.recordCompletion);
       assert.deepEqual(item?.command?.arguments, [{ uri: doc.uri.toString(), offset: 14, text: 'a + b;' }]);
     }
   });

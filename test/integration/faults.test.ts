@@ -8,8 +8,8 @@
 import { strict as assert } from 'node:assert';
 import * as vscode from 'vscode';
 import type { GenerationOptions } from '../../src/engine/protocol';
-import type { LocalGptApi } from '../../src/extension/services';
-import type { ClientEvent } from '../../src/extension/workerClient';
+import type { LocalGptApi } from '../../src/extension/extension';
+import type { ClientEvent } from '../../src/engine/workerClient';
 import { activateExtension, completionFromModel, useFaultWorker, waitFor } from './helpers';
 
 const Global = vscode.ConfigurationTarget.Global;

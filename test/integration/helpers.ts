@@ -1,8 +1,8 @@
 // Shared helpers for integration tests (run inside the extension host).
 import { strict as assert } from 'node:assert';
 import * as vscode from 'vscode';
-import type { LocalGptApi } from '../../src/extension/services';
-import { bundledWorker, WORKER_HEAP_LIMIT_MB, type WorkerClientOptions } from '../../src/extension/workerClient';
+import type { LocalGptApi } from '../../src/extension/extension';
+import { bundledWorker, WORKER_HEAP_LIMIT_MB, type WorkerClientOptions } from '../../src/engine/workerClient';
 import { faultWorkerBundle } from '../harness/faultStats';
 
 export const EXTENSION_ID = 'local-gpt.local-gpt';

@@ -9,7 +9,7 @@ import * as ort from 'onnxruntime-node';
 import { GptConfig, configFromJson } from '../../src/model/config';
 import { gptFeeds } from '../../src/model/gptFeeds';
 import { readWeights, GptWeights } from '../../src/model/weights';
-import { forward, argmax, KVCache } from '../../src/model/gpt';
+import { forward, argmax, ReferenceKvCache } from '../../src/model/gpt';
 import { NGramModel } from './ngram';
 
 export interface LanguageModel {
@@ -133,7 +133,7 @@ export class ReferenceModel implements LanguageModel {
     const V = this.config.vocab_size;
     const result: number[] = [];
     let step = forward(this.config, this.weights, prompt);
-    let cache: KVCache = step.cache;
+    let cache: ReferenceKvCache = step.cache;
     let T = prompt.length;
     while (result.length < maxNew) {
       const next = argmax(step.logits, (T - 1) * V, V);

@@ -12,19 +12,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GptConfig, parameterCount } from '../config';
 import { GptWeights, writeWeights } from '../weights';
+import { CONFIG_FILE, GENERATION_CONFIG_FILE, ONNX_FILES, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, WEIGHTS_FILE } from '../folderLayout';
 import { OPSET, buildGptGraph } from './gptGraph';
-import { TOKENIZER_CONFIG_FILE, TOKENIZER_FILE } from '../tokenizer/hfFiles';
 
 /** Tokenizer files the folder must have (copied from the tokenizer directory). */
 export const TOKENIZER_FILES = [TOKENIZER_FILE, TOKENIZER_CONFIG_FILE] as const;
 /** Copied too when the tokenizer directory has them. */
 const OPTIONAL_TOKENIZER_FILES = ['special_tokens_map.json', 'vocab.json', 'merges.txt'];
-
-/** The ONNX files, by transformers.js dtype (`dtype: 'fp32'` -> onnx/model.onnx, `'q8'` -> onnx/model_quantized.onnx). */
-export const ONNX_FILES = {
-  fp32: 'onnx/model.onnx',
-  q8: 'onnx/model_quantized.onnx',
-} as const;
 
 export const QUANTIZATION_SCHEME =
   'int8 dynamic quantization (DynamicQuantizeLinear + MatMulInteger): weights int8 per output column, symmetric 7-bit (-63..63, zero point 0, exact on CPUs without VNNI); activations uint8 per tensor, computed at run time';
@@ -133,16 +127,16 @@ export function exportModelFolder(opts: ExportOptions): ExportedFile[] {
     log(`copied ${rel}`);
   };
 
-  write('config.json', JSON.stringify({ ...opts.extraConfig, ...hfConfigJson(config) }, null, 2) + '\n');
-  write('generation_config.json', JSON.stringify(generationConfigJson(config), null, 2) + '\n');
+  write(CONFIG_FILE, JSON.stringify({ ...opts.extraConfig, ...hfConfigJson(config) }, null, 2) + '\n');
+  write(GENERATION_CONFIG_FILE, JSON.stringify(generationConfigJson(config), null, 2) + '\n');
   for (const f of [...TOKENIZER_FILES, ...OPTIONAL_TOKENIZER_FILES]) {
     if (f === TOKENIZER_CONFIG_FILE) write(f, tokenizerConfigFor(config, path.join(tokenizerDir, f)));
     else if (fs.existsSync(path.join(tokenizerDir, f))) copy(path.join(tokenizerDir, f), f);
   }
-  if (opts.safetensorsFile) copy(opts.safetensorsFile, 'model.safetensors');
+  if (opts.safetensorsFile) copy(opts.safetensorsFile, WEIGHTS_FILE);
   else {
-    writeWeights(path.join(outDir, 'model.safetensors'), config, weights);
-    written.push({ path: 'model.safetensors', bytes: fs.statSync(path.join(outDir, 'model.safetensors')).size });
+    writeWeights(path.join(outDir, WEIGHTS_FILE), config, weights);
+    written.push({ path: WEIGHTS_FILE, bytes: fs.statSync(path.join(outDir, WEIGHTS_FILE)).size });
   }
 
   // One graph at a time, so only one serialised copy of the weights is in memory.
@@ -209,5 +203,5 @@ ${extra ? `\n${extra.trim()}\n` : ''}`;
 const FILE_NOTES: Record<string, string> = {
   [ONNX_FILES.fp32]: 'fp32 completion graph (`dtype: "fp32"`)',
   [ONNX_FILES.q8]: `int8 completion graph (\`dtype: "q8"\`): ${QUANTIZATION_SCHEME}`,
-  'model.safetensors': 'float32 weights (source of the ONNX files)',
+  [WEIGHTS_FILE]: 'float32 weights (source of the ONNX files)',
 };

@@ -12,7 +12,7 @@ import { GptConfig } from '../config';
 import { gptFeeds } from '../gptFeeds';
 import { argmax } from '../gpt';
 import { ATTENTION_OUTPUT_PREFIX, withAttentionOutputs } from '../../engine/attentionGraph';
-import { ONNX_FILES } from './hfFolder';
+import { ONNX_FILES } from '../folderLayout';
 
 type Ort = typeof ortNode | typeof ortWeb;
 type Session = ortNode.InferenceSession;

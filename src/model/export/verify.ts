@@ -10,7 +10,7 @@ import { GptConfig } from '../config';
 import { gptFeeds } from '../gptFeeds';
 import { argmax, forward } from '../gpt';
 import { GptWeights } from '../weights';
-import { ONNX_FILES } from './hfFolder';
+import { ONNX_FILES } from '../folderLayout';
 
 export interface VerifyReport {
   tokens: number;

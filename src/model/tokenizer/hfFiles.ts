@@ -1,12 +1,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isRecord } from '../../validation/checks';
+import { TOKENIZER_CONFIG_FILE, TOKENIZER_FILE } from '../folderLayout';
 import type { BpeModel } from './bpeModel';
 import { BpeTokenizer } from './bpeTokenizer';
 import { PRE_TOKENIZER_PATTERN } from './preTokenize';
 import { END_OF_TEXT, SPECIAL_TOKENS } from './specialTokens';
 
-export const TOKENIZER_FILE = 'tokenizer.json';
-export const TOKENIZER_CONFIG_FILE = 'tokenizer_config.json';
 
 export interface TokenizerFileOptions {
   /** `model_max_length` in tokenizer_config.json: the model's context length (n_positions). */
@@ -112,12 +112,8 @@ function readJsonObject(file: string): Record<string, unknown> {
   } catch (error) {
     throw new Error(`${file}: not valid JSON (${(error as Error).message})`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${file}: expected a JSON object`);
-  return value as Record<string, unknown>;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (!isRecord(value)) throw new Error(`${file}: expected a JSON object`);
+  return value;
 }
 
 /** Reads the BpeModel from a tokenizer.json written by writeTokenizerFiles. Errors name the file and field. */
@@ -127,15 +123,15 @@ export function readTokenizerModel(file: string): BpeModel {
     throw new Error(`${file}: ${problem}`);
   };
   const model = json.model;
-  if (!isObject(model) || model.type !== 'BPE') fail('model.type must be "BPE"');
+  if (!isRecord(model) || model.type !== 'BPE') fail('model.type must be "BPE"');
   const { vocab: vocabJson, merges: mergesJson } = model as Record<string, unknown>;
-  if (!isObject(vocabJson)) return fail('model.vocab must be an object of token -> id');
+  if (!isRecord(vocabJson)) return fail('model.vocab must be an object of token -> id');
   if (!Array.isArray(mergesJson)) return fail('model.merges must be an array');
 
   const pre = json.pre_tokenizer;
-  const steps = isObject(pre) && Array.isArray(pre.pretokenizers) ? (pre.pretokenizers as unknown[]) : [];
+  const steps = isRecord(pre) && Array.isArray(pre.pretokenizers) ? (pre.pretokenizers as unknown[]) : [];
   const split = steps[0];
-  const regex = isObject(split) && isObject(split.pattern) ? split.pattern.Regex : undefined;
+  const regex = isRecord(split) && isRecord(split.pattern) ? split.pattern.Regex : undefined;
   if (regex !== PRE_TOKENIZER_PATTERN) {
     fail(`pre_tokenizer must be Sequence[Split(Regex ${JSON.stringify(PRE_TOKENIZER_PATTERN)}), ByteLevel]; this encoder implements no other`);
   }
@@ -160,7 +156,7 @@ export function readTokenizerModel(file: string): BpeModel {
 
   const added = Array.isArray(json.added_tokens) ? json.added_tokens : fail('added_tokens must be an array');
   const specialIds = added.map((token, i) => {
-    if (!isObject(token) || typeof token.id !== 'number' || typeof token.content !== 'string') {
+    if (!isRecord(token) || typeof token.id !== 'number' || typeof token.content !== 'string') {
       return fail(`added_tokens[${i}] must have a numeric id and a string content`);
     }
     if (vocab[token.id] !== token.content) fail(`added_tokens[${i}] ${JSON.stringify(token.content)} does not match model.vocab id ${token.id}`);

@@ -4,4 +4,5 @@ export { BpeTokenizer, type DecodeOptions } from './bpeTokenizer';
 export { trainBpe, trainBpeOnWordCounts, countWords, type TrainBpeOptions } from './bpeTrainer';
 export { preTokenize, PRE_TOKENIZER_PATTERN } from './preTokenize';
 export * from './specialTokens';
-export { writeTokenizerFiles, readTokenizerFiles, readTokenizerModel, TOKENIZER_FILE, TOKENIZER_CONFIG_FILE } from './hfFiles';
+export { writeTokenizerFiles, readTokenizerFiles, readTokenizerModel } from './hfFiles';
+export { TOKENIZER_FILE, TOKENIZER_CONFIG_FILE } from '../folderLayout';

@@ -3,7 +3,8 @@ import { CompletionPipeline } from '../../../src/completion/pipeline';
 import type { CancellationLike } from '../../../src/completion/debounce';
 import { normalizeSettings } from '../../../src/config/settings';
 import { resolveModelSetting } from '../../../src/engine/modelSource';
-import { sourceWorker, WorkerClient } from '../../../src/extension/workerClient';
+import { sourceWorker } from '../../../src/engine/sourceWorker';
+import { WorkerClient } from '../../../src/engine/workerClient';
 import { REPO_ROOT } from '../../harness/codeServer';
 
 const never: CancellationLike = { isCancellationRequested: false, onCancellationRequested: () => ({ dispose: () => undefined }) };

@@ -1,9 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
-import { normalizeSettings, defaultSettings, SETTING_SCHEMAS, RESTRICTED_SETTINGS, trustedValue, type Settings } from '../../../src/config/settings';
+import { normalizeSettings, defaultSettings, MULTILINE_MODES, SETTING_SCHEMAS, RESTRICTED_SETTINGS, trustedValue, type Settings } from '../../../src/config/settings';
+import { BACKEND_REQUESTS } from '../../../src/engine/protocol';
 
 const manifest = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
-  contributes: { configuration: { properties: Record<string, { default: unknown }> } };
+  contributes: { configuration: { properties: Record<string, { default: unknown; enum?: string[] }> } };
 };
 
 /** Reads a field by its setting key ('attention.maxTokens' -> settings.attention.maxTokens). */
@@ -26,6 +27,12 @@ describe('normalizeSettings', () => {
     const flat = (o: object, prefix = ''): string[] =>
       Object.entries(o).flatMap(([k, v]) => (typeof v === 'object' && v !== null ? flat(v, `${prefix}${k}.`) : [`${prefix}${k}`]));
     assert.deepEqual(flat(defaultSettings()).sort(), declared.sort());
+  });
+
+  it('offers in package.json exactly the enumerations the code handles', () => {
+    const { properties } = manifest.contributes.configuration;
+    assert.deepEqual(properties['localGpt.backend'].enum, [...BACKEND_REQUESTS]);
+    assert.deepEqual(properties['localGpt.multiline'].enum, [...MULTILINE_MODES]);
   });
 
   it('matches the documented defaults', () => {

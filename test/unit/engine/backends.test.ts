@@ -5,7 +5,8 @@
  */
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
-import { sourceWorker, WorkerClient, type ClientEvent } from '../../../src/extension/workerClient';
+import { sourceWorker } from '../../../src/engine/sourceWorker';
+import { WorkerClient, type ClientEvent } from '../../../src/engine/workerClient';
 import type { BackendName, GenerationOptions } from '../../../src/engine/protocol';
 import { generateGreedy } from '../../../src/model/gpt';
 import { tinyGpt2 } from './fixtures/tinyModels';

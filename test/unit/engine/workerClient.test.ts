@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { sourceWorker, WorkerClient, type ClientEvent, type EngineConfig } from '../../../src/extension/workerClient';
+import { sourceWorker } from '../../../src/engine/sourceWorker';
+import { WorkerClient, type ClientEvent, type EngineConfig } from '../../../src/engine/workerClient';
 import type { GenerationOptions } from '../../../src/engine/protocol';
 
 const FAKE = path.join(__dirname, 'fixtures/fakeWorker.ts');
@@ -58,7 +59,7 @@ const cancellable = () => {
   };
 };
 
-describe('extension/workerClient (fake workers)', function () {
+describe('engine/workerClient (fake workers)', function () {
   this.timeout(90_000);
 
   it('starts the worker and loads the model on first use, then answers by id', async () => {
@@ -162,7 +163,7 @@ describe('extension/workerClient (fake workers)', function () {
   });
 });
 
-describe('extension/workerClient: stopping a healthy worker', function () {
+describe('engine/workerClient: stopping a healthy worker', function () {
   this.timeout(30_000);
 
   it('a settings change asks the old worker to dispose (it exits by itself) instead of terminating it mid-run', async () => {

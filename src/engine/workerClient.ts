@@ -4,8 +4,8 @@
  * hangs (no reply within a deadline) it is restarted with backoff; after repeated crashes it stops
  * trying and says so. The model is loaded on first use and re-loaded after a restart.
  *
- * No `vscode` import: the completion feature turns its events into status bar and log updates,
- * and the unit tests drive it in plain Node.
+ * No `vscode` import: the extension (src/extension/sharedEngine.ts) turns its events into status bar
+ * and log updates, and the unit tests drive it in plain Node.
  */
 import { Worker } from 'node:worker_threads';
 import {
@@ -15,10 +15,12 @@ import {
   type LoadRequest,
   type ModelInfo,
   type CacheMessage,
+  type ProgressPhase,
   type WorkerStartOptions,
   type WorkerToHost,
-} from '../engine/protocol';
-import { NATIVE_ACTIVITY_BYTES, NativeActivity } from '../engine/nativeActivity';
+} from './protocol';
+import { NATIVE_ACTIVITY_BYTES, NativeActivity } from './nativeActivity';
+import { afterCrash, recentCrashes, type RestartPolicy } from './restartPolicy';
 import type { CancellationLike } from '../completion/debounce';
 import type { CompletionEngine, EngineReply } from '../completion/pipeline';
 
@@ -26,7 +28,7 @@ export type ClientState = 'idle' | 'starting' | 'loading' | 'ready' | 'generatin
 
 export type ClientEvent =
   | { type: 'state'; state: ClientState; detail?: string }
-  | { type: 'progress'; phase: 'download' | 'load'; file: string; loadedBytes: number; totalBytes: number | null }
+  | { type: 'progress'; phase: ProgressPhase; file: string; loadedBytes: number; totalBytes: number | null }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
 
 /** The model to load, i.e. a `load` request without its id. */
@@ -53,20 +55,8 @@ export function bundledWorker(workerPath: string, heapLimitMb = WORKER_HEAP_LIMI
   return (workerData) => new Worker(workerPath, { workerData, resourceLimits: { maxOldGenerationSizeMb: heapLimitMb } });
 }
 
-/**
- * A TypeScript worker source run through tsx (tests and `npm run complete` from a checkout; the
- * extension runs the bundle). Node cannot start a `.ts` worker entry itself, so a one-line CommonJS
- * bootstrap registers tsx first.
- */
-export function sourceWorker(sourcePath: string): WorkerFactory {
-  // Resolved here: eval'd worker code resolves modules from the current folder, which may be anywhere.
-  const tsx = require.resolve('tsx/cjs/api');
-  const bootstrap = `require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(sourcePath)});`;
-  return (workerData) => new Worker(bootstrap, { eval: true, workerData });
-}
-
 export interface WorkerClientOptions {
-  /** How to start the worker thread: `bundledWorker('dist/worker.js')` or `sourceWorker(...)`. */
+  /** How to start the worker thread: `bundledWorker('dist/worker.js')`, or `sourceWorker(...)` (./sourceWorker.ts) from a checkout. */
   createWorker: WorkerFactory;
   /** A request with no reply (nor progress / alive message) for this long means the worker hangs, ms. */
   replyDeadlineMs?: number;
@@ -74,11 +64,10 @@ export interface WorkerClientOptions {
   startDeadlineMs?: number;
   /** Loading (download included) may go this long without any progress event, ms. */
   loadDeadlineMs?: number;
-  /** Delays before restart 1, 2, ...; the last one repeats. */
-  backoffMs?: number[];
-  /** This many crashes within `crashWindowMs` and the client gives up. */
-  maxCrashes?: number;
-  crashWindowMs?: number;
+  /** When to restart after a crash and when to give up (./restartPolicy.ts). */
+  backoffMs?: RestartPolicy['backoffMs'];
+  maxCrashes?: RestartPolicy['maxCrashes'];
+  crashWindowMs?: RestartPolicy['crashWindowMs'];
   onEvent?: (event: ClientEvent) => void;
 }
 
@@ -163,11 +152,10 @@ export class WorkerClient implements CompletionEngine {
   }
 
   get stats(): ClientStats {
-    const now = Date.now();
     return {
       pending: this.pending.size,
       generating: this.generating,
-      recentCrashes: this.crashes.filter((t) => now - t < this.options.crashWindowMs).length,
+      recentCrashes: recentCrashes(this.crashes, Date.now(), this.options.crashWindowMs).length,
       workerThreadId: this.worker?.threadId ?? null,
     };
   }
@@ -383,16 +371,16 @@ export class WorkerClient implements CompletionEngine {
     if (this.stateValue === 'disposed' || this.stateValue === 'failed') return;
     this.log('error', `Local GPT: ${reason}`);
     this.teardown(new EngineError(`Local GPT: ${reason}`));
-    const now = Date.now();
-    this.crashes = [...this.crashes.filter((t) => now - t < this.options.crashWindowMs), now];
-    if (this.crashes.length >= this.options.maxCrashes) {
+    const decision = afterCrash(this.crashes, Date.now(), this.options);
+    this.crashes = decision.crashes;
+    if (decision.action === 'give-up') {
       this.fail(
         `Local GPT: the model worker stopped ${this.crashes.length} times in ${duration(this.options.crashWindowMs)}; ` +
           `inline completions are paused. Last problem: ${reason}. Change a Local GPT setting or reload the window to try again.`,
       );
       return;
     }
-    const delay = this.options.backoffMs[Math.min(this.crashes.length - 1, this.options.backoffMs.length - 1)];
+    const delay = decision.delayMs;
     this.setState('restarting', `restarting in ${delay} ms after: ${reason}`);
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
@@ -488,7 +476,7 @@ function duration(ms: number): string {
   return `${Math.round(ms / 60_000)} min`;
 }
 
-export function describeModel(model: ModelInfo): string {
+function describeModel(model: ModelInfo): string {
   return `${model.name} (${model.modelType}, ${model.onnxFile}, ${model.backend}, context ${model.contextLength})`;
 }
 

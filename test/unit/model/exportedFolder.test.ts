@@ -1,5 +1,5 @@
 /**
- * training/export.ts writes the folder layout of docs/ARCHITECTURE.md, and loadModelFolder
+ * training/export.ts writes the folder layout of docs/ARCHITECTURE.md, and checkExportedFolder
  * rejects broken folders with a message naming the file and the problem.
  */
 import { strict as assert } from 'node:assert';
@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { runExport } from '../../../training/export';
 import { GptConfig } from '../../../src/model/config';
-import { loadModelFolder } from '../../../src/model/loadModelFolder';
+import { checkExportedFolder } from '../../../src/model/exportedFolder';
 import { readOnnxInfo } from '../../../src/model/onnxInfo';
 import { randomModel } from '../../../src/model/random';
 import { writeWeights } from '../../../src/model/weights';
@@ -16,7 +16,7 @@ import { writeTestTokenizer } from './fixtures/tokenizer';
 
 const config: GptConfig = { vocab_size: 300, n_positions: 32, n_embd: 32, n_layer: 2, n_head: 4, layer_norm_epsilon: 1e-5, bos_token_id: 0, eos_token_id: 0 };
 
-describe('model folder: export CLI and loadModelFolder', () => {
+describe('model folder: export CLI and checkExportedFolder', () => {
   let tmp: string;
   let trainerDir: string;
   let tokenizerDir: string;
@@ -80,8 +80,8 @@ describe('model folder: export CLI and loadModelFolder', () => {
     assert.ok(size('onnx/model_quantized.onnx') < 0.4 * size('onnx/model.onnx'));
   });
 
-  it('loadModelFolder describes a good folder', () => {
-    const m = loadModelFolder(good, { dtype: 'q8' });
+  it('checkExportedFolder describes a good folder', () => {
+    const m = checkExportedFolder(good, { dtype: 'q8' });
     assert.deepEqual(m.config, config);
     assert.deepEqual(m.dtypes, ['fp32', 'q8']);
     assert.equal(m.attentionsFile, undefined, 'no separate attention graph: the worker derives it');
@@ -112,33 +112,33 @@ describe('model folder: export CLI and loadModelFolder', () => {
     });
   });
 
-  describe('loadModelFolder names the file and the problem', () => {
+  describe('checkExportedFolder names the file and the problem', () => {
     it('truncated onnx/model.onnx', () => {
       const dir = copy();
       const f = path.join(dir, 'onnx/model.onnx');
       fs.truncateSync(f, Math.floor(fs.statSync(f).size / 2));
-      assert.throws(() => loadModelFolder(dir), (e: Error) => e.message.startsWith(`${f}: not a readable ONNX model: `) && /truncated/.test(e.message));
+      assert.throws(() => checkExportedFolder(dir), (e: Error) => e.message.startsWith(`${f}: not a readable ONNX model: `) && /truncated/.test(e.message));
     });
 
     it('corrupt onnx/model_quantized.onnx (not protobuf)', () => {
       const dir = copy();
       const f = path.join(dir, 'onnx/model_quantized.onnx');
       fs.writeFileSync(f, 'version https://git-lfs.github.com/spec/v1\noid sha256:0000\nsize 123\n');
-      assert.throws(() => loadModelFolder(dir), (e: Error) => e.message.startsWith(`${f}: not a readable ONNX model`));
+      assert.throws(() => checkExportedFolder(dir), (e: Error) => e.message.startsWith(`${f}: not a readable ONNX model`));
       fs.writeFileSync(f, '');
-      assert.throws(() => loadModelFolder(dir), (e: Error) => e.message === `${f}: not a readable ONNX model: file is empty; export the model folder again`);
+      assert.throws(() => checkExportedFolder(dir), (e: Error) => e.message === `${f}: not a readable ONNX model: file is empty; export the model folder again`);
     });
 
     it('missing tokenizer.json', () => {
       const dir = copy();
       fs.rmSync(path.join(dir, 'tokenizer.json'));
-      assert.throws(() => loadModelFolder(dir), { message: `${path.join(dir, 'tokenizer.json')}: missing (the tokenizer)` });
+      assert.throws(() => checkExportedFolder(dir), { message: `${path.join(dir, 'tokenizer.json')}: missing (the tokenizer)` });
     });
 
     it('config.json whose shapes disagree with model.safetensors', () => {
       const dir = copy();
       editJson(path.join(dir, 'config.json'), (j) => (j.n_embd = 48));
-      assert.throws(() => loadModelFolder(dir), {
+      assert.throws(() => checkExportedFolder(dir), {
         message: `${path.join(dir, 'model.safetensors')}: tensor "wte.weight" has shape [300, 32], config.json implies [300, 48]`,
       });
     });
@@ -146,37 +146,37 @@ describe('model folder: export CLI and loadModelFolder', () => {
     it('config.json whose shapes disagree with the ONNX graph', () => {
       const dir = copy();
       editJson(path.join(dir, 'config.json'), (j) => (j.n_head = 2)); // same tensor shapes in model.safetensors, other KV cache shapes
-      assert.throws(() => loadModelFolder(dir), {
+      assert.throws(() => checkExportedFolder(dir), {
         message: `${path.join(dir, 'onnx/model.onnx')}: past_key_values.0.key has shape [batch_size, 4, past_sequence_length, 8], config.json implies [batch, 2, sequence, 16] (n_head=2, n_embd=32)`,
       });
       fs.rmSync(path.join(dir, 'model.safetensors'));
       editJson(path.join(dir, 'config.json'), (j) => ((j.n_head = 4), (j.n_layer = 3)));
-      assert.throws(() => loadModelFolder(dir), /onnx\/model\.onnx: graph has 2 layers of past_key_values, config\.json says n_layer=3/);
+      assert.throws(() => checkExportedFolder(dir), /onnx\/model\.onnx: graph has 2 layers of past_key_values, config\.json says n_layer=3/);
     });
 
     it('tokenizer with ids beyond the model vocabulary', () => {
       const dir = copy();
       fs.rmSync(path.join(dir, 'model.safetensors'));
       editJson(path.join(dir, 'config.json'), (j) => (j.vocab_size = 280));
-      assert.throws(() => loadModelFolder(dir), /tokenizer\.json: token .* has id 2\d\d, outside the model's vocab_size 280 \(config\.json\)/);
+      assert.throws(() => checkExportedFolder(dir), /tokenizer\.json: token .* has id 2\d\d, outside the model's vocab_size 280 \(config\.json\)/);
     });
 
     it('config.json that is not JSON or not a GPT-2', () => {
       const dir = copy();
       fs.writeFileSync(path.join(dir, 'config.json'), '{"model_type": "gpt2",');
-      assert.throws(() => loadModelFolder(dir), (e: Error) => e.message.startsWith(`${path.join(dir, 'config.json')}: not valid JSON`));
+      assert.throws(() => checkExportedFolder(dir), (e: Error) => e.message.startsWith(`${path.join(dir, 'config.json')}: not valid JSON`));
       editJsonRaw(path.join(dir, 'config.json'), { model_type: 'llama' });
-      assert.throws(() => loadModelFolder(dir), { message: `${path.join(dir, 'config.json')}: model_type is "llama", expected "gpt2"` });
+      assert.throws(() => checkExportedFolder(dir), { message: `${path.join(dir, 'config.json')}: model_type is "llama", expected "gpt2"` });
     });
 
     it('missing graphs: the asked-for dtype or any completion graph', () => {
       const dir = copy();
       fs.rmSync(path.join(dir, 'onnx/model.onnx'));
-      assert.deepEqual(loadModelFolder(dir).dtypes, ['q8']);
-      assert.throws(() => loadModelFolder(dir, { dtype: 'fp32' }), { message: `${path.join(dir, 'onnx/model.onnx')}: missing (needed for dtype "fp32")` });
+      assert.deepEqual(checkExportedFolder(dir).dtypes, ['q8']);
+      assert.throws(() => checkExportedFolder(dir, { dtype: 'fp32' }), { message: `${path.join(dir, 'onnx/model.onnx')}: missing (needed for dtype "fp32")` });
       fs.rmSync(path.join(dir, 'onnx/model_quantized.onnx'));
-      assert.throws(() => loadModelFolder(dir), /onnx\/model\.onnx: missing \(the folder needs onnx\/model\.onnx or onnx\/model_quantized\.onnx\)/);
-      assert.throws(() => loadModelFolder(path.join(tmp, 'nope')), /nope: model folder does not exist/);
+      assert.throws(() => checkExportedFolder(dir), /onnx\/model\.onnx: missing \(the folder needs onnx\/model\.onnx or onnx\/model_quantized\.onnx\)/);
+      assert.throws(() => checkExportedFolder(path.join(tmp, 'nope')), /nope: model folder does not exist/);
     });
   });
 });
