@@ -80,6 +80,6 @@ export const tagged =
   (v, path) => {
     if (!isRecord(v)) return `${path} must be an object`;
     const tag = v[field];
-    if (typeof tag !== 'string' || !(tag in shapes)) return `${path}.${field} must be one of ${Object.keys(shapes).join(', ')}`;
+    if (typeof tag !== 'string' || !Object.hasOwn(shapes, tag)) return `${path}.${field} must be one of ${Object.keys(shapes).join(', ')}`;
     return object(shapes[tag])(v, path);
   };

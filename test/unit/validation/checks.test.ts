@@ -36,5 +36,9 @@ describe('validation/checks', () => {
     assert.equal(check({ kind: 'hub', id: 'a/b' }, 's'), null);
     assert.equal(check({ kind: 'hub', dir: '/x' }, 's'), 's.id must be a string');
     assert.equal(check({ kind: 'ftp' }, 's'), 's.kind must be one of local, hub');
+    // Names every object inherits are not tags.
+    for (const inherited of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      assert.equal(check({ kind: inherited }, 's'), 's.kind must be one of local, hub', inherited);
+    }
   });
 });
