@@ -19,7 +19,8 @@ import { NGramModel } from './trainer/ngram';
 import { LanguageModel, NGramLanguageModel, OrtModel, ReferenceModel, readModelConfig } from './trainer/languageModel';
 import { LineSample, editSimilarity, readValFiles, selectLines } from './trainer/lineCompletion';
 
-interface Metrics {
+/** One model's row of `npm run eval -- --json` (training/modelCard.ts reads these files). */
+export interface Metrics {
   model: string;
   valLoss: number;
   bitsPerByte: number;

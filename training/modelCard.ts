@@ -13,19 +13,10 @@
 import * as fs from 'node:fs';
 import { Command } from 'commander';
 import type { CorpusMeta } from './corpus/buildCorpus';
+import type { Metrics } from './eval';
 import type { TrainerEvent } from './trainer/run';
 
-interface EvalRow {
-  model: string;
-  valLoss: number;
-  bitsPerByte: number;
-  top1: number;
-  lineExact: number;
-  lineEditSim: number;
-  lines: number;
-  tokens: number;
-  seconds: number;
-}
+type EvalRow = Omit<Metrics, 'predictions'>;
 
 interface EvalFile {
   modelDir: string;
