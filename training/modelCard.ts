@@ -163,7 +163,7 @@ export function corpusSection(meta: CorpusMeta): string {
     '',
     `Validation files sharing more than ${o.maxFraction * 100}% of their content lines (trimmed, ≥ 10 characters) with one training file were dropped: ${int(o.droppedFiles)} of ${int(o.checkedFiles)} files (${int(o.droppedTokens)} tokens).`,
     '',
-    `Fill-in-the-middle: ${pct(f.rate)} of the training files (by a hash of the path) are written as \`<fim_prefix>\` header + prefix \`<fim_suffix>\` suffix \`<fim_middle>\` middle \`<|endoftext|>\`, the order of the extension's FIM prompt, cut at line boundaries from pieces of at most ${int(f.maxPieceBytes)} bytes (middle 1–${f.maxMiddleLines} lines): ${int(f.files)} files, ${int(f.examples)} examples (${int(f.plainPieces)} pieces without a valid cut stay plain). Validation data stays left-to-right, so validation losses compare with a model trained without FIM.`,
+    `Fill-in-the-middle: ${pct(f.rate)} of the training files (by a hash of the path) are written as \`<fim_prefix>\` header + prefix \`<fim_suffix>\` suffix \`<fim_middle>\` middle \`<|endoftext|>\`, the order of the extension's FIM prompt, cut from line-aligned pieces of at most ${int(f.maxPieceBytes)} bytes (the middle touches 1–${f.maxMiddleLines} lines; it starts at a line start, after the indentation or inside a line and ends before or after a newline or inside a line, where an editor's cursor is): ${int(f.files)} files, ${int(f.examples)} examples (${int(f.plainPieces)} pieces without a valid cut stay plain). Validation data stays left-to-right, so validation losses compare with a model trained without FIM.`,
     '',
     `Skipped packages: ${skipped.length === 0 ? 'none' : skipped.map((p) => `${p.name}@${p.version} (${p.skipReason})`).join('; ')}.`,
     '',

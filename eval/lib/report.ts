@@ -30,11 +30,11 @@ function kindTable(summaries: readonly KindSummary[]): string {
   );
 }
 
-/** One row per variant: first-line exact / edit similarity per kind, then the overall rates. */
-function comparisonTable(variants: readonly VariantResult[]): string {
+/** One row per variant (or model: `rowName`): first-line exact / edit similarity per kind, then the overall rates. */
+function comparisonTable(variants: readonly VariantResult[], rowName = 'variant'): string {
   const kinds = variants[0].summaries.map((s) => s.kind);
   return table(
-    ['variant', ...kinds.map((k) => `${k} exact / sim.`), 'empty', 'repetition', 'Tab accepts', 'p50', 'p95'],
+    [rowName, ...kinds.map((k) => `${k} exact / sim.`), 'empty', 'repetition', 'Tab accepts', 'p50', 'p95'],
     variants.map((v) => [
       v.name,
       ...kinds.map((k) => {
@@ -156,4 +156,37 @@ export function replaceBlock(markdown: string, tables: string): string {
   const b = markdown.indexOf(end);
   if (a < 0 || b < a) throw new Error(`no ${begin} ... ${end} block to replace`);
   return markdown.slice(0, a + begin.length) + '\n' + tables + '\n' + markdown.slice(b);
+}
+
+/** One labelled results file, e.g. a model's run. */
+export interface LabelledResults {
+  label: string;
+  results: EvalResults;
+}
+
+/** What makes two runs comparable: the same held-out files and the same sampled positions. */
+function sampleKey(r: EvalResults): string {
+  return JSON.stringify({ packages: r.data.packages, files: r.data.files, seed: r.sample.seed, perKind: r.sample.perKind, kinds: r.sample.kinds });
+}
+
+/**
+ * Models side by side: for every variant all runs have, one row per run (its label) with the first-line
+ * numbers per position kind. Runs of different samples (files, seed, positions per kind, kinds) are refused,
+ * since their numbers would not be comparable.
+ */
+export function renderModelComparison(runs: readonly LabelledResults[]): string {
+  if (runs.length === 0) throw new Error('no results to compare');
+  const mismatch = runs.find((r) => sampleKey(r.results) !== sampleKey(runs[0].results));
+  if (mismatch) throw new Error(`${mismatch.label}: another sample than ${runs[0].label} (held-out files, seed, --per-kind or kinds differ); run both the same way`);
+  const names = runs[0].results.variants.map((v) => v.name).filter((name) => runs.every((r) => r.results.variants.some((v) => v.name === name)));
+  if (names.length === 0) throw new Error('the runs have no variant in common');
+  const out = [
+    `Editor-path evaluation, ${runs[0].results.sample.positions} positions (seed ${runs[0].results.sample.seed}) from ${runs[0].results.data.packages.length} held-out packages:`,
+    '',
+    ...runs.map((r) => `- ${r.label}: \`${r.results.command}\` (model ${r.results.model.name}, \`${r.results.model.onnxFile}\`, ${r.results.model.backend}; ${r.results.createdAt})`),
+  ];
+  for (const name of names) {
+    out.push('', `### ${name}`, '', comparisonTable(runs.map((r) => ({ ...r.results.variants.find((v) => v.name === name)!, name: r.label })), 'model'));
+  }
+  return out.join('\n');
 }

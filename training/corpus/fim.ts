@@ -67,9 +67,55 @@ export function splitAtLines(text: string, maxBytes: number): string[] {
 }
 
 /**
- * Cuts `piece` at line boundaries into prefix, middle (1 to maxMiddleLines whole lines) and suffix (at least
- * one line that is not blank, since the prompt builder only uses FIM when the suffix is not blank). The cut
- * is chosen by a hash of `seedKey`. Undefined when the piece has no such cut.
+ * Where a FIM example's middle starts within its first line. The editor asks for a completion wherever the
+ * cursor is: at a line start, after the indentation, or inside a line after some of it was typed.
+ */
+const START_AT_LINE_START = 0;
+const START_AFTER_INDENT = 1;
+// values 2 and 3 of `u32 % 4`: inside the line (half of the examples)
+
+/**
+ * Where it ends within its last line: before the line's `\n` (the editor's form: the rest of the line is
+ * not typed yet, the suffix starts with `\n`), after it (the suffix starts at a line start), or inside it
+ * (an edit inside a line, text after the cursor).
+ */
+const END_AFTER_NEWLINE = 0;
+const END_INSIDE_LINE = 3;
+// values 1 and 2: before the `\n`
+
+const isLowSurrogate = (code: number): boolean => code >= 0xdc00 && code <= 0xdfff;
+
+/** `column` moved left off the second half of a surrogate pair, so a cut never splits a character. */
+function characterBoundary(line: string, column: number): number {
+  return column > 0 && isLowSurrogate(line.charCodeAt(column)) ? column - 1 : column;
+}
+
+/** The line without its `\n`, and the length of its indentation. */
+function lineParts(line: string): { content: number; indent: number } {
+  const content = line.endsWith('\n') ? line.length - 1 : line.length;
+  return { content, indent: /^[ \t]*/.exec(line)![0].length };
+}
+
+function startColumn(line: string, choice: number, random: number): number {
+  const { content, indent } = lineParts(line);
+  if (choice === START_AT_LINE_START) return 0;
+  if (choice === START_AFTER_INDENT || content <= indent) return indent;
+  return characterBoundary(line, indent + (random % (content - indent)));
+}
+
+function endColumn(line: string, from: number, choice: number, random: number): number {
+  const { content } = lineParts(line);
+  if (choice === END_AFTER_NEWLINE) return line.length;
+  if (choice === END_INSIDE_LINE && content - from > 1) return characterBoundary(line, from + 1 + (random % (content - from - 1)));
+  return content;
+}
+
+/**
+ * Cuts `piece` into prefix, middle and suffix. The middle spans 1 to maxMiddleLines lines; it starts at a
+ * line start, after the indentation or inside the line, and ends before or after a line's `\n` or inside
+ * the line (a mix, like the editor's cursor positions). The suffix keeps at least one line that is not
+ * blank, since the prompt builder only uses FIM when the suffix is not blank. The cut is chosen by a hash
+ * of `seedKey`. Undefined when the piece has no such cut.
  */
 export function fimSpan(piece: string, seedKey: string, maxMiddleLines: number): FimSpan | undefined {
   const lines = piece.match(/[^\n]*\n|[^\n]+$/g) ?? [];
@@ -78,14 +124,17 @@ export function fimSpan(piece: string, seedKey: string, maxMiddleLines: number):
   while (lastContent >= 0 && lines[lastContent].trim() === '') lastContent--;
   if (lastContent < 1) return undefined;
   const digest = createHash('sha256').update(`fim-span:${seedKey}`).digest();
-  const start = digest.readUInt32BE(0) % lastContent; // 0 .. lastContent-1: the middle starts before the last content line
-  const longest = Math.min(maxMiddleLines, lastContent - start);
-  const length = 1 + (digest.readUInt32BE(4) % longest);
-  return {
-    prefix: lines.slice(0, start).join(''),
-    middle: lines.slice(start, start + length).join(''),
-    suffix: lines.slice(start + length).join(''),
-  };
+  const u32 = (index: number): number => digest.readUInt32BE(4 * index);
+  const first = u32(0) % lastContent; // 0 .. lastContent-1: the middle ends before the last content line
+  const last = first + (u32(1) % Math.min(maxMiddleLines, lastContent - first));
+  const lineStart = (index: number): number => lines.slice(0, index).reduce((sum, line) => sum + line.length, 0);
+  const startInLine = startColumn(lines[first], u32(2) % 4, u32(3));
+  const endInLine = endColumn(lines[last], last === first ? startInLine : 0, u32(4) % 4, u32(5));
+  const start = lineStart(first) + startInLine;
+  let end = lineStart(last) + endInLine;
+  // A blank line's middle would be empty before its `\n`: take the `\n`.
+  if (end <= start) end = lineStart(last) + lines[last].length;
+  return { prefix: piece.slice(0, start), middle: piece.slice(start, end), suffix: piece.slice(end) };
 }
 
 /** `<fim_prefix>` header+prefix `<fim_suffix>` suffix `<fim_middle>` middle, as token ids. */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { buildPrompt } from '../../../src/completion/prompt';
 import type { CompletionContext } from '../../../src/completion/context';
 import { readTokenizerFiles, END_OF_TEXT_ID, FIM_MIDDLE_ID, FIM_PREFIX_ID, FIM_SUFFIX_ID } from '../../../src/model/tokenizer';
-import { fimDocumentTokens, fimExampleTokens, fimSpan, isFimFile, splitAtLines } from '../../../training/corpus/fim';
+import { type FimSpan, fimDocumentTokens, fimExampleTokens, fimSpan, isFimFile, splitAtLines } from '../../../training/corpus/fim';
 
 const SHIPPED = join(__dirname, '../../../models/localgpt-code-small');
 
@@ -20,20 +20,59 @@ describe('fill-in-the-middle training examples', () => {
     assert.deepEqual(splitAtLines('', 10), []);
   });
 
-  it('picks a middle of whole lines with a non-blank suffix, the same cut for the same key', () => {
-    const piece = ['function clamp(x: number, lo: number, hi: number): number {', '  if (x < lo) return lo;', '  if (x > hi) return hi;', '  return x;', '}', ''].join('\n');
-    for (let seed = 0; seed < 200; seed++) {
-      const span = fimSpan(piece, `key${seed}`, 3)!;
-      assert.equal(span.prefix + span.middle + span.suffix, piece);
-      for (const part of [span.prefix, span.middle]) assert.ok(part === '' || part.endsWith('\n'), `cut inside a line: ${JSON.stringify(span)}`);
-      const middleLines = span.middle.split('\n').length - 1;
-      assert.ok(middleLines >= 1 && middleLines <= 3, `middle of ${middleLines} lines`);
+  const clamp = ['function clamp(x: number, lo: number, hi: number): number {', '  if (x < lo) return lo;', '  if (x > hi) return hi;', '  return x;', '}', ''].join('\n');
+  const spans = (piece: string, maxMiddleLines: number, count = 400) =>
+    Array.from({ length: count }, (_, seed) => fimSpan(piece, `key${seed}`, maxMiddleLines)!);
+  const share = (list: unknown[], test: (x: never) => boolean) => list.filter((x) => test(x as never)).length / list.length;
+
+  it('cuts a non-empty middle of at most maxMiddleLines lines with a non-blank suffix, the same cut for the same key', () => {
+    for (const span of spans(clamp, 3)) {
+      assert.equal(span.prefix + span.middle + span.suffix, clamp);
+      assert.notEqual(span.middle, '');
+      // the lines the middle touches: from the prefix's last line to the suffix's first
+      const touched = span.middle.replace(/\n$/, '').split('\n').length;
+      assert.ok(touched <= 3, `middle over ${touched} lines: ${JSON.stringify(span)}`);
       assert.notEqual(span.suffix.trim(), '');
     }
-    assert.deepEqual(fimSpan(piece, 'same', 3), fimSpan(piece, 'same', 3));
+    assert.deepEqual(fimSpan(clamp, 'same', 3), fimSpan(clamp, 'same', 3));
     // no cut leaves a non-blank suffix: one content line, or content followed only by blank lines
     assert.equal(fimSpan('return x;\n', 'k', 8), undefined);
     assert.equal(fimSpan('return x;\n\n   \n', 'k', 8), undefined);
+  });
+
+  it('starts the middle where an editor cursor is: at line starts, after the indentation and inside lines', () => {
+    const all = spans(clamp, 3);
+    const lineStart = share(all, (s: FimSpan) => s.prefix === '' || s.prefix.endsWith('\n'));
+    const afterIndent = share(all, (s: FimSpan) => /\n[ \t]+$/.test(s.prefix));
+    const insideLine = share(all, (s: FimSpan) => /\S$/.test(s.prefix));
+    assert.ok(lineStart > 0.15 && lineStart < 0.45, `line start ${lineStart}`);
+    assert.ok(afterIndent > 0.05, `after the indentation ${afterIndent}`);
+    assert.ok(insideLine > 0.3 && insideLine < 0.7, `inside a line ${insideLine}`);
+  });
+
+  it('ends the middle before a line\'s newline (the rest of the line not typed), after it, or inside a line', () => {
+    const all = spans(clamp, 3);
+    const beforeNewline = share(all, (s: FimSpan) => !s.middle.endsWith('\n') && s.suffix.startsWith('\n'));
+    const afterNewline = share(all, (s: FimSpan) => s.middle.endsWith('\n'));
+    const insideLine = share(all, (s: FimSpan) => /\S$/.test(s.middle) && /^[^\n]/.test(s.suffix));
+    assert.ok(beforeNewline > 0.3, `before the newline ${beforeNewline}`);
+    assert.ok(afterNewline > 0.1 && afterNewline < 0.5, `after the newline ${afterNewline}`);
+    assert.ok(insideLine > 0.05, `inside a line ${insideLine}`);
+    // the editor's mid-line request: prefix up to the cursor, middle = the rest of that line, suffix from its newline
+    const lines = clamp.split('\n');
+    const editorForm = all.filter((s) => /\S$/.test(s.prefix) && !s.middle.includes('\n') && s.suffix.startsWith('\n'));
+    assert.ok(editorForm.length > 10, `${editorForm.length} editor-form spans`);
+    for (const s of editorForm) {
+      const lineOfCursor = s.prefix.slice(s.prefix.lastIndexOf('\n') + 1) + s.middle;
+      assert.ok(lines.includes(lineOfCursor), JSON.stringify(s));
+    }
+  });
+
+  it('never cuts inside a character (surrogate pairs stay whole)', () => {
+    const piece = '// 😀😀😀😀😀😀😀😀😀😀\nconst s = "😀😀😀😀😀😀";\nexport default s; // 😀😀😀\n';
+    for (const s of spans(piece, 2)) {
+      for (const part of [s.prefix, s.middle, s.suffix]) assert.ok(!/^[\udc00-\udfff]|[\ud800-\udbff]$/.test(part), JSON.stringify(s));
+    }
   });
 
   it('writes exactly the tokens of the prompt builder\'s FIM prompt, then the middle', () => {

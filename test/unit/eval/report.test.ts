@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { scorePosition, summarizeKind } from '../../../eval/lib/metrics';
 import type { EvalPosition } from '../../../eval/lib/positions';
-import { bestDecoding, renderEval, replaceBlock } from '../../../eval/lib/report';
+import { bestDecoding, renderEval, renderModelComparison, replaceBlock } from '../../../eval/lib/report';
 import type { EvalResults, VariantResult } from '../../../eval/lib/results';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -43,6 +43,20 @@ describe('eval/lib/report: EVAL.md from a results file', () => {
     assert.match(md, /\*\*greedy\*\* \(100\.0% edit similarity, 100\.0% exact\)\./);
     assert.match(md, /\| after a `\.` \| 1 \| 0\.0% \| 100\.0% \|/);
     assert.ok(!md.includes('## Ablation'), 'one ablation variant: no comparison table');
+  });
+
+  it('puts models of the same sample side by side, one row per model for each variant they share, and refuses different samples', () => {
+    const shipped = { ...results([variant('model alone', 'ablation', 'z();', 20), variant('+ token boundary', 'ablation', 'y(', 30)]), model: { name: 'shipped', dir: 'models/s', onnxFile: 'onnx/model_quantized.onnx', backend: 'native' } };
+    const candidate = { ...results([variant('model alone', 'ablation', 'y();', 10)]), command: 'npm run eval:editor -- --model data/c' };
+    const md = renderModelComparison([{ label: 'shipped', results: shipped }, { label: 'candidate', results: candidate }]);
+    assert.match(md, /- shipped: `npm run eval:editor` \(model shipped, `onnx\/model_quantized\.onnx`, native;/);
+    assert.match(md, /- candidate: `npm run eval:editor -- --model data\/c` \(model m,/);
+    assert.match(md, /### model alone\n\n\| model \| afterDot exact \/ sim\. \|/);
+    assert.match(md, /\| shipped \| 0\.0% \/ 75\.0% \| 0\.0% \| 0\.0% \| 100\.0% \| 20\.0 ms \| 20\.0 ms \|/);
+    assert.match(md, /\| candidate \| 100\.0% \/ 100\.0% \| 0\.0% \| 0\.0% \| 100\.0% \| 10\.0 ms \| 10\.0 ms \|/);
+    assert.ok(!md.includes('token boundary'), 'a variant only one run has is left out');
+    const other = { ...candidate, sample: { ...candidate.sample, seed: 2 } };
+    assert.throws(() => renderModelComparison([{ label: 'shipped', results: shipped }, { label: 'seed 2', results: other }]), /seed 2: another sample than shipped/);
   });
 
   it('replaceBlock swaps the marked block of a model card', () => {
