@@ -10,9 +10,16 @@ import { REPO_ROOT } from '../../harness/codeServer';
 const never: CancellationLike = { isCancellationRequested: false, onCancellationRequested: () => ({ dispose: () => undefined }) };
 
 /**
- * What the model completes at `offset` of `text` with the extension's default settings at temperature 0
- * (greedy: deterministic), computed here in Node with the same worker and pipeline code as the headless
- * CLI (`npm run complete`), outside the editor: the reference the ghost text is compared with.
+ * The settings under which the ghost text is compared with `greedyCompletion`: greedy decoding
+ * (deterministic) and the model's own prediction, without the copy model (it mixes in the documents the
+ * editor has open, which the reference outside the editor does not have). Keys without `localGpt.`.
+ */
+export const GREEDY_MODEL_ONLY: Readonly<Record<string, unknown>> = { temperature: 0, 'workspace.cache': false, 'workspace.retrieval': false };
+
+/**
+ * What the model completes at `offset` of `text` with the extension's default settings plus
+ * GREEDY_MODEL_ONLY, computed here in Node with the same worker and pipeline code as the headless CLI
+ * (`npm run complete`), outside the editor: the reference the ghost text is compared with.
  * `model`: a model folder, or undefined for the embedded model.
  */
 export async function greedyCompletion(opts: {
@@ -23,7 +30,7 @@ export async function greedyCompletion(opts: {
   model: string | undefined;
   embeddedModel: string;
 }): Promise<string | null> {
-  const { settings } = normalizeSettings({ temperature: 0 });
+  const { settings } = normalizeSettings({ ...GREEDY_MODEL_ONLY });
   const resolved = resolveModelSetting(opts.model ?? '', REPO_ROOT, opts.embeddedModel);
   if (!resolved.ok) throw new Error(resolved.error);
   const client = new WorkerClient(

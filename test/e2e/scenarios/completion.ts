@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../../harness/codeServer';
 import { tinyGpt2 } from '../../unit/engine/fixtures/tinyModels';
-import { greedyCompletion } from '../lib/modelCompletion';
+import { GREEDY_MODEL_ONLY, greedyCompletion } from '../lib/modelCompletion';
 import { setWorkspaceSettings } from '../lib/workspaceSettings';
 import type { Scenario } from '../lib/scenario';
 
@@ -49,7 +49,8 @@ export const scenario: Scenario = {
 
     await step('use the model, greedy decoding', async () => {
       log(`model: ${model ?? 'embedded'}`);
-      setWorkspaceSettings(server, { 'localGpt.model': model, 'localGpt.temperature': 0 });
+      const greedy = Object.fromEntries(Object.entries(GREEDY_MODEL_ONLY).map(([key, value]) => [`localGpt.${key}`, value]));
+      setWorkspaceSettings(server, { 'localGpt.model': model, ...greedy });
       await page.waitForTimeout(1000);
       // Idle when the setting change restarted the engine; ready when an earlier scenario (attention) already
       // loaded the same model and only generation options changed.
@@ -76,7 +77,7 @@ export const scenario: Scenario = {
       const expected = await greedyCompletion({
         text: typed, offset: typed.length, languageId: 'typescript', relativePath: 'src/math.ts', model, embeddedModel: manifest.localGpt.embeddedModel,
       });
-      log(`reference completion (Node, same worker and pipeline, temperature 0): ${JSON.stringify(expected)}`);
+      log(`reference completion (Node, same worker and pipeline, temperature 0, copy model off): ${JSON.stringify(expected)}`);
       // A single-line spot: VS Code shows the whole completion on the cursor's line.
       if (expected === null || ghost !== expected) {
         throw new Error(`ghost text ${JSON.stringify(ghost)} is not the model's greedy completion ${JSON.stringify(expected)}`);
@@ -147,7 +148,7 @@ export const scenario: Scenario = {
       await wb.waitForStatusBar(/^Local GPT: (idle|ready)/, 10_000);
       await wb.runCommand('File: Revert File');
       await wb.runCommand('View: Close All Editors');
-      setWorkspaceSettings(server, { 'localGpt.model': undefined, 'localGpt.temperature': undefined });
+      setWorkspaceSettings(server, { 'localGpt.model': undefined, ...Object.fromEntries(Object.keys(GREEDY_MODEL_ONLY).map((key) => [`localGpt.${key}`, undefined])) });
     });
   },
 };
