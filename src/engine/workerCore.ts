@@ -103,18 +103,10 @@ export class WorkerCore {
     complete: (m) => this.complete(m),
     attention: (m) => {
       const job = this.enqueue(m.id, 'attention');
-      const loading = this.loading?.done; // taken now: a later load waits for this task, not the reverse
-      return this.exclusive(async () => {
-        if (job.answered) return; // cancelled while it waited its turn
-        try {
-          await loading;
-          if (job.cancelled) return this.answerCancelled(job);
-          if (!this.session) throw new RequestError('notLoaded', 'no model is loaded yet (send "load" first)');
-          job.started = true;
-          this.deps.post({ type: 'attentionResult', id: m.id, outcome: await attentionForSession(this.session, m, this.lastResult) });
-        } finally {
-          this.jobs = this.jobs.filter((j) => j !== job);
-        }
+      return this.runQueued(job, async () => {
+        if (!this.session) throw new RequestError('notLoaded', 'no model is loaded yet (send "load" first)');
+        job.started = true;
+        this.deps.post({ type: 'attentionResult', id: m.id, outcome: await attentionForSession(this.session, m, this.lastResult) });
       });
     },
     cancel: (m) => this.cancel(m.id),
@@ -242,52 +234,62 @@ export class WorkerCore {
   private complete(m: CompleteRequest): Promise<void> {
     for (const older of this.jobs) if (older.kind === 'complete') this.stop(older); // superseded
     const job = this.enqueue(m.id, 'complete');
-    const loading = this.loading?.done;
-    const run = async () => {
-      if (job.answered) return; // superseded while it waited its turn
+    return this.runQueued(job, async () => {
+      const session = this.session;
+      const generator = this.generator;
+      if (!session || !generator) throw new RequestError('notLoaded', 'no model is loaded yet (send "load" first)');
+      job.started = true;
+      let outcome;
       try {
-        if (loading) await loading;
-        if (job.cancelled) return this.answerCancelled(job);
-        const session = this.session;
-        const generator = this.generator;
-        if (!session || !generator) throw new RequestError('notLoaded', 'no model is loaded yet (send "load" first)');
-        job.started = true;
-        let outcome;
-        try {
-          const cache = m.options.cache;
-          const mix = cache ? cacheMixer(this.cacheStore.indexesFor(cache.documentKey, cache.languageId, cache.cursorOffset)) : null;
-          outcome = await generator.generate(session.encode(m.prompt), m.options, () => job.cancelled, mix);
-        } catch (e) {
-          generator.reset(); // the cache may be half-updated
-          throw new RequestError('generationFailed', `generation failed: ${(e as Error).message}`);
-        }
-        if (outcome.status === 'cancelled') this.answerCancelled(job);
-        else {
-          this.deps.post({
-            type: 'result',
-            id: m.id,
-            text: outcome.text,
-            generatedTokens: outcome.ids.length,
-            stopReason: outcome.stopReason,
-            timings: outcome.timings,
-          });
-          this.lastResult = {
-            resultId: m.id,
-            promptIds: outcome.promptIds,
-            generatedIds: outcome.ids,
-            healed: outcome.healed,
-            completionGraph: session.info.onnxFile,
-          };
-          // Nothing else waiting: run the suggestion's last token now, while the user reads it.
-          if (this.jobs.length === 1) void this.exclusive(() => this.idlePrefetch(generator));
-        }
+        const cache = m.options.cache;
+        const mix = cache ? cacheMixer(this.cacheStore.indexesFor(cache.documentKey, cache.languageId, cache.cursorOffset)) : null;
+        outcome = await generator.generate(session.encode(m.prompt), m.options, () => job.cancelled, mix);
       } catch (e) {
-        this.deps.post(errorMessage(m.id, e));
+        generator.reset(); // the cache may be half-updated
+        throw new RequestError('generationFailed', `generation failed: ${(e as Error).message}`);
+      }
+      if (outcome.status === 'cancelled') this.answerCancelled(job);
+      else {
+        this.deps.post({
+          type: 'result',
+          id: m.id,
+          text: outcome.text,
+          generatedTokens: outcome.ids.length,
+          stopReason: outcome.stopReason,
+          timings: outcome.timings,
+        });
+        this.lastResult = {
+          resultId: m.id,
+          promptIds: outcome.promptIds,
+          generatedIds: outcome.ids,
+          healed: outcome.healed,
+          completionGraph: session.info.onnxFile,
+        };
+        // Nothing else waiting: run the suggestion's last token now, while the user reads it.
+        if (this.jobs.length === 1) void this.exclusive(() => this.idlePrefetch(generator));
+      }
+    });
+  }
+
+  /**
+   * Runs `work` for `job` in its turn on the chain, after the load in progress when it came (taken now:
+   * a later load waits for this task, not the reverse). A job answered while it waited does nothing; one
+   * cancelled meanwhile is answered `cancelled`; an error becomes the job's error reply.
+   */
+  private runQueued(job: Job, work: () => Promise<void>): Promise<void> {
+    const loading = this.loading?.done;
+    return this.exclusive(async () => {
+      if (job.answered) return;
+      try {
+        await loading;
+        if (job.cancelled) return this.answerCancelled(job);
+        await work();
+      } catch (e) {
+        this.deps.post(errorMessage(job.id, e));
       } finally {
         this.jobs = this.jobs.filter((j) => j !== job);
       }
-    };
-    return this.exclusive(run);
+    });
   }
 
   private async idlePrefetch(generator: PrefixReusingGenerator<SessionKv>): Promise<void> {
