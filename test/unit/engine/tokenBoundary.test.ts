@@ -18,8 +18,9 @@ describe('engine/tokenBoundary: the prompt backs off to a token boundary', () =>
   });
 
   const cases: [string, string, number[], string][] = [
-    // After Enter: the indentation "\n␣␣" is "\n␣" + "␣", where training text had "\n␣" + "␣return".
-    ['indentation after Enter', 'function add(a, b) {\n  ', [292, 287, 44, 101, 48, 263, 45, 266], '\n  '],
+    // After Enter: the indentation "\n␣␣" is one pre-token only while nothing follows it; the typed line
+    // will be "\n␣" + "␣return", so "\n␣" goes back into the prompt and the last space is healed.
+    ['indentation after Enter', 'function add(a, b) {\n  ', [292, 287, 44, 101, 48, 263, 45, 266, NL_SPACE], ' '],
     ['a partial identifier', '  retu', [36], ' retu'],
     ['a partial identifier after a bracket', 'greet(na', [107, 118, 105, 260, 44], 'na'],
     ['a partial operator', 'for (let i = 0; i <', [106, 284, 295, 112, 260, 264, 36, 65, 297, 63, 264], ' <'],
@@ -51,8 +52,24 @@ describe('engine/tokenBoundary: the prompt backs off to a token boundary', () =>
     assert.ok(allowed.includes('\n') && allowed.includes('\n '), 'prefixes');
     for (const t of allowed) assert.ok('\n  '.startsWith(t) || t.startsWith('\n  '), JSON.stringify(t));
     assert.ok(!allowed.includes(''), 'special tokens never');
+    assert.ok(!allowed.includes('\n  '), 'not the whole run as one token: "\\n␣␣" + "return" never occurs in training');
     assert.equal(remainingAfter('\n  ', '\n '), ' ');
     assert.equal(remainingAfter(' ', ' return'), '');
+  });
+  it('a healed space must start the next token: a lone " " before text never occurs in training', () => {
+    const row = new Float32Array(300);
+    maskToHealing(row, ' ', texts);
+    const allowed = [...row.keys()].filter((id) => row[id] === 0).map((id) => texts[id]);
+    assert.ok(allowed.includes(' return'));
+    assert.ok(!allowed.includes(' '));
+    assert.ok(allowed.every((t) => t.startsWith(' ') && t.length > 1), JSON.stringify(allowed));
+  });
+
+  it('indentation by tabs goes back into the prompt whole: "\\n\\t" + "\\t", nothing healed', () => {
+    const tabTexts = ['', 'x', '{', '\n', '\t', '\n\t', '\n\t\t'];
+    assert.deepEqual(backOffToBoundary([1, 2, 6], tabTexts), { ids: [1, 2, 5, 4], healed: '' });
+    // No token for the run but its last character: the whole run is healed, as before.
+    assert.deepEqual(backOffToBoundary([1, 2, 6], ['', 'x', '{', '\n', '\t', '\n\t\t', '\n\t\t']), { ids: [1, 2], healed: '\n\t\t' });
   });
 });
 
@@ -79,7 +96,7 @@ describe('engine/tokenBoundary: healing in the generation loop', () => {
   it('at a fresh line the model continues through its own token boundary: "\\n␣" + "␣return", shown as "return …"', async () => {
     const healed = await new PrefixReusingGenerator(lm, codec, opts).generate(prompt, { ...greedy, heal: true }, () => false);
     assert.equal(healed.status === 'done' && healed.text, 'return a + b;');
-    assert.deepEqual(healed.status === 'done' && healed.ids, [NL_SPACE, RETURN, 262, 273, 263, 63]);
+    assert.deepEqual(healed.status === 'done' && healed.ids, [RETURN, 262, 273, 263, 63]);
     const plain = await new PrefixReusingGenerator(lm, codec, opts).generate(prompt, greedy, () => false);
     assert.equal(plain.status === 'done' && plain.text, ' '.repeat(8), 'without healing it never leaves the unseen boundary');
   });
