@@ -57,6 +57,7 @@ async function runSingle(session: CompletionSession, args: CompleteArgs, spec: {
   const info = await session.load();
   console.error(`model: ${info.name} (${info.modelType}, ${info.onnxFile}) on ${info.backend}; worker start + load ${ms(performance.now() - started)}`);
 
+  session.openDocument(file, text);
   const { result: first, reason } = await session.completeRequest(request(text, offset));
   console.log('--- completion ---');
   console.log(first ? first.text : `(no suggestion: ${reason})`);

@@ -148,6 +148,14 @@ export class CompletionSession {
     };
   }
 
+  /**
+   * The document being completed, as the editor has it open: its buffer (the file on disk may differ or be
+   * absent) is what retrieval and the copy model read, as they follow the extension's open documents.
+   */
+  openDocument(file: string, text: string): void {
+    this.folder?.openBuffer(file, languageIdOf(file), text);
+  }
+
   /** Runs the pipeline once; `reason` is set when there is nothing to show. */
   async completeRequest(request: CompletionRequest): Promise<{ result: CompletionResult | null; latencyMs: number; reason?: string }> {
     this.engine.last = null;
@@ -173,8 +181,7 @@ export class CompletionSession {
     } catch (e) {
       return { ...base, completion: null, latencyMs: 0, reason: (e as Error).message };
     }
-    // The buffer is the document (the file on disk may differ or be absent), for retrieval and the copy model alike.
-    this.folder?.openBuffer(file, languageIdOf(file), text);
+    this.openDocument(file, text);
     const { result, latencyMs, reason } = await this.completeRequest(this.request(file, text, offset));
     return result ? { ...base, completion: result.text, latencyMs } : { ...base, completion: null, latencyMs, reason };
   }
