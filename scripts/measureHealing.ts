@@ -135,7 +135,7 @@ async function main(): Promise<void> {
     for (const spot of spots) {
       for (const [name, pipeline] of Object.entries(variants)) {
         const result = await pipeline.complete({ text: spot.text, offset: spot.offset, languageId: 'typescript', relativePath: spot.file, documentKey: `${name}:${spot.file}:${spot.offset}` }, never);
-        const firstLine = (result?.text ?? '').split('\n')[0].trimEnd();
+        const firstLine = (result.kind === 'suggestion' ? result.text : '').split('\n')[0].trimEnd();
         const s = ((scores[spot.kind] ??= {})[name] ??= { exact: 0, similarity: 0, empty: 0, n: 0 });
         s.n++;
         s.exact += firstLine === spot.target ? 1 : 0;

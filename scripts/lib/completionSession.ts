@@ -160,9 +160,9 @@ export class CompletionSession {
   async completeRequest(request: CompletionRequest): Promise<{ result: CompletionResult | null; latencyMs: number; reason?: string }> {
     this.engine.last = null;
     const started = performance.now();
-    const result = await this.pipeline.complete(request, never);
+    const outcome = await this.pipeline.complete(request, never);
     const latencyMs = performance.now() - started;
-    return result ? { result, latencyMs } : { result, latencyMs, reason: emptyReason(this.engine.last) };
+    return outcome.kind === 'suggestion' ? { result: outcome, latencyMs } : { result: null, latencyMs, reason: emptyReason(this.engine.last) };
   }
 
   /**

@@ -10,6 +10,7 @@ import { retrievalQuery, type WorkspaceContextProvider } from '../workspace/work
 import { CompletionCache } from './cache';
 import { gatherContext, shortenPrefix, type CompletionContext, type DocumentSnapshot } from './context';
 import { debounce, type CancellationLike } from './debounce';
+import { noSuggestion, type NoSuggestion } from './outcome';
 import { decideMultiline, postContextOf, postProcess, type PostContext } from './postprocess';
 import { buildPrompt, type Prompt } from './prompt';
 
@@ -41,7 +42,9 @@ export interface CompletionRequest extends DocumentSnapshot {
   documentKey: string;
 }
 
+/** A suggestion to show. */
 export interface CompletionResult {
+  kind: 'suggestion';
   text: string;
   source: 'cache' | 'model';
   /** From the request to the result, ms (debounce included). */
@@ -53,6 +56,9 @@ export interface CompletionResult {
   timings?: GenerationTimings;
   stopReason?: StopReason;
 }
+
+/** What one request ends with: a suggestion, or the reason there is none. */
+export type CompletionOutcome = CompletionResult | NoSuggestion;
 
 export interface PipelineOptions {
   /** Characters per token for the context budget estimate, until prompts have been measured. */
@@ -111,10 +117,10 @@ export class CompletionPipeline {
   }
 
   /**
-   * Null when there is nothing to show or the request was cancelled. `overrides` change settings
-   * for this request only (an explicit trigger skips the debounce).
+   * A suggestion, or the reason there is none (nothing to show, or the request was cancelled).
+   * `overrides` change settings for this request only (an explicit trigger skips the debounce).
    */
-  async complete(request: CompletionRequest, token: CancellationLike, overrides: Partial<PipelineSettings> = {}): Promise<CompletionResult | null> {
+  async complete(request: CompletionRequest, token: CancellationLike, overrides: Partial<PipelineSettings> = {}): Promise<CompletionOutcome> {
     const started = this.options.now();
     const settings = { ...this.settings(), ...overrides };
     const fim = this.engine.capabilities?.fim ?? false;
@@ -131,21 +137,21 @@ export class CompletionPipeline {
     const snippetTokens = Math.floor(budget.prefixTokens * RETRIEVAL_SHARE);
     this.rememberWindowStart(request.documentKey, context.prefixStartLine);
     // Binary-looking text (NUL characters) around the cursor: no completion, and no model run.
-    if (context.prefix.includes('\u0000') || context.suffix.includes('\u0000')) return null;
+    if (context.prefix.includes('\u0000') || context.suffix.includes('\u0000')) return noSuggestion('binary');
     const multiline = decideMultiline(context, settings.multiline);
     const cacheKey = { document: `${request.documentKey}\u0000${multiline}`, prefix: context.prefix, lineSuffix: context.lineSuffix };
 
     const cached = this.cache.get(cacheKey);
     if (cached !== undefined) {
-      return cached === '' ? null : { text: cached, source: 'cache', latencyMs: this.options.now() - started, multiline };
+      return cached === '' ? noSuggestion('cachedEmpty') : { kind: 'suggestion', text: cached, source: 'cache', latencyMs: this.options.now() - started, multiline };
     }
-    if (!(await debounce(settings.debounceMs, token))) return null;
+    if (!(await debounce(settings.debounceMs, token))) return noSuggestion('debounced');
 
     const hits = queryText !== null ? workspace!.findSnippets({ documentKey: request.documentKey, languageId: request.languageId, queryText }) : [];
     let snippets: ReturnType<typeof snippetBlock> | null = null;
     if (hits.length > 0) {
       snippets = snippetBlock(context.languageId, await workspace!.readSnippets(hits), Math.floor(snippetTokens * this.charsPerToken));
-      if (token.isCancellationRequested) return null;
+      if (token.isCancellationRequested) return noSuggestion('cancelled');
       // The prefix gives up only the room the snippets take: a fresh window leaves some free anyway (FRESH_START_FILL).
       if (snippets.used.length > 0) context = shortenPrefix(context, Math.floor(budget.prefixTokens * budget.charsPerToken) - snippets.text.length);
     }
@@ -157,13 +163,14 @@ export class CompletionPipeline {
     if (cacheTarget) options.cache = cacheTarget;
     this.lastPrompt = prompt;
     const reply = await this.engine.complete(prompt.text, options, token);
-    if (reply === null || token.isCancellationRequested) return null;
+    if (reply === null || token.isCancellationRequested) return noSuggestion('cancelled');
     this.measure(prompt.text.length, reply.timings.promptTokens);
 
     const text = postProcess(reply.text, post);
     this.cache.set(cacheKey, text ?? ''); // '' remembers "nothing to show" for this spot
-    if (text === null) return null;
+    if (text === null) return noSuggestion('empty');
     return {
+      kind: 'suggestion',
       text,
       source: 'model',
       latencyMs: this.options.now() - started,

@@ -3,7 +3,8 @@
  * and the provider to the settings, the status bar and the log.
  */
 import * as vscode from 'vscode';
-import { CompletionPipeline, type CompletionResult } from '../completion/pipeline';
+import { zeroReasonCounts, type NoSuggestionReason } from '../completion/outcome';
+import { CompletionPipeline } from '../completion/pipeline';
 import type { Prompt } from '../completion/prompt';
 import type { WorkerClient } from '../engine/workerClient';
 import { CONTRIBUTED_COMMANDS } from './commands';
@@ -16,8 +17,10 @@ import { registerWorkspaceFeature, type WorkspaceFeatureApi } from './workspaceF
 export interface CompletionFeatureApi {
   /** The shared model worker client (state, stats, events). */
   engine: WorkerClient;
-  /** Completions shown since activation, by where they came from; engine failures; requests declined while off. */
-  counts: { model: number; cache: number; errors: number; declined: number };
+  /** Completions shown since activation, by where they came from. */
+  counts: { model: number; cache: number };
+  /** Requests since activation that ended without a suggestion, by reason (engine failures: `error`; while off: `disabled`). */
+  noSuggestion: Record<NoSuggestionReason, number>;
   /** The registered provider, so a test can look at the items it hands VS Code. */
   provider: vscode.InlineCompletionItemProvider;
   /** Retrieval and the copy model (src/extension/workspaceFeature.ts). */
@@ -30,28 +33,32 @@ export function registerCompletionFeature(context: vscode.ExtensionContext, deps
   const engine = sharedEngine(context, deps);
   const workspace = registerWorkspaceFeature(context, deps, engine.client);
   const pipeline = new CompletionPipeline(engine.client, () => deps.settings.current, { workspace: workspace.context });
-  const counts = { model: 0, cache: 0, errors: 0, declined: 0 };
+  const counts = { model: 0, cache: 0 };
+  const noSuggestion = zeroReasonCounts();
   let lastError = '';
   const provider = new LocalGptCompletionProvider(pipeline, {
     isEnabled: () => deps.settings.current.enabled && engine.configError === null,
-    onDeclined: () => counts.declined++,
-    onResult: (result: CompletionResult) => {
-      counts[result.source]++;
+    onOutcome: (outcome, document, position) => {
+      if (outcome.kind === 'none') {
+        noSuggestion[outcome.reason]++;
+        deps.log.trace(`no suggestion at ${vscode.workspace.asRelativePath(document.uri, false)}:${position.line + 1}:${position.character + 1}: ${outcome.reason}`);
+        return;
+      }
+      counts[outcome.source]++;
       lastError = '';
       // The status bar shows the model's latency; a cache hit (typing through) says nothing about it.
-      if (result.source === 'model') deps.statusBar.setLatency(result.latencyMs);
-      if (result.source === 'model' && result.timings) {
-        const t = result.timings;
+      if (outcome.source === 'model') deps.statusBar.setLatency(outcome.latencyMs);
+      if (outcome.source === 'model' && outcome.timings) {
+        const t = outcome.timings;
         deps.log.debug(
-          `completion in ${Math.round(result.latencyMs)} ms (${result.multiline ? 'multi' : 'single'}-line, ${result.prompt?.format}): ` +
+          `completion in ${Math.round(outcome.latencyMs)} ms (${outcome.multiline ? 'multi' : 'single'}-line, ${outcome.prompt?.format}): ` +
             `${t.promptTokens} prompt tokens (${t.reusedTokens} reused), prefill ${t.prefillMs.toFixed(1)} ms, ` +
-            `decode ${t.decodeMs.toFixed(1)} ms at ${t.tokensPerSecond.toFixed(0)} tokens/s, stop: ${result.stopReason}` +
-            (result.prompt?.snippets ? `; snippets: ${result.prompt.snippets.join(', ')}` : ''),
+            `decode ${t.decodeMs.toFixed(1)} ms at ${t.tokensPerSecond.toFixed(0)} tokens/s, stop: ${outcome.stopReason}` +
+            (outcome.prompt?.snippets ? `; snippets: ${outcome.prompt.snippets.join(', ')}` : ''),
         );
       }
     },
     onError: (error) => {
-      counts.errors++;
       // The client already logged load failures and crashes; say each other failure once.
       if (error.message !== lastError) deps.log.warn(`completion failed: ${error.message}`);
       lastError = error.message;
@@ -68,5 +75,5 @@ export function registerCompletionFeature(context: vscode.ExtensionContext, deps
       await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
     }),
   );
-  return { engine: engine.client, counts, provider, workspace, lastPrompt: () => pipeline.lastPrompt };
+  return { engine: engine.client, counts, noSuggestion, provider, workspace, lastPrompt: () => pipeline.lastPrompt };
 }

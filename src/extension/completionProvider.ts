@@ -8,7 +8,8 @@
  * gathers its context before its first `await`, while the document is still the one asked about.
  */
 import * as vscode from 'vscode';
-import type { CompletionPipeline, CompletionResult } from '../completion/pipeline';
+import { noSuggestion } from '../completion/outcome';
+import type { CompletionOutcome, CompletionPipeline } from '../completion/pipeline';
 import { matchLineEndings } from '../completion/postprocess';
 import { INTERNAL_COMMANDS } from './commands';
 import { documentText } from './documentText';
@@ -16,11 +17,12 @@ import { documentText } from './documentText';
 export interface ProviderHooks {
   /** `localGpt.enabled`. */
   isEnabled(): boolean;
-  /** Asked while completions are off (`localGpt.enabled`), and declined. */
-  onDeclined?(): void;
-  /** A completion was produced (for the status bar latency and the log). */
-  onResult(result: CompletionResult): void;
-  /** The engine failed (already a message for the user). */
+  /**
+   * How each request ended: the suggestion handed to VS Code, or the reason there is none
+   * (for the counts, the status bar latency and the log).
+   */
+  onOutcome(outcome: CompletionOutcome, document: vscode.TextDocument, position: vscode.Position): void;
+  /** The engine failed (already a message for the user); the request's outcome follows, reason `error`. */
   onError(error: Error): void;
 }
 
@@ -36,16 +38,37 @@ export class LocalGptCompletionProvider implements vscode.InlineCompletionItemPr
     context: vscode.InlineCompletionContext,
     token: vscode.CancellationToken,
   ): Promise<vscode.InlineCompletionItem[] | undefined> {
-    if (!this.hooks.isEnabled()) {
-      this.hooks.onDeclined?.();
-      return undefined;
-    }
-    // The suggest widget is open: its selection would be overwritten by ours.
-    if (context.selectedCompletionInfo) return undefined;
-    let result: CompletionResult | null;
     const offset = document.offsetAt(position);
+    const outcome = await this.outcome(document, offset, context, token);
+    this.hooks.onOutcome(outcome, document, position);
+    if (outcome.kind === 'none') return undefined;
+    // The pipeline's text has `\n` breaks; a CRLF document gets CRLF, so accepting never mixes line endings.
+    const text = matchLineEndings(outcome.text, document.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n');
+    const item = new vscode.InlineCompletionItem(text, new vscode.Range(position, position));
+    const snippets = outcome.prompt?.snippets ?? [];
+    const record = {
+      uri: document.uri.toString(),
+      offset,
+      text,
+      ...(snippets.length > 0 ? { snippets } : {}),
+      ...(outcome.resultId === undefined ? {} : { resultId: outcome.resultId }),
+    };
+    item.command = { command: INTERNAL_COMMANDS.recordCompletion, title: 'Record completion for Explain Attention', arguments: [record] };
+    return [item];
+  }
+
+  private async outcome(
+    document: vscode.TextDocument,
+    offset: number,
+    context: vscode.InlineCompletionContext,
+    token: vscode.CancellationToken,
+  ): Promise<CompletionOutcome> {
+    if (!this.hooks.isEnabled()) return noSuggestion('disabled');
+    // The suggest widget is open: its selection would be overwritten by ours.
+    if (context.selectedCompletionInfo) return noSuggestion('suggestWidget');
+    let outcome: CompletionOutcome;
     try {
-      result = await this.pipeline.complete(
+      outcome = await this.pipeline.complete(
         {
           text: documentText(document),
           offset,
@@ -58,22 +81,10 @@ export class LocalGptCompletionProvider implements vscode.InlineCompletionItemPr
       );
     } catch (e) {
       this.hooks.onError(e instanceof Error ? e : new Error(String(e)));
-      return undefined;
+      return noSuggestion('error');
     }
-    if (!result || token.isCancellationRequested) return undefined;
-    this.hooks.onResult(result);
-    // The pipeline's text has `\n` breaks; a CRLF document gets CRLF, so accepting never mixes line endings.
-    const text = matchLineEndings(result.text, document.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n');
-    const item = new vscode.InlineCompletionItem(text, new vscode.Range(position, position));
-    const snippets = result.prompt?.snippets ?? [];
-    const record = {
-      uri: document.uri.toString(),
-      offset,
-      text,
-      ...(snippets.length > 0 ? { snippets } : {}),
-      ...(result.resultId === undefined ? {} : { resultId: result.resultId }),
-    };
-    item.command = { command: INTERNAL_COMMANDS.recordCompletion, title: 'Record completion for Explain Attention', arguments: [record] };
-    return [item];
+    // VS Code no longer wants it (the cursor moved on while the pipeline finished).
+    if (outcome.kind === 'suggestion' && token.isCancellationRequested) return noSuggestion('cancelled');
+    return outcome;
   }
 }

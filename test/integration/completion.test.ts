@@ -157,14 +157,14 @@ describe('Inline completions (real worker and model)', function () {
     const editor = await vscode.window.showTextDocument(doc);
     const end = doc.lineAt(0).range.end;
     editor.selection = new vscode.Selection(end, end);
-    const counts = completions.counts;
-    const before = { ...counts };
+    const { counts, noSuggestion } = completions;
+    const before = { ...counts, ...noSuggestion };
     await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
     // The provider was asked and declined (the reason it gives no suggestion), rather than "nothing came in time".
-    await waitFor(() => counts.declined > before.declined, 'the provider to decline the request because completions are off', 10_000);
+    await waitFor(() => noSuggestion.disabled > before.disabled, 'the provider to decline the request because completions are off', 10_000);
     await vscode.commands.executeCommand('editor.action.inlineSuggest.commit');
     assert.equal(doc.getText(), 'const value = ');
-    assert.deepEqual({ model: counts.model, cache: counts.cache, errors: counts.errors }, { model: before.model, cache: before.cache, errors: before.errors });
+    assert.deepEqual({ model: counts.model, cache: counts.cache, error: noSuggestion.error }, { model: before.model, cache: before.cache, error: before.error });
     assert.match(services.statusBar.current.text, /Local GPT: off$/);
   });
 });

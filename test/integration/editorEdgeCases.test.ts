@@ -11,51 +11,62 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { CompletionPipeline, type CompletionEngine, type EngineReply } from '../../src/completion/pipeline';
+import { CompletionPipeline, type CompletionEngine, type CompletionOutcome, type EngineReply } from '../../src/completion/pipeline';
 import { defaultSettings, type Settings } from '../../src/config/settings';
 import { INTERNAL_COMMANDS } from '../../src/extension/commands';
 import { LocalGptCompletionProvider } from '../../src/extension/completionProvider';
 import { documentText } from '../../src/extension/documentText';
+import type { LocalGptApi } from '../../src/extension/extension';
 import { activateExtension, completionFromModel, EXTENSION_ID, waitFor } from './helpers';
 
 const Global = vscode.ConfigurationTarget.Global;
 const MB20 = 20 * 1024 * 1024;
 
-/** The provider class over the real pipeline; the engine answers `answer` and records each prompt. */
-function providerWithFakeEngine(answer: string, settings: Partial<Settings> = {}) {
+/**
+ * The provider class over the real pipeline; the engine answers `answer` (or fails with it) and records each
+ * prompt. `enabled` stands for `localGpt.enabled`; each outcome the provider reports is kept in `outcomes`.
+ */
+function providerWithFakeEngine(answer: string | Error, settings: Partial<Settings> = {}, enabled = true) {
   const prompts: string[] = [];
   const errors: Error[] = [];
+  const outcomes: CompletionOutcome[] = [];
   const engine: CompletionEngine = {
     capabilities: { fim: true },
     contextLength: 1024,
     complete(prompt: string): Promise<EngineReply | null> {
       prompts.push(prompt);
+      if (answer instanceof Error) return Promise.reject(answer);
       return Promise.resolve({ text: answer, stopReason: 'stop', timings: { promptTokens: 100, reusedTokens: 0, prefillMs: 1, decodeMs: 1, tokensPerSecond: 100 } });
     },
   };
   const pipeline = new CompletionPipeline(engine, () => ({ ...defaultSettings(), debounceMs: 0, ...settings }));
-  const provider = new LocalGptCompletionProvider(pipeline, { isEnabled: () => true, onResult: () => undefined, onError: (e) => errors.push(e) });
-  const complete = async (doc: vscode.TextDocument, position: vscode.Position) => {
+  const provider = new LocalGptCompletionProvider(pipeline, { isEnabled: () => enabled, onOutcome: (o) => outcomes.push(o), onError: (e) => errors.push(e) });
+  /** `cancelled`: the request's token is cancelled before it is made; `suggestWidget`: the suggest widget's selection is open. */
+  const complete = async (doc: vscode.TextDocument, position: vscode.Position, request: { cancelled?: boolean; suggestWidget?: boolean } = {}) => {
     const version = doc.version;
     const text = doc.getText();
     const source = new vscode.CancellationTokenSource();
+    if (request.cancelled) source.cancel();
     const started = performance.now();
     const items = await provider.provideInlineCompletionItems(
       doc,
       position,
-      { triggerKind: vscode.InlineCompletionTriggerKind.Invoke, selectedCompletionInfo: undefined },
+      {
+        triggerKind: vscode.InlineCompletionTriggerKind.Invoke,
+        selectedCompletionInfo: request.suggestWidget ? { range: new vscode.Range(position, position), text: 'suggested' } : undefined,
+      },
       source.token,
     );
     const ms = performance.now() - started;
     source.dispose();
-    assert.deepEqual(errors, [], 'no error reported by the provider');
+    if (!(answer instanceof Error)) assert.deepEqual(errors, [], 'no error reported by the provider');
     assert.equal(doc.version, version, 'the provider does not change the document');
     assert.ok(doc.getText() === text, 'the document text is unchanged');
     const item = items?.[0];
     const insertText = item === undefined ? undefined : typeof item.insertText === 'string' ? item.insertText : item.insertText.value;
     return { items, insertText, item, ms };
   };
-  return { complete, prompts, errors };
+  return { complete, prompts, errors, outcomes };
 }
 
 /** Unhandled errors in the extension host while a test runs (a provider that threw past its catch would show here). */
@@ -95,10 +106,34 @@ describe('Editor edge cases: the provider on real documents (real pipeline, reco
 
   it('a binary-looking document (NUL characters): silent skip, the model is not asked', async () => {
     const doc = await vscode.workspace.openTextDocument({ content: 'PK\u0003\u0004\u0000\u0000\u0014\u0000binary\u0000data\n\u0001\u0002', language: 'plaintext' });
-    const { complete, prompts } = providerWithFakeEngine('x');
+    const { complete, prompts, outcomes } = providerWithFakeEngine('x');
     const { items } = await complete(doc, endOf(doc));
     assert.equal(items, undefined);
     assert.deepEqual(prompts, []);
+    assert.deepEqual(outcomes, [{ kind: 'none', reason: 'binary' }]);
+  });
+
+  it('the reasons only the provider sees: disabled, suggestWidget, error, and cancelled after the result', async () => {
+    const doc = await vscode.workspace.openTextDocument({ language: 'typescript', content: 'const total = ' });
+    const off = providerWithFakeEngine('a + b;', {}, false);
+    assert.equal((await off.complete(doc, endOf(doc))).items, undefined);
+    assert.deepEqual([off.outcomes, off.prompts], [[{ kind: 'none', reason: 'disabled' }], []]);
+
+    const widget = providerWithFakeEngine('a + b;');
+    assert.equal((await widget.complete(doc, endOf(doc), { suggestWidget: true })).items, undefined);
+    assert.deepEqual([widget.outcomes, widget.prompts], [[{ kind: 'none', reason: 'suggestWidget' }], []]);
+
+    const failing = providerWithFakeEngine(new Error('the model worker stopped'));
+    assert.equal((await failing.complete(doc, endOf(doc))).items, undefined);
+    assert.deepEqual(failing.outcomes, [{ kind: 'none', reason: 'error' }]);
+    assert.deepEqual(failing.errors.map((e) => e.message), ['the model worker stopped']);
+
+    // A cached suggestion comes back without a model run, even for a cancelled request: the provider drops it.
+    const cached = providerWithFakeEngine('a + b;');
+    assert.equal((await cached.complete(doc, endOf(doc))).insertText, 'a + b;');
+    assert.equal((await cached.complete(doc, endOf(doc), { cancelled: true })).items, undefined);
+    assert.deepEqual(cached.outcomes.map((o) => (o.kind === 'none' ? o.reason : o.source)), ['model', 'cancelled']);
+    assert.equal(cached.prompts.length, 1);
   });
 
   it('a 20 MB document: a completion from a prompt of a window around the cursor', async () => {
@@ -176,15 +211,27 @@ describe('Editor edge cases: the registered provider with the real worker and mo
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
-  /** Triggers a completion at `position` and waits; the document must not change (nothing is accepted). */
-  async function triggerAndWait(doc: vscode.TextDocument, position: vscode.Position, waitMs: number): Promise<void> {
-    const editor = await vscode.window.showTextDocument(doc);
+  /** Requests so far by how they ended: suggestions by source, the others by reason. */
+  const outcomeCounts = (api: LocalGptApi): Record<string, number> => ({ ...api.completions.counts, ...api.completions.noSuggestion });
+  /** Outcomes that end a request for good (not superseded by a newer request), grown since `before`. */
+  const settledSince = (api: LocalGptApi, before: Record<string, number>) =>
+    Object.entries(outcomeCounts(api)).filter(([key, n]) => key !== 'debounced' && key !== 'cancelled' && n > before[key]).map(([key]) => key);
+
+  /**
+   * Triggers a completion at `position` and waits until a request ends for good (a suggestion, or a reason such
+   * as `binary` or `empty`); the document must not change (nothing is accepted). Returns how it ended.
+   */
+  async function triggerAndSettle(api: LocalGptApi, editor: vscode.TextEditor, position: vscode.Position): Promise<string[]> {
+    const doc = editor.document;
     editor.selection = new vscode.Selection(position, position);
     const version = doc.version;
+    const before = outcomeCounts(api);
     await vscode.commands.executeCommand('localGpt.triggerCompletion');
-    await new Promise((r) => setTimeout(r, waitMs));
+    // 60 s: only a guard against a hang (a model run on a loaded machine takes a few seconds at most).
+    await waitFor(() => settledSince(api, before).length > 0, `the request at ${doc.uri.toString()} to end`, 60_000);
     assert.equal(doc.version, version, 'triggering a completion does not change the document');
     await vscode.commands.executeCommand('editor.action.inlineSuggest.hide');
+    return settledSince(api, before);
   }
 
   it('binary-looking, 20 MB, 100k-character line, untitled and notebook: no change, no error, then completions still come', async () => {
@@ -215,8 +262,11 @@ describe('Editor edge cases: the registered provider with the real worker and mo
     for (const [name, open] of cases) {
       const started = Date.now();
       const [doc, position] = await open();
-      await triggerAndWait(doc, position, 3000);
-      console.log(`      ${name}: unchanged (${Date.now() - started} ms), status bar "${services.statusBar.current.text}"`);
+      const ended = await triggerAndSettle(api, await vscode.window.showTextDocument(doc), position);
+      console.log(`      ${name}: unchanged (${Date.now() - started} ms), ended: ${ended.join(', ')}, status bar "${services.statusBar.current.text}"`);
+      // Binary-looking text is skipped before the model (and before the debounce, so any request there ends so).
+      if (name === 'binary-looking') assert.deepEqual(ended, ['binary']);
+      else assert.ok(!ended.includes('error'), `no engine error: ${ended.join(', ')}`);
       await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
     }
     // A notebook cell: open the notebook, edit its cell, trigger.
@@ -230,11 +280,9 @@ describe('Editor edge cases: the registered provider with the real worker and mo
     await vscode.commands.executeCommand('notebook.cell.edit');
     const cellEditor = vscode.window.activeTextEditor;
     if (cellEditor?.document === cell) {
-      cellEditor.selection = new vscode.Selection(endOf(cell), endOf(cell));
-      await vscode.commands.executeCommand('localGpt.triggerCompletion');
-      await new Promise((r) => setTimeout(r, 3000));
-      await vscode.commands.executeCommand('editor.action.inlineSuggest.hide');
-      console.log('      notebook cell: the cell editor was active; triggered');
+      const ended = await triggerAndSettle(api, cellEditor, endOf(cell));
+      console.log(`      notebook cell: the cell editor was active; triggered, ended: ${ended.join(', ')}`);
+      assert.ok(!ended.includes('error'), `no engine error: ${ended.join(', ')}`);
     } else {
       console.log(`      notebook cell: the cell editor did not become the active text editor (${cellEditor?.document.uri.scheme}); checked the document only`);
     }

@@ -132,9 +132,20 @@ describe('Faults of the real model worker (crash, hang, out of memory, giving up
     assert.equal(engine.state, 'failed');
     assert.match(api.services.statusBar.current.text, /Local GPT: error/);
     await assert.rejects(engine.complete('const x = ', greedy), /stopped 3 times/);
+    // A request through the editor ends with the engine's error (rather than "nothing came in time"), and nothing is shown.
     const shown = api.completions.counts.model;
-    await assert.rejects(completionFromModel(api, 'while failed', 3000), /no completion from the model at any spot/);
+    const failedBefore = api.completions.noSuggestion.error;
+    const content = `// while failed ${Date.now()}\nconst total = `;
+    const doc = await vscode.workspace.openTextDocument({ language: 'typescript', content });
+    const editor = await vscode.window.showTextDocument(doc);
+    const end = doc.lineAt(doc.lineCount - 1).range.end;
+    editor.selection = new vscode.Selection(end, end);
+    await vscode.commands.executeCommand('localGpt.triggerCompletion');
+    await waitFor(() => api.completions.noSuggestion.error > failedBefore, 'the request to end with the engine\'s error', 30_000);
+    await vscode.commands.executeCommand('editor.action.inlineSuggest.commit');
+    assert.equal(doc.getText(), content, 'no completion was shown to accept');
     assert.equal(api.completions.counts.model, shown);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
 
     await config().update('seed', 7, Global); // any Local GPT setting
     await waitFor(() => engine.state !== 'failed', 'the settings change to restart the engine');

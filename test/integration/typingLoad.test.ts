@@ -21,6 +21,7 @@ import { BroadcastChannel } from 'node:worker_threads';
 import * as vscode from 'vscode';
 import { activateExtension, useFaultWorker, waitFor } from './helpers';
 import { createRng } from '../../src/engine/sampling';
+import { NO_SUGGESTION_REASONS } from '../../src/completion/outcome';
 import { FAULT_STATS_CHANNEL, type FaultStat } from '../harness/faultStats';
 
 const Global = vscode.ConfigurationTarget.Global;
@@ -109,6 +110,7 @@ describe('Typing load through the real provider and worker', function () {
     editor.selection = new vscode.Selection(end, end);
 
     const counts0 = { ...api.completions.counts };
+    const noSuggestion0 = { ...api.completions.noSuggestion };
     const lag = monitorEventLoopDelay({ resolution: 10 });
     const windowKeys = Math.max(60, Math.floor(KEYS / 6));
     const samples: { key: number; pending: number }[] = [];
@@ -259,8 +261,9 @@ describe('Typing load through the real provider and worker', function () {
       cacheHits: counts.cache - counts0.cache,
       // Requests VS Code made that got no completion: superseded during the debounce, cancelled in the worker, or nothing to suggest.
       notShown: asked.requests - (counts.model - counts0.model) - (counts.cache - counts0.cache),
+      notShownBy: Object.fromEntries(NO_SUGGESTION_REASONS.map((r) => [r, api.completions.noSuggestion[r] - noSuggestion0[r]])),
       vscodeCancelledTokens: asked.cancelled,
-      engineErrors: counts.errors - counts0.errors,
+      engineErrors: api.completions.noSuggestion.error - noSuggestion0.error,
       worker,
       staleRequests: staleCount,
       maxModelRunsAfterStale: maxRunsAfterStale,

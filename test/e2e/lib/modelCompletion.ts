@@ -47,7 +47,7 @@ export async function greedyCompletion(opts: {
       { text: opts.text, offset: opts.offset, languageId: opts.languageId, relativePath: opts.relativePath, documentKey: 'reference' },
       never,
     );
-    return result?.text ?? null;
+    return result.kind === 'suggestion' ? result.text : null;
   } finally {
     await client.dispose();
   }

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import type { CancellationLike } from '../../../src/completion/debounce';
 import { debounce } from '../../../src/completion/debounce';
-import { CompletionPipeline, prefixTokenBudget, RETRIEVAL_SHARE, type CompletionEngine, type EngineReply, type PipelineSettings } from '../../../src/completion/pipeline';
+import { CompletionPipeline, prefixTokenBudget, RETRIEVAL_SHARE, type CompletionEngine, type CompletionOutcome, type CompletionResult, type EngineReply, type PipelineSettings } from '../../../src/completion/pipeline';
 import type { GenerationOptions } from '../../../src/engine/protocol';
 import type { WorkspaceContextProvider } from '../../../src/workspace/workspaceContext';
 import { withCursor } from './cursor';
@@ -38,14 +38,20 @@ const token = (): CancellationLike & { cancel(): void } => {
 
 const request = (marked: string) => ({ ...withCursor(marked), documentKey: 'file:///src/example.ts' });
 
+/** The outcome's suggestion; fails (naming the reason) when there is none. */
+function suggestion(outcome: CompletionOutcome): CompletionResult {
+  assert.equal(outcome.kind, 'suggestion', `a suggestion, not ${JSON.stringify(outcome)}`);
+  return outcome as CompletionResult;
+}
+
 describe('completion/pipeline', () => {
   it('builds the prompt, asks the engine, post-processes, and caches', async () => {
     const engine = new FakeEngine(() => 'items.length;\nnext line');
     const pipeline = new CompletionPipeline(engine, () => settings);
-    const result = await pipeline.complete(request('const total = ▮'), token());
-    assert.equal(result?.text, 'items.length;');
-    assert.equal(result?.source, 'model');
-    assert.equal(result?.multiline, false);
+    const result = suggestion(await pipeline.complete(request('const total = ▮'), token()));
+    assert.equal(result.text, 'items.length;');
+    assert.equal(result.source, 'model');
+    assert.equal(result.multiline, false);
     assert.deepEqual(engine.calls.map((c) => c.prompt), ['// src/example.ts\nconst total = ']);
     assert.deepEqual(engine.calls[0].options, {
       maxNewTokens: 16,
@@ -58,10 +64,10 @@ describe('completion/pipeline', () => {
       lineStop: { linePrefix: 'const total = ', lineSuffix: '', nextLines: [], linesAbove: [], multiline: false },
     });
 
-    const again = await pipeline.complete(request('const total = ▮'), token());
-    assert.equal(again?.source, 'cache');
-    const typed = await pipeline.complete(request('const total = ite▮'), token());
-    assert.deepEqual([typed?.source, typed?.text], ['cache', 'ms.length;'], 'typing through keeps the suggestion');
+    const again = suggestion(await pipeline.complete(request('const total = ▮'), token()));
+    assert.equal(again.source, 'cache');
+    const typed = suggestion(await pipeline.complete(request('const total = ite▮'), token()));
+    assert.deepEqual([typed.source, typed.text], ['cache', 'ms.length;'], 'typing through keeps the suggestion');
     assert.equal(engine.calls.length, 1, 'no new generation');
   });
 
@@ -73,19 +79,27 @@ describe('completion/pipeline', () => {
 
   it('multi-line at an empty line: no stop string', async () => {
     const engine = new FakeEngine(() => 'a();\nreturn b;');
-    const result = await new CompletionPipeline(engine, () => settings).complete(request('x();\n▮'), token());
-    assert.equal(result?.text, 'a();\nreturn b;');
+    const result = suggestion(await new CompletionPipeline(engine, () => settings).complete(request('x();\n▮'), token()));
+    assert.equal(result.text, 'a();\nreturn b;');
     assert.deepEqual(engine.calls[0].options.stop, []);
     // the loop's line stop sees what post-processing sees
     assert.deepEqual(engine.calls[0].options.lineStop, { linePrefix: '', lineSuffix: '', nextLines: [], linesAbove: ['x();'], multiline: true });
   });
 
-  it('nothing to show is remembered for that spot', async () => {
+  it('nothing to show is remembered for that spot: empty, then cachedEmpty without asking the model again', async () => {
     const engine = new FakeEngine(() => '   ');
     const pipeline = new CompletionPipeline(engine, () => settings);
-    assert.equal(await pipeline.complete(request('let a = ▮'), token()), null);
-    assert.equal(await pipeline.complete(request('let a = ▮'), token()), null);
+    assert.deepEqual(await pipeline.complete(request('let a = ▮'), token()), { kind: 'none', reason: 'empty' });
+    assert.deepEqual(await pipeline.complete(request('let a = ▮'), token()), { kind: 'none', reason: 'cachedEmpty' });
     assert.equal(engine.calls.length, 1);
+  });
+
+  it('binary-looking text (NUL) around the cursor: binary, and the model is not asked', async () => {
+    const engine = new FakeEngine(() => 'x');
+    const pipeline = new CompletionPipeline(engine, () => settings);
+    assert.deepEqual(await pipeline.complete(request('ELF\u0000\u0001 ▮'), token()), { kind: 'none', reason: 'binary' });
+    assert.deepEqual(await pipeline.complete(request('let a = ▮\n\u0000\u0000'), token()), { kind: 'none', reason: 'binary' });
+    assert.equal(engine.calls.length, 0);
   });
 
   it('seed -1 draws a fresh seed per request', async () => {
@@ -97,20 +111,41 @@ describe('completion/pipeline', () => {
     assert.deepEqual(engine.calls.map((c) => c.options.seed), [100, 101]);
   });
 
-  it('a keystroke during the debounce cancels without asking the engine', async () => {
+  it('a keystroke during the debounce cancels without asking the engine: debounced', async () => {
     const engine = new FakeEngine(() => 'x');
-    const pipeline = new CompletionPipeline(engine, () => ({ ...settings, debounceMs: 200 }));
+    // An hour: only the cancellation can end this debounce.
+    const pipeline = new CompletionPipeline(engine, () => ({ ...settings, debounceMs: 3_600_000 }));
     const t = token();
     const pending = pipeline.complete(request('a ▮'), t);
-    setTimeout(() => t.cancel(), 20);
-    assert.equal(await pending, null);
+    t.cancel();
+    assert.deepEqual(await pending, { kind: 'none', reason: 'debounced' });
     assert.equal(engine.calls.length, 0);
   });
 
-  it('a cancelled or superseded engine request shows nothing and caches nothing', async () => {
+  it('a request cancelled before it starts (no debounce) is debounced too', async () => {
+    const engine = new FakeEngine(() => 'x');
+    const t = token();
+    t.cancel();
+    assert.deepEqual(await new CompletionPipeline(engine, () => settings).complete(request('a ▮'), t), { kind: 'none', reason: 'debounced' });
+    assert.equal(engine.calls.length, 0);
+  });
+
+  it('a cancelled or superseded engine request (null reply) shows nothing and caches nothing: cancelled', async () => {
     const engine = new FakeEngine(() => null);
     const pipeline = new CompletionPipeline(engine, () => settings);
-    assert.equal(await pipeline.complete(request('a ▮'), token()), null);
+    assert.deepEqual(await pipeline.complete(request('a ▮'), token()), { kind: 'none', reason: 'cancelled' });
+    assert.equal(pipeline.cache.size, 0);
+  });
+
+  it('cancelled while the engine ran (it still replied): cancelled, and nothing cached', async () => {
+    const t = token();
+    const engine = new FakeEngine(() => {
+      t.cancel();
+      return 'x;';
+    });
+    const pipeline = new CompletionPipeline(engine, () => settings);
+    assert.deepEqual(await pipeline.complete(request('a ▮'), t), { kind: 'none', reason: 'cancelled' });
+    assert.equal(engine.calls.length, 1);
     assert.equal(pipeline.cache.size, 0);
   });
 
@@ -171,6 +206,21 @@ describe('completion/pipeline with the workspace (retrieval and the copy model)'
     };
   };
   const on = { ...settings, workspace: { cache: true, retrieval: true } };
+
+  it('cancelled while the snippets are read: cancelled, and the model is not asked', async () => {
+    const engine = new FakeEngine(() => 'x');
+    const t = token();
+    const workspace = fakeWorkspace();
+    const read = workspace.readSnippets;
+    workspace.readSnippets = async (hits) => {
+      t.cancel();
+      return read(hits);
+    };
+    const pipeline = new CompletionPipeline(engine, () => on, { workspace });
+    assert.deepEqual(await pipeline.complete(request('const a = clamp(v, 0, 1);\n▮'), t), { kind: 'none', reason: 'cancelled' });
+    assert.deepEqual(workspace.queries, ['const a = clamp(v, 0, 1);'], 'the snippets were looked for');
+    assert.equal(engine.calls.length, 0);
+  });
 
   it('puts the retrieved snippet between the header and the prefix, and asks for the copy model', async () => {
     const engine = new FakeEngine(() => 'x');

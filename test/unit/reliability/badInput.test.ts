@@ -57,7 +57,7 @@ describe('reliability/badInput', function () {
       const pipeline = new CompletionPipeline(engine, settings);
       const offset = text.includes('|') ? text.indexOf('|') : text.length;
       const result = await pipeline.complete({ text: text.replace('|', ''), offset, languageId: 'plaintext', relativePath: 'a.bin', documentKey: 'b' }, never);
-      assert.equal(result, null);
+      assert.deepEqual(result, { kind: 'none', reason: 'binary' });
       assert.deepEqual(prompts, []);
     });
   }
@@ -69,7 +69,7 @@ describe('reliability/badInput', function () {
     const offset = text.indexOf('return') + 'return'.length;
     const result = await pipeline.complete({ text, offset, languageId: 'typescript', relativePath: 'a.ts', documentKey: 'c' }, never);
     assert.ok(prompts[0].includes('function add(a, b) {\r\n  return'), JSON.stringify(prompts[0]));
-    assert.equal(result?.text, ' a + b;');
+    assert.deepEqual(result.kind === 'suggestion' ? result.text : result, ' a + b;');
   });
 
   it('CRLF document, multi-line completion: the text inserted (as the provider passes it) keeps the document all-CRLF', async () => {
@@ -78,7 +78,7 @@ describe('reliability/badInput', function () {
     const text = 'function add(a, b) {\r\n  \r\n}\r\n';
     const offset = text.indexOf('{') + 1;
     const result = await pipeline.complete({ text, offset, languageId: 'typescript', relativePath: 'a.ts', documentKey: 'crlf' }, never);
-    assert.ok(result && result.text.includes('\n'), `a multi-line completion: ${JSON.stringify(result?.text)}`);
+    assert.ok(result.kind === 'suggestion' && result.text.includes('\n'), `a multi-line completion: ${JSON.stringify(result)}`);
     const inserted = matchLineEndings(result.text, '\r\n');
     const after = text.slice(0, offset) + inserted + text.slice(offset);
     assert.equal(after.replace(/\r\n/g, '').includes('\n') || after.replace(/\r\n/g, '').includes('\r'), false, JSON.stringify(after));

@@ -119,7 +119,7 @@ describe('reliability/typing: fast typing through the pipeline and the real engi
       counts.requests++;
       outcomes.push(
         pipeline.complete({ text: doc, offset: cursor, languageId: 'typescript', relativePath: 'a.ts', documentKey: 'doc' }, token).then((res) => {
-          if (res === null) counts[token.isCancellationRequested ? 'cancelled' : 'empty']++;
+          if (res.kind === 'none') counts[token.isCancellationRequested ? 'cancelled' : 'empty']++;
           else if (res.source === 'cache') counts.cacheHits++;
           else counts.served++;
         }),
