@@ -14,7 +14,8 @@ import { resolveModelSetting } from '../../src/engine/modelSource';
 import { ensureModelGraphs, hasSourceWeights } from './modelGraphs';
 import type { GenerationOptions, ModelInfo } from '../../src/engine/protocol';
 import { sourceWorker } from '../../src/engine/sourceWorker';
-import { bundledWorker, WorkerClient, type EngineConfig } from '../../src/engine/workerClient';
+import { engineConfigFor } from '../../src/engine/engineConfig';
+import { bundledWorker, WorkerClient } from '../../src/engine/workerClient';
 import manifest from '../../package.json';
 import { folderWorkspace, type FolderWorkspace } from '../../src/workspace/folderWorkspace';
 import { offsetOfPosition, type BatchPosition, type BatchResult } from './batchPositions';
@@ -97,10 +98,8 @@ export class CompletionSession {
       ensureModelGraphs(resolved.source.dir, (line) => options.log(line));
     }
     const distWasm = path.join(ROOT, 'dist', 'wasm');
-    const config: EngineConfig = {
-      start: { backend: settings.backend, threads: settings.threads, wasmPaths: options.bundle || fs.existsSync(distWasm) ? distWasm : path.join(ROOT, 'node_modules/onnxruntime-web/dist') },
-      load: { source: resolved.source, quantized: settings.quantized, cacheDir: options.cacheDir, allowDownloads: settings.allowDownloads, remoteHost: settings.remoteHost },
-    };
+    const wasmPaths = options.bundle || fs.existsSync(distWasm) ? distWasm : path.join(ROOT, 'node_modules/onnxruntime-web/dist');
+    const config = engineConfigFor(settings, { source: resolved.source, wasmPaths, cacheDir: options.cacheDir });
     const workerFile = options.bundle ? path.join(ROOT, 'dist', 'worker.js') : path.join(ROOT, 'src', 'engine', 'worker.ts');
     if (!fs.existsSync(workerFile)) throw new Error(`${workerFile} does not exist (run npm run build)`);
     this.client = new WorkerClient(config, {

@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Settings } from '../config/settings';
+import { engineConfigFor } from '../engine/engineConfig';
 import { resolveModelSetting } from '../engine/modelSource';
 import { bundledWorker, WorkerClient, type ClientEvent, type ClientState, type EngineConfig } from '../engine/workerClient';
 import type { EngineState } from './statusBar';
@@ -18,19 +19,7 @@ export function engineConfig(
 ): { ok: true; config: EngineConfig } | { ok: false; error: string } {
   const resolved = resolveModelSetting(settings.model, paths.extensionRoot, paths.embeddedModel, { workspaceRoot: paths.workspaceRoot });
   if (!resolved.ok) return resolved;
-  return {
-    ok: true,
-    config: {
-      start: { backend: settings.backend, threads: settings.threads, wasmPaths: path.join(paths.extensionRoot, 'dist', 'wasm') },
-      load: {
-        source: resolved.source,
-        quantized: settings.quantized,
-        cacheDir: paths.cacheDir,
-        allowDownloads: settings.allowDownloads,
-        remoteHost: settings.remoteHost,
-      },
-    },
-  };
+  return { ok: true, config: engineConfigFor(settings, { source: resolved.source, wasmPaths: path.join(paths.extensionRoot, 'dist', 'wasm'), cacheDir: paths.cacheDir }) };
 }
 
 const STATUS: Record<ClientState, EngineState | null> = {
