@@ -3,7 +3,7 @@
 //
 // The manifest (package.json `contributes.configuration`) is the single source of truth: defaults,
 // types, enums and minimum/maximum are read from it here, so a changed default needs one edit.
-import { isLoopbackHost } from '../engine/hosts';
+import { isLoopbackHost } from './hosts';
 import type { BackendRequest } from '../engine/protocol';
 import manifest from '../../package.json';
 

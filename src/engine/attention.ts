@@ -4,7 +4,7 @@
  * once, on the worker's backend, and turn its probabilities into an AttentionSnapshot (src/attention/types.ts).
  * The attention graph is the folder's `onnx/model_attentions.onnx` when it has one (other exporters,
  * older exports), else the completion graph itself with those tensors made outputs
- * (src/engine/attentionGraph.ts): the numbers are then exactly those of the graph completions run.
+ * (src/model/attentionGraph.ts): the numbers are then exactly those of the graph completions run.
  *
  * - Window: the request's text is tokenized, tokens are placed at document offsets (byte-level BPE:
  *   src/attention/layout.ts), and at most `maxTokens` (and the model's context) are kept around the cursor.
@@ -30,7 +30,7 @@ import { FULL_MATRIX_MAX_VALUES, MAX_PARTIAL_ROWS, type AttentionSnapshot, type 
 import type { AttentionOutcome, AttentionRequest } from '../attention/workerProtocol';
 import { ATTENTIONS_FILE, ATTENTIONS_STEM } from '../model/folderLayout';
 import { byteLevelToBytes } from '../model/tokenizer/byteLevel';
-import { ATTENTION_OUTPUT_PREFIX } from './attentionGraph';
+import { ATTENTION_OUTPUT_PREFIX } from '../model/attentionGraph';
 import { FIM_TOKENS } from './protocol';
 import type { EngineSession } from './session';
 

@@ -6,7 +6,7 @@
  * removed at once (or, after a crash, by the next download). URLs follow transformers.js:
  * `<remoteHost><id>/resolve/<revision>/<file>`.
  */
-import { isLoopbackHost } from './hosts';
+import { isLoopbackHost } from '../config/hosts';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inspectModelFolder, modelFiles, ModelFolderError } from './modelFolder';

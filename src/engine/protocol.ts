@@ -8,7 +8,6 @@
  * and, if it answers with something new, a member to `WorkerToHost` plus its validator.
  */
 
-import type { PostContext } from '../completion/postprocess';
 import { arrayOf, bool, isRecord, nullable, num, object, oneOf, optional, str, tagged, type Check, type Parsed } from '../validation/checks';
 import { ATTENTION_REQUEST_FIELDS, ATTENTION_RESULT_FIELDS, type AttentionRequest, type AttentionResultMessage } from '../attention/workerProtocol';
 
@@ -86,6 +85,22 @@ export interface GenerationOptions {
   cache?: CacheTarget;
 }
 
+/**
+ * What post-processing (src/completion/postprocess/) sees of the cursor's surroundings, built from the
+ * completion context by `postContextOf`; defined here because a request carries it to the worker's line stop.
+ */
+export interface PostContext {
+  /** The cursor's line up to the cursor. */
+  linePrefix: string;
+  /** The cursor's line after the cursor. */
+  lineSuffix: string;
+  /** Document lines after the cursor's line. */
+  nextLines: string[];
+  multiline: boolean;
+  /** The non-blank lines right above the cursor's line, nearest last (`linesAbove` in stopAtRepetition.ts). */
+  linesAbove: string[];
+}
+
 /** Most beams a request may ask for (each beam step runs the model once per beam). */
 export const MAX_BEAM_WIDTH = 8;
 
@@ -112,6 +127,20 @@ export type CacheMessage =
   | { type: 'cacheDocument'; key: string; languageId: string; version: number; text: string }
   | { type: 'cacheEdit'; key: string; version: number; edits: TextEdit[] }
   | { type: 'cacheForget'; key: string };
+
+/**
+ * What the worker's copy of the documents holds at most (src/engine/cacheStore.ts); the host side
+ * (src/workspace/cacheSync.ts) keeps to the same limits, so it sends nothing the worker would drop.
+ */
+export const CACHE_LIMITS = {
+  /** A larger document is not cached (minified bundles, generated data), characters. */
+  maxDocumentChars: 200_000,
+  /** Over all cached documents, characters; the least recently used are dropped beyond it. */
+  maxTotalChars: 600_000,
+  /** Over all indexed documents, tokens (a character can be up to three byte tokens). */
+  maxTotalTokens: 250_000,
+  maxDocuments: 32,
+} as const;
 
 export interface CompleteRequest {
   type: 'complete';

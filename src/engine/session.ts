@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PreTrainedModel, PreTrainedTokenizer, Tensor } from '@huggingface/transformers';
 import { onnxFileOf, type OnnxDtype } from '../model/folderLayout';
-import { withAttentionOutputs } from './attentionGraph';
+import { withAttentionOutputs } from '../model/attentionGraph';
 import { sessionOptionsFor, type Transformers } from './backend';
 import type { CausalLm } from './generate';
 import { graphMismatch, ModelFolderError, type ModelFolder } from './modelFolder';
@@ -132,7 +132,7 @@ export interface OrtSession {
   release?(): Promise<void>;
 }
 
-/** The completion graph with `decoder_attentions.{i}` outputs (src/engine/attentionGraph.ts). */
+/** The completion graph with `decoder_attentions.{i}` outputs (src/model/attentionGraph.ts). */
 export interface DerivedGraph {
   /** The completion graph's file it was derived from. */
   file: string;

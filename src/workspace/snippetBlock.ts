@@ -3,7 +3,7 @@
  * the file it comes from (the "Compare this snippet from …" form of neighbouring-tab context), cut to
  * a character budget at whole lines. Placed after the header line and before the prefix window.
  */
-import { commentLine } from '../completion/prompt';
+import { commentLine } from './languages';
 
 export interface Snippet {
   relativePath: string;

@@ -157,7 +157,7 @@ export function buildGptGraph(
     const scores = g.op1('Mul', [g.op1('MatMul', [q, kT]), attnScale]); // [B, H, T, S]
     const probs = g.op1('Softmax', [g.op1('Where', [visible, scores, maskedScore])], { axis: -1 }); // [B, H, T, S]
     // Named in every graph, an output only with `attentions`: the worker derives the attention graph by
-    // listing these tensors as outputs (src/engine/attentionGraph.ts), so no second copy of the weights ships.
+    // listing these tensors as outputs (src/model/attentionGraph.ts), so no second copy of the weights ships.
     g.rename(probs, `decoder_attentions.${i}`);
     const att = g.op1('MatMul', [`decoder_attentions.${i}`, `present.${i}.value`]); // [B, H, T, D]
     const merged = g.op1('Reshape', [g.op1('Transpose', [att], { perm: [0, 2, 1, 3] }), mergeShape]); // [B, T, C]

@@ -6,7 +6,7 @@
  *   onnx/model.onnx  onnx/model_quantized.onnx
  *
  * No separate attention graph: both graphs name each layer's softmax output `decoder_attentions.{i}`,
- * and the worker makes those tensors outputs of the graph it runs (src/engine/attentionGraph.ts).
+ * and the worker makes those tensors outputs of the graph it runs (src/model/attentionGraph.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -11,7 +11,7 @@ import * as ortWeb from 'onnxruntime-web';
 import { GptConfig } from '../config';
 import { gptFeeds } from '../gptFeeds';
 import { argmax } from '../gpt';
-import { ATTENTION_OUTPUT_PREFIX, withAttentionOutputs } from '../../engine/attentionGraph';
+import { ATTENTION_OUTPUT_PREFIX, withAttentionOutputs } from '../attentionGraph';
 import { ONNX_FILES } from '../folderLayout';
 
 type Ort = typeof ortNode | typeof ortWeb;
