@@ -29,14 +29,14 @@ const LANGUAGES: Record<string, string> = {
   '.sh': 'shellscript', '.go': 'go', '.rs': 'rust',
 };
 
-export function languageIdOf(file: string): string {
+function languageIdOf(file: string): string {
   const ext = path.extname(file);
   return LANGUAGES[ext] ?? ext.slice(1);
 }
 
 const never: CancellationLike = { isCancellationRequested: false, onCancellationRequested: () => ({ dispose: () => undefined }) };
 
-export interface SessionOptions {
+interface SessionOptions {
   /** Setting values below `localGpt.` over the defaults; every key must be a declared setting. */
   overrides: SettingOverrides;
   /** `--model`: a folder (absolute, or relative to the current folder) or an id; '' = embedded. */
@@ -65,7 +65,7 @@ class RecordingEngine implements CompletionEngine {
 }
 
 /** Why the pipeline showed nothing, from what the model replied (null: the model did not run). */
-export function emptyReason(reply: EngineReply | null): string {
+function emptyReason(reply: EngineReply | null): string {
   if (reply === null) return 'the model did not run (binary text at the cursor, or a remembered empty result for this spot)';
   if (reply.text.trim() === '') return `the model generated no text (stop: ${reply.stopReason})`;
   return `post-processing removed the model's text ${JSON.stringify(reply.text)} (stop: ${reply.stopReason})`;

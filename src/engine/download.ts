@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { inspectModelFolder, modelFiles, ModelFolderError } from './modelFolder';
 import { hubModelDir } from './modelSource';
 
-export type DownloadErrorCode = 'modelNotFound' | 'downloadFailed' | 'downloadsDisabled' | 'cancelled';
+type DownloadErrorCode = 'modelNotFound' | 'downloadFailed' | 'downloadsDisabled' | 'cancelled';
 
 export class DownloadError extends Error {
   constructor(

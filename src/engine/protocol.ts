@@ -12,7 +12,7 @@ import { arrayOf, bool, isRecord, nullable, num, object, oneOf, optional, str, t
 import { ATTENTION_REQUEST_FIELDS, ATTENTION_RESULT_FIELDS, type AttentionRequest, type AttentionResultMessage } from '../attention/workerProtocol';
 
 /** The compute backends the worker can run on; one is chosen when the worker starts. */
-export const BACKEND_NAMES = ['native', 'wasm'] as const;
+const BACKEND_NAMES = ['native', 'wasm'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 /** What the user can ask for (setting `localGpt.backend`, whose enum in package.json is checked against this). */
 export const BACKEND_REQUESTS = ['auto', ...BACKEND_NAMES] as const;
@@ -102,7 +102,7 @@ export interface PostContext {
 }
 
 /** Most beams a request may ask for (each beam step runs the model once per beam). */
-export const MAX_BEAM_WIDTH = 8;
+const MAX_BEAM_WIDTH = 8;
 
 /** The document a request completes, for the copy model (keys as in `cacheDocument`). */
 export interface CacheTarget {
@@ -157,7 +157,7 @@ export type HostToWorker =
   | { type: 'cancel'; id: number }
   | { type: 'dispose' };
 
-export const STOP_REASONS = ['eos', 'stop', 'maxTokens', 'contextFull'] as const;
+const STOP_REASONS = ['eos', 'stop', 'maxTokens', 'contextFull'] as const;
 export type StopReason = (typeof STOP_REASONS)[number];
 
 export interface GenerationTimings {
@@ -199,7 +199,7 @@ export interface ModelInfo {
   capabilities: ModelCapabilities;
 }
 
-export const ERROR_CODES = [
+const ERROR_CODES = [
   'badMessage', // the message did not match the protocol
   'notLoaded', // a request needed a model before one was loaded
   'modelNotFound', // folder missing, Hub 404
@@ -212,7 +212,7 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-export const PROGRESS_PHASES = ['download', 'load'] as const;
+const PROGRESS_PHASES = ['download', 'load'] as const;
 export type ProgressPhase = (typeof PROGRESS_PHASES)[number];
 
 export type WorkerToHost =
@@ -241,7 +241,7 @@ const modelSource = tagged('kind', {
   hub: { id: str, revision: str },
 });
 
-export const generationOptionsCheck = object({
+const generationOptionsCheck = object({
   maxNewTokens: num({ int: true, min: 1, max: 4096 }),
   temperature: num({ min: 0, max: 10 }),
   topK: num({ int: true, min: 0 }),
@@ -255,7 +255,7 @@ export const generationOptionsCheck = object({
 });
 
 /** One row per host -> worker message type: field -> check (the `type` field is implied). */
-export const HOST_MESSAGE_VALIDATORS: Record<HostToWorker['type'], Record<string, Check>> = {
+const HOST_MESSAGE_VALIDATORS: Record<HostToWorker['type'], Record<string, Check>> = {
   load: { id: requestId, source: modelSource, quantized: bool, cacheDir: str, allowDownloads: bool, remoteHost: str },
   complete: { id: requestId, prompt: str, options: generationOptionsCheck },
   cancel: { id: requestId },
@@ -290,7 +290,7 @@ const modelInfo = object({
   capabilities: object({ fim: bool }),
 });
 
-export const WORKER_MESSAGE_VALIDATORS: Record<WorkerToHost['type'], Record<string, Check>> = {
+const WORKER_MESSAGE_VALIDATORS: Record<WorkerToHost['type'], Record<string, Check>> = {
   started: { backend: oneOf(BACKEND_NAMES), reason: str },
   progress: { id: requestId, phase: oneOf(PROGRESS_PHASES), file: str, loadedBytes: num({ min: 0 }), totalBytes: nullable(num({ min: 0 })) },
   ready: { id: requestId, model: modelInfo, loadMs: num({ min: 0 }) },

@@ -13,7 +13,7 @@ import type { EngineState } from './statusBar';
 import type { Services } from './services';
 
 /** The worker start options and model for the current settings, or why there are none. */
-export function engineConfig(
+function engineConfig(
   settings: Settings,
   paths: { extensionRoot: string; embeddedModel: string; cacheDir: string; workspaceRoot?: string | null },
 ): { ok: true; config: EngineConfig } | { ok: false; error: string } {
@@ -34,7 +34,7 @@ const STATUS: Record<ClientState, EngineState | null> = {
   disposed: null,
 };
 
-export interface SharedEngine {
+interface SharedEngine {
   client: WorkerClient;
   /** Set when the settings cannot describe a model (e.g. a relative `localGpt.model`). */
   configError: string | null;

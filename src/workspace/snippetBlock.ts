@@ -16,7 +16,7 @@ export interface Snippet {
 /** A snippet cut shorter than this many lines is left out. */
 const MIN_LINES = 2;
 
-export function snippetHeading(languageId: string, relativePath: string): string {
+function snippetHeading(languageId: string, relativePath: string): string {
   return commentLine(languageId, `Compare this snippet from ${relativePath}:`);
 }
 

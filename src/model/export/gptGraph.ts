@@ -24,7 +24,7 @@ import { DEFAULT_WEIGHT_LEVELS, WeightLevels, quantizeColumns, transpose } from 
 /** ONNX opset: 17 is the first with LayerNormalization; ORT 1.30 (node and wasm) runs up to 22+. */
 export const OPSET = 17;
 
-export interface GraphOptions {
+interface GraphOptions {
   /** Add decoder_attentions.{i} outputs (for the attention panel). */
   attentions?: boolean;
   /** int8 dynamic quantization of every MatMul weight (and the tied embedding / LM head). */
