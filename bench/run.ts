@@ -66,7 +66,7 @@ function positiveInt(value: string): number {
   return n;
 }
 
-export interface BenchOptions {
+interface BenchOptions {
   quick: boolean;
   only?: SectionName[];
   name?: string;
@@ -155,7 +155,7 @@ function wasmPaths(): string {
   return fs.existsSync(path.join(dist, 'ort-wasm-simd-threaded.wasm')) ? dist : path.join(ROOT, 'node_modules', 'onnxruntime-web', 'dist');
 }
 
-export async function runBench(o: BenchOptions, command: string): Promise<BenchResults> {
+async function runBench(o: BenchOptions, command: string): Promise<BenchResults> {
   const opt = resolveOptions(o);
   const started = new Date();
   const t0 = performance.now();
@@ -344,7 +344,7 @@ export async function runBench(o: BenchOptions, command: string): Promise<BenchR
   return results;
 }
 
-export function writeResults(results: BenchResults, markdown: boolean): string[] {
+function writeResults(results: BenchResults, markdown: boolean): string[] {
   const dir = path.join(ROOT, 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
   const written = [path.join(dir, `${results.name}.json`)];
@@ -362,7 +362,7 @@ export function writeResults(results: BenchResults, markdown: boolean): string[]
  * Regenerates BENCHMARKS.md from a results file: limits and goals are recomputed from its raw
  * measurements with the current code (and written back into the file), the tables rendered from it.
  */
-export function renderFromResults(file: string): string[] {
+function renderFromResults(file: string): string[] {
   const results = JSON.parse(fs.readFileSync(file, 'utf8')) as BenchResults;
   const limits = deriveLimits(results.roofline, results.throughput);
   if (results.roofline) results.roofline.limits = limits;

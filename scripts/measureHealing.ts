@@ -16,7 +16,8 @@ import { CompletionPipeline, type CompletionEngine } from '../src/completion/pip
 import { createRng } from '../src/engine/sampling';
 import { resolveModelSetting } from '../src/engine/modelSource';
 import { sourceWorker } from '../src/engine/sourceWorker';
-import { WorkerClient, type EngineConfig } from '../src/engine/workerClient';
+import { engineConfigFor } from '../src/engine/engineConfig';
+import { WorkerClient } from '../src/engine/workerClient';
 import manifest from '../package.json';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -110,10 +111,7 @@ async function main(): Promise<void> {
   const { settings } = normalizeSettings({ temperature: 0, seed: 0, debounceMs: 0, maxNewTokens: 24 });
   const resolved = resolveModelSetting('', ROOT, manifest.localGpt.embeddedModel);
   if (!resolved.ok) throw new Error(resolved.error);
-  const config: EngineConfig = {
-    start: { backend: settings.backend, threads: settings.threads, wasmPaths: path.join(ROOT, 'node_modules/onnxruntime-web/dist') },
-    load: { source: resolved.source, quantized: settings.quantized, cacheDir: ROOT, allowDownloads: false, remoteHost: settings.remoteHost },
-  };
+  const config = engineConfigFor(settings, { source: resolved.source, wasmPaths: path.join(ROOT, 'node_modules/onnxruntime-web/dist'), cacheDir: ROOT });
   // One worker per variant: a worker aligns a prompt to its own last request (replay), which would mix the two.
   const clients = [false, true].map(() => new WorkerClient(config, { createWorker: sourceWorker(path.join(ROOT, 'src', 'engine', 'worker.ts')), onEvent: () => undefined }));
   await Promise.all(clients.map((c) => c.ensureLoaded()));

@@ -20,7 +20,7 @@ import { randomModel } from '../src/model/random';
 import { checkExportedFolder } from '../src/model/exportedFolder';
 import { readWeights } from '../src/model/weights';
 
-export interface ExportArgs {
+interface ExportArgs {
   /** Directory with config.json and model.safetensors. */
   weights: string;
   /** Directory with tokenizer.json and tokenizer_config.json. */
@@ -45,7 +45,7 @@ export interface ExportArgs {
   log?: (line: string) => void;
 }
 
-export interface ExportSummary {
+interface ExportSummary {
   files: ExportedFile[];
   verify?: VerifyReport;
   measurements?: Measurements;

@@ -69,18 +69,18 @@ export function sgemmShares(events: readonly TrainerEvent[]): number[] {
 }
 
 /** Steps, tokens and training seconds of a run's log (the last step event). */
-export function runTotals(events: readonly TrainerEvent[]): { steps: number; tokens: number; seconds: number } {
+function runTotals(events: readonly TrainerEvent[]): { steps: number; tokens: number; seconds: number } {
   const steps = events.filter((e): e is Extract<TrainerEvent, { event: 'step' }> => e.event === 'step');
   const last = steps[steps.length - 1];
   return last ? { steps: last.step, tokens: last.tokens, seconds: last.elapsed_s } : { steps: 0, tokens: 0, seconds: 0 };
 }
 
-export interface PreviousRun {
+interface PreviousRun {
   recipe: string;
   events: readonly TrainerEvent[];
 }
 
-export function trainingSection(training: TrainingJson, events: readonly TrainerEvent[], recipe: string, previous?: PreviousRun): string {
+function trainingSection(training: TrainingJson, events: readonly TrainerEvent[], recipe: string, previous?: PreviousRun): string {
   const steps = events.filter((e): e is Extract<TrainerEvent, { event: 'step' }> => e.event === 'step');
   const evals = events.filter((e): e is Extract<TrainerEvent, { event: 'eval' }> => e.event === 'eval');
   const start = events.find((e): e is Extract<TrainerEvent, { event: 'start' }> => e.event === 'start');
@@ -138,7 +138,7 @@ export function evaluationSection(evalFile: EvalFile, baseline: EvalFile | undef
   ].join('\n');
 }
 
-export function corpusSection(meta: CorpusMeta): string {
+function corpusSection(meta: CorpusMeta): string {
   const s = meta.splits;
   const d = meta.dedupe;
   const o = meta.valOverlap;

@@ -11,7 +11,7 @@ import { encodePng } from './plot/png';
 import type { TrainerEvent } from './trainer/run';
 
 /** [minutes, val_loss] of every eval, timed by the elapsed_s of the step event it follows. */
-export function valLossCurve(events: readonly TrainerEvent[]): Array<[number, number]> {
+function valLossCurve(events: readonly TrainerEvent[]): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   let minutes = 0;
   for (const e of events) {

@@ -23,7 +23,6 @@
  * whole prompt per request, in this process (no worker hop, which favours the baseline slightly).
  */
 import * as os from 'node:os';
-import * as path from 'node:path';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { sessionOptionsFor, startBackend } from '../../src/engine/backend';
 import type { CacheTarget, GenerationOptions } from '../../src/engine/protocol';
@@ -224,4 +223,3 @@ cellMain<LatencyInput, LatencyCell>(async (input) => {
   };
 });
 
-export const LATENCY_CELL = path.basename(__filename);

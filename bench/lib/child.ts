@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-export interface CellRun<T> {
+interface CellRun<T> {
   ok: boolean;
   result?: T;
   error?: string;

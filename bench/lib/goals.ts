@@ -16,7 +16,7 @@ import {
 } from './roofline';
 import { SCENARIOS, type BenchResults, type DecodeResult, type Goal, type LlamaCppCell, type ModelKey, type PrefillResult, type ThroughputCell } from './types';
 
-export const TARGETS = {
+const TARGETS = {
   keystrokeShareOfCold: 0.1,
   /** Keystroke and cold p50 with the copy model on over the same without it, at most. */
   copyModelSlowdown: 1.2,
@@ -30,7 +30,7 @@ export const TARGETS = {
   prefillVsLlamaCpp: 1,
 } as const;
 
-export interface RooflineShare {
+interface RooflineShare {
   /** Tokens/s the roofline allows. */
   limitTokensPerS: number;
   /** Median and best run as a share of it. */
@@ -228,7 +228,7 @@ export function evaluateGoals(r: Pick<BenchResults, 'models' | 'throughput' | 'l
 }
 
 /** Our int8 cell (native) and llama.cpp's q8_0 cell of a model at a thread count, matched by prompt length. */
-export interface LlamaCppPair {
+interface LlamaCppPair {
   model: ModelKey;
   threads: number;
   ours: ThroughputCell;

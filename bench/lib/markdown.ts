@@ -3,7 +3,6 @@
  * latency scenarios, naive baseline, package. The hand-written analysis between the ANALYSIS
  * markers of the previous file is kept, so regenerating the tables never loses it.
  */
-import * as path from 'node:path';
 import { decodeShare, LLAMA_CPP_TWO_THREADS, llamaCppPairs, prefillShare } from './goals';
 import { computeLimits, decodeBytesPerToken, decodeRooflineTokensPerS, fractionOf, ggufDecodeBytesPerToken, limitFor, prefillFlops, prefillRooflineTokensPerS, type Limit, type Limits } from './roofline';
 import type { Summary } from './stats';
@@ -428,4 +427,3 @@ function llamaCppSection(r: BenchResults, limits: Limits): string[] {
   return out;
 }
 
-export const RESULTS_DIR = path.join('bench', 'results');

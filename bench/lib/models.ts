@@ -19,7 +19,7 @@ export const ROOT = path.resolve(__dirname, '..', '..');
 export const TMP = path.join(ROOT, 'bench', 'tmp');
 
 /** GPT-2 small (124M): 12 layers, 768 wide, 12 heads, vocab 50257, 1024 positions. */
-export const GPT2_SMALL: GptConfig = {
+const GPT2_SMALL: GptConfig = {
   vocab_size: 50257,
   n_positions: 1024,
   n_embd: 768,
@@ -35,7 +35,7 @@ export const GPT2_SMALL: GptConfig = {
  * in training/trainer/config.ts (4 layers, 256 wide, 4 heads, 512 positions) with the corpus
  * tokenizer's 8192-token vocabulary.
  */
-export const EMBEDDED_FALLBACK: GptConfig = {
+const EMBEDDED_FALLBACK: GptConfig = {
   vocab_size: 8192,
   n_positions: 512,
   n_embd: 256,
@@ -57,7 +57,7 @@ function readJson(file: string): Record<string, unknown> {
 }
 
 /** The embedded model's config from training/configs/embedded.json (model section), and where it came from. */
-export function embeddedConfig(root = ROOT): { config: GptConfig; from: string } {
+function embeddedConfig(root = ROOT): { config: GptConfig; from: string } {
   const file = path.join(root, 'training', 'configs', 'embedded.json');
   if (!fs.existsSync(file)) return { config: EMBEDDED_FALLBACK, from: 'training/configs/embedded.json is missing: 4 layers x 256 wide, 4 heads, 512 positions, vocab 8192 assumed' };
   const model = readJson(file).model as Record<string, unknown> | undefined;

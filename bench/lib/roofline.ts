@@ -29,7 +29,7 @@ export function blockMatmulParams(c: ModelShape): number {
 }
 
 /** The tied LM head (= wte): V x C. */
-export function lmHeadParams(c: ModelShape): number {
+function lmHeadParams(c: ModelShape): number {
   return c.vocab_size * c.n_embd;
 }
 
@@ -39,7 +39,7 @@ function vectorParams(c: ModelShape): number {
   return c.n_layer * (3 * C + C + 4 * C + C + 4 * C) + 2 * C;
 }
 
-export interface DecodeBytes {
+interface DecodeBytes {
   /** Weights read for one token, bytes. */
   weights: number;
   /** Keys and values of `context` tokens read by attention, bytes (float32). */

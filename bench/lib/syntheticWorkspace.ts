@@ -18,7 +18,7 @@ function prng(seed: number): () => number {
   };
 }
 
-export interface SyntheticFile {
+interface SyntheticFile {
   relativePath: string;
   text: string;
 }

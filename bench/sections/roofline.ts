@@ -17,7 +17,7 @@ const BINARY = path.join(TMP, 'roofline');
 const OPENBLAS_OPENMP = '/usr/lib/x86_64-linux-gnu/openblas-openmp';
 
 /** Builds bench/tmp/roofline when the source is newer; returns null or why it cannot. */
-export function buildRoofline(): string | null {
+function buildRoofline(): string | null {
   if (fs.existsSync(BINARY) && fs.statSync(BINARY).mtimeMs > fs.statSync(SOURCE).mtimeMs) return null;
   fs.mkdirSync(TMP, { recursive: true });
   const blas = fs.existsSync(path.join(OPENBLAS_OPENMP, 'libopenblas.so.0'))

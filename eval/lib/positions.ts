@@ -27,7 +27,7 @@ export interface ValFile {
   text: string;
 }
 
-export interface Candidate {
+interface Candidate {
   kind: PositionKind;
   /** Index into the file list. */
   file: number;
@@ -55,9 +55,9 @@ export interface EvalPosition {
 }
 
 /** Longest line considered (minified or generated code is not what an editor sees typed). */
-export const MAX_LINE_LENGTH = 200;
+const MAX_LINE_LENGTH = 200;
 /** A block body of at most this many lines. */
-export const MAX_BODY_LINES = 12;
+const MAX_BODY_LINES = 12;
 
 const FIRST_WORD = /^(\s*)([A-Za-z_$][\w$]*|\d+|\S)(.*)$/;
 const IDENTIFIER = /[A-Za-z_$][\w$]*/g;

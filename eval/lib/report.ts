@@ -9,7 +9,7 @@ import type { EvalResults, VariantResult } from './results';
 import { DEFAULT_DECODING, FEATURES, FEATURE_NAMES } from './variants';
 
 /** The decoding variants may be at most this much slower (p50, all positions) than the default decoding. */
-export const DECODING_LATENCY_BUDGET = 1.2;
+const DECODING_LATENCY_BUDGET = 1.2;
 
 const KIND_LABELS: Record<string, string> = {
   freshLine: 'fresh line (at its indentation)',

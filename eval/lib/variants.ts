@@ -24,7 +24,7 @@ export type FeatureState = 'on' | 'off' | 'absent';
 export const SUITES = ['ablation', 'decoding'] as const;
 export type Suite = (typeof SUITES)[number];
 
-export interface Variant {
+interface Variant {
   name: string;
   suite: Suite;
   /** Features switched on (the others off); absent: features left at their defaults. */

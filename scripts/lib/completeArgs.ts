@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { parseSettingAssignment, type SettingOverrides } from '../../src/config/overrides';
 
-export interface PositionSpec {
+interface PositionSpec {
   file: string;
   line: number;
   column: number;

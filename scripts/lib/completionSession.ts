@@ -14,7 +14,8 @@ import { resolveModelSetting } from '../../src/engine/modelSource';
 import { ensureModelGraphs, hasSourceWeights } from './modelGraphs';
 import type { GenerationOptions, ModelInfo } from '../../src/engine/protocol';
 import { sourceWorker } from '../../src/engine/sourceWorker';
-import { bundledWorker, WorkerClient, type EngineConfig } from '../../src/engine/workerClient';
+import { engineConfigFor } from '../../src/engine/engineConfig';
+import { bundledWorker, WorkerClient } from '../../src/engine/workerClient';
 import manifest from '../../package.json';
 import { folderWorkspace, type FolderWorkspace } from '../../src/workspace/folderWorkspace';
 import { offsetOfPosition, type BatchPosition, type BatchResult } from './batchPositions';
@@ -28,14 +29,14 @@ const LANGUAGES: Record<string, string> = {
   '.sh': 'shellscript', '.go': 'go', '.rs': 'rust',
 };
 
-export function languageIdOf(file: string): string {
+function languageIdOf(file: string): string {
   const ext = path.extname(file);
   return LANGUAGES[ext] ?? ext.slice(1);
 }
 
 const never: CancellationLike = { isCancellationRequested: false, onCancellationRequested: () => ({ dispose: () => undefined }) };
 
-export interface SessionOptions {
+interface SessionOptions {
   /** Setting values below `localGpt.` over the defaults; every key must be a declared setting. */
   overrides: SettingOverrides;
   /** `--model`: a folder (absolute, or relative to the current folder) or an id; '' = embedded. */
@@ -64,7 +65,7 @@ class RecordingEngine implements CompletionEngine {
 }
 
 /** Why the pipeline showed nothing, from what the model replied (null: the model did not run). */
-export function emptyReason(reply: EngineReply | null): string {
+function emptyReason(reply: EngineReply | null): string {
   if (reply === null) return 'the model did not run (binary text at the cursor, or a remembered empty result for this spot)';
   if (reply.text.trim() === '') return `the model generated no text (stop: ${reply.stopReason})`;
   return `post-processing removed the model's text ${JSON.stringify(reply.text)} (stop: ${reply.stopReason})`;
@@ -97,10 +98,8 @@ export class CompletionSession {
       ensureModelGraphs(resolved.source.dir, (line) => options.log(line));
     }
     const distWasm = path.join(ROOT, 'dist', 'wasm');
-    const config: EngineConfig = {
-      start: { backend: settings.backend, threads: settings.threads, wasmPaths: options.bundle || fs.existsSync(distWasm) ? distWasm : path.join(ROOT, 'node_modules/onnxruntime-web/dist') },
-      load: { source: resolved.source, quantized: settings.quantized, cacheDir: options.cacheDir, allowDownloads: settings.allowDownloads, remoteHost: settings.remoteHost },
-    };
+    const wasmPaths = options.bundle || fs.existsSync(distWasm) ? distWasm : path.join(ROOT, 'node_modules/onnxruntime-web/dist');
+    const config = engineConfigFor(settings, { source: resolved.source, wasmPaths, cacheDir: options.cacheDir });
     const workerFile = options.bundle ? path.join(ROOT, 'dist', 'worker.js') : path.join(ROOT, 'src', 'engine', 'worker.ts');
     if (!fs.existsSync(workerFile)) throw new Error(`${workerFile} does not exist (run npm run build)`);
     this.client = new WorkerClient(config, {

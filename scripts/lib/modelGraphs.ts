@@ -18,7 +18,7 @@ import { EXPORT_SOURCES, sourceHash } from './sourceHash';
 /** Written last, so a build cut short leaves a folder that is rebuilt next time. */
 export const SOURCE_KEY_FILE = 'onnx/SOURCE_KEY';
 
-export interface GraphBuild {
+interface GraphBuild {
   dir: string;
   /** Files written (relative to dir), empty when the graphs were current. */
   written: string[];
@@ -38,7 +38,7 @@ function readConfig(dir: string): GptConfig {
 }
 
 /** What the graphs depend on: the weights' bytes, the config keys the exporter reads, the exporter's code. */
-export function graphKey(config: GptConfig, weights: Uint8Array): string {
+function graphKey(config: GptConfig, weights: Uint8Array): string {
   const keys = Object.keys(config).sort() as (keyof GptConfig)[];
   return createHash('sha256')
     .update(createHash('sha256').update(weights).digest('hex'))

@@ -30,7 +30,7 @@ export interface VsixPlan {
   budgetMb: number;
 }
 
-export function vsixFile(name: string, version: string, target: string | null): string {
+function vsixFile(name: string, version: string, target: string | null): string {
   return target ? `${name}-${target}-${version}.vsix` : `${name}-${version}.vsix`;
 }
 
@@ -88,8 +88,8 @@ export interface VsixReport {
 
 /** Where `npm run package` (all targets) writes the report, relative to the repo root. */
 export const SIZES_REPORT_FILE = 'bench/results/vsix-sizes.json';
-export const SIZES_BEGIN = `<!-- VSIX-SIZES:BEGIN (generated from ${SIZES_REPORT_FILE} by scripts/lib/packagePlan.ts) -->`;
-export const SIZES_END = '<!-- VSIX-SIZES:END -->';
+const SIZES_BEGIN = `<!-- VSIX-SIZES:BEGIN (generated from ${SIZES_REPORT_FILE} by scripts/lib/packagePlan.ts) -->`;
+const SIZES_END = '<!-- VSIX-SIZES:END -->';
 
 const mb = (bytes: number): string => (bytes / 1e6).toFixed(1);
 

@@ -21,7 +21,7 @@
 import type { AttentionSnapshot, AttentionView } from './types';
 
 /** Share of the identity (residual stream) in each layer's mixing matrix; Abnar & Zuidema use 0.5. */
-export const ROLLOUT_RESIDUAL = 0.5;
+const ROLLOUT_RESIDUAL = 0.5;
 
 /** Mean over heads of one layer: probs [H, R, T] -> [R, T]. */
 export function meanOverHeads(probs: ArrayLike<number>, H: number, R: number, T: number): Float32Array {

@@ -23,7 +23,7 @@ export function intensity(weight: number, max: number): number {
 }
 
 /** Opacity of the heat colour at full intensity (keeps text readable on top of it). */
-export const MAX_ALPHA = 0.75;
+const MAX_ALPHA = 0.75;
 
 /**
  * The panel's background for a token: the theme's heat colour (`--lg-heat`, set in media/attention.css from

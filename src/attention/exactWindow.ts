@@ -42,7 +42,7 @@ export interface ExactPlacement {
 }
 
 /** Each piece's characters: a token that ends inside a multi-byte character gets '' and the next one gets the character. */
-export function pieceTexts(pieces: readonly TokenPiece[]): string[] {
+function pieceTexts(pieces: readonly TokenPiece[]): string[] {
   const decoder = new TextDecoder('utf-8', { fatal: false });
   return pieces.map((p, i) => decoder.decode(p.bytes, { stream: i < pieces.length - 1 }));
 }

@@ -24,7 +24,7 @@ function list(parts: string[]): string {
   return `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`;
 }
 
-export interface ExplainInput {
+interface ExplainInput {
   tokens: readonly AttentionToken[];
   query: number;
   /** 1-based line of the query token, when known. */

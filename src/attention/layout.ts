@@ -81,7 +81,7 @@ export function alignTokens(text: string, baseOffset: number, pieces: readonly T
 }
 
 /** How a token's text is drawn: real characters, with line breaks, tabs and control characters marked. */
-export type DisplayPiece =
+type DisplayPiece =
   | { kind: 'text'; text: string }
   | { kind: 'newline'; text: '\n' | '\r\n' | '\r' }
   | { kind: 'tab' }
@@ -146,10 +146,10 @@ export function tokenBeforeOffset(tokens: readonly AttentionToken[], offset: num
 }
 
 /** Characters of document text to read around the cursor for a window of at most `maxTokens` tokens. */
-export const CHARS_PER_TOKEN_BEFORE = 8;
-export const CHARS_PER_TOKEN_AFTER = 2;
+const CHARS_PER_TOKEN_BEFORE = 8;
+const CHARS_PER_TOKEN_AFTER = 2;
 
-export interface TextWindow {
+interface TextWindow {
   /** Document offsets [start, end). */
   start: number;
   end: number;

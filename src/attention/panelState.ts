@@ -6,7 +6,7 @@
 import { rowIndex } from './aggregate';
 import type { AttentionSnapshot, AttentionView } from './types';
 
-export type PanelStatus = 'empty' | 'loading' | 'ready' | 'unsupported' | 'error';
+type PanelStatus = 'empty' | 'loading' | 'ready' | 'unsupported' | 'error';
 
 export interface PanelState {
   status: PanelStatus;

@@ -16,7 +16,7 @@ export interface Influence {
 /** Entries of the ranked list that the Explain Attention command and the panel show. */
 export const RANKED_INFLUENCES = 8;
 
-export interface RankOptions {
+interface RankOptions {
   /** At most this many entries (default RANKED_INFLUENCES). */
   limit?: number;
   /** Rank the query token itself too (default false: "earlier tokens"). */

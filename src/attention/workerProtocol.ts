@@ -45,7 +45,7 @@ export interface AttentionResultMessage {
 }
 
 /** Largest window text the worker accepts, characters (maxTokens 1024 × 8 characters, with room). */
-export const MAX_WINDOW_CHARS = 64 * 1024;
+const MAX_WINDOW_CHARS = 64 * 1024;
 
 /** Field checks of an `attention` request (the `type` field is implied). */
 export const ATTENTION_REQUEST_FIELDS: Record<string, Check> = {

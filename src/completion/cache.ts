@@ -6,7 +6,7 @@
  */
 import { LRUCache } from 'lru-cache';
 
-export interface CacheKeyParts {
+interface CacheKeyParts {
   /** Document identity (URI string) plus anything that changes the result (model, settings). */
   document: string;
   /** Text before the cursor (its last `PREFIX_KEY_CHARS` characters count). */
@@ -16,9 +16,9 @@ export interface CacheKeyParts {
 }
 
 /** Characters of the prefix that make the key: enough to tell places apart, short to hash. */
-export const PREFIX_KEY_CHARS = 1000;
+const PREFIX_KEY_CHARS = 1000;
 /** How far back typed-through characters are looked for. */
-export const MAX_TYPED_THROUGH = 256;
+const MAX_TYPED_THROUGH = 256;
 
 export class CompletionCache {
   private readonly lru: LRUCache<string, string>;

@@ -7,7 +7,7 @@ import { SECTION, SETTING_SCHEMAS } from './settings';
 export type SettingOverrides = Record<string, unknown>;
 
 /** The value of `text` for `key`, typed by its schema; throws naming the setting when it does not fit. */
-export function parseSettingValue(key: string, text: string): unknown {
+function parseSettingValue(key: string, text: string): unknown {
   const schema = SETTING_SCHEMAS[key];
   if (!schema) throw new Error(unknownSetting(key));
   const name = `${SECTION}.${key}`;

@@ -3,17 +3,17 @@
 //
 // The manifest (package.json `contributes.configuration`) is the single source of truth: defaults,
 // types, enums and minimum/maximum are read from it here, so a changed default needs one edit.
-import { isLoopbackHost } from '../engine/hosts';
+import { isLoopbackHost } from './hosts';
 import type { BackendRequest } from '../engine/protocol';
 import manifest from '../../package.json';
 
 export const SECTION = 'localGpt';
 
 /** `localGpt.backend`: the worker's `BackendRequest` (a unit test checks the manifest's enum against `BACKEND_REQUESTS`). */
-export type Backend = BackendRequest;
+type Backend = BackendRequest;
 /** `localGpt.multiline` (a unit test checks the manifest's enum against this). */
 export const MULTILINE_MODES = ['auto', 'always', 'never'] as const;
-export type Multiline = (typeof MULTILINE_MODES)[number];
+type Multiline = (typeof MULTILINE_MODES)[number];
 
 export interface Settings {
   enabled: boolean;
@@ -56,7 +56,7 @@ export interface Settings {
 }
 
 /** One setting's schema as declared in package.json (the subset we validate). */
-export interface SettingSchema {
+interface SettingSchema {
   type: 'boolean' | 'string' | 'integer' | 'number';
   default: unknown;
   minimum?: number;
@@ -77,7 +77,7 @@ export const RESTRICTED_SETTINGS: ReadonlySet<string> = new Set(
 );
 
 /** The parts of `WorkspaceConfiguration.inspect()` that decide a value. */
-export interface InspectedSetting {
+interface InspectedSetting {
   defaultValue?: unknown;
   globalValue?: unknown;
   workspaceValue?: unknown;
@@ -100,7 +100,7 @@ export function trustedValue(
   return { value: inspected?.globalValue ?? inspected?.defaultValue, ignoredWorkspaceValue };
 }
 
-export interface NormalizedSettings {
+interface NormalizedSettings {
   settings: Settings;
   /** One message per value that was replaced or adjusted, naming the setting. */
   warnings: string[];

@@ -13,8 +13,8 @@ interface PropertyDoc {
   description?: string;
 }
 
-export const README_BEGIN = '<!-- SETTINGS:BEGIN (generated from package.json by src/config/settingsTable.ts) -->';
-export const README_END = '<!-- SETTINGS:END -->';
+const README_BEGIN = '<!-- SETTINGS:BEGIN (generated from package.json by src/config/settingsTable.ts) -->';
+const README_END = '<!-- SETTINGS:END -->';
 
 export function settingsTable(): string {
   const props = manifest.contributes.configuration.properties as Record<string, PropertyDoc>;

@@ -4,7 +4,7 @@
  * once, on the worker's backend, and turn its probabilities into an AttentionSnapshot (src/attention/types.ts).
  * The attention graph is the folder's `onnx/model_attentions.onnx` when it has one (other exporters,
  * older exports), else the completion graph itself with those tensors made outputs
- * (src/engine/attentionGraph.ts): the numbers are then exactly those of the graph completions run.
+ * (src/model/attentionGraph.ts): the numbers are then exactly those of the graph completions run.
  *
  * - Window: the request's text is tokenized, tokens are placed at document offsets (byte-level BPE:
  *   src/attention/layout.ts), and at most `maxTokens` (and the model's context) are kept around the cursor.
@@ -30,11 +30,11 @@ import { FULL_MATRIX_MAX_VALUES, MAX_PARTIAL_ROWS, type AttentionSnapshot, type 
 import type { AttentionOutcome, AttentionRequest } from '../attention/workerProtocol';
 import { ATTENTIONS_FILE, ATTENTIONS_STEM } from '../model/folderLayout';
 import { byteLevelToBytes } from '../model/tokenizer/byteLevel';
-import { ATTENTION_OUTPUT_PREFIX } from './attentionGraph';
+import { ATTENTION_OUTPUT_PREFIX } from '../model/attentionGraph';
 import { FIM_TOKENS } from './protocol';
 import type { EngineSession } from './session';
 
-export const UNSUPPORTED_HOW_TO =
+const UNSUPPORTED_HOW_TO =
   'Export the model with the project exporter, whose graphs name each layer\'s softmax output `decoder_attentions.{i}`: ' +
   '`npx tsx training/export.ts --weights <trainer output> --tokenizer <tokenizer dir> --out models/<name>`. ' +
   'Any model folder works if its completion graph has tensors `decoder_attentions.0` … `decoder_attentions.{n_layer-1}` ' +
@@ -63,7 +63,7 @@ export interface AttentionModel {
 }
 
 /** The window after tokenization and the maxTokens cap. */
-export interface PlannedWindow {
+interface PlannedWindow {
   tokens: AttentionToken[];
   queryToken: number;
   generatedFrom: number;
@@ -73,7 +73,7 @@ export interface PlannedWindow {
 }
 
 /** Tokenizes and cuts the window (pure apart from `tokenize`; unit-tested). */
-export function planWindow(model: Pick<AttentionModel, 'tokenize' | 'contextLength'>, req: Omit<AttentionRequest, 'type' | 'id'>): PlannedWindow {
+function planWindow(model: Pick<AttentionModel, 'tokenize' | 'contextLength'>, req: Omit<AttentionRequest, 'type' | 'id'>): PlannedWindow {
   const prompt = alignTokens(req.text, req.baseOffset, model.tokenize(req.text));
   const cap = Math.max(1, Math.min(req.maxTokens, model.contextLength));
   if (req.completion && req.completion.text.length > 0) {
@@ -99,7 +99,7 @@ export function planWindow(model: Pick<AttentionModel, 'tokenize' | 'contextLeng
 }
 
 /** The exact window of the worker's last completion (no cap: these are the tokens the model saw). */
-export function planExactWindow(model: Pick<AttentionModel, 'pieces'>, req: Omit<AttentionRequest, 'type' | 'id'>, exact: ExactCompletion): PlannedWindow {
+function planExactWindow(model: Pick<AttentionModel, 'pieces'>, req: Omit<AttentionRequest, 'type' | 'id'>, exact: ExactCompletion): PlannedWindow {
   const c = req.completion!;
   const tokens = placeExactTokens(model.pieces(exact.promptIds), model.pieces(exact.generatedIds), {
     textBefore: req.text,
@@ -118,7 +118,7 @@ export function planExactWindow(model: Pick<AttentionModel, 'pieces'>, req: Omit
  * exact input of the completion, through the graph it ran on. `graphFile` is the graph the attention
  * numbers came from (relative to the model folder), when the model says.
  */
-export function graphNote(req: Omit<AttentionRequest, 'type' | 'id'>, exact: ExactCompletion | null, graphFile: string | null): string | null {
+function graphNote(req: Omit<AttentionRequest, 'type' | 'id'>, exact: ExactCompletion | null, graphFile: string | null): string | null {
   if (!req.completion) return null;
   if (!exact) {
     return 'Recomputed: the worker no longer holds this completion\'s exact input (it has answered another request since), ' +
@@ -130,7 +130,7 @@ export function graphNote(req: Omit<AttentionRequest, 'type' | 'id'>, exact: Exa
 }
 
 /** Which query rows a snapshot carries: all when small enough, else the important ones (ascending). */
-export function chooseRows(T: number, nLayer: number, nHead: number, queryToken: number, generatedFrom: number, asked: readonly number[]): { rows: number[]; full: boolean } {
+function chooseRows(T: number, nLayer: number, nHead: number, queryToken: number, generatedFrom: number, asked: readonly number[]): { rows: number[]; full: boolean } {
   if (nLayer * nHead * T * T <= FULL_MATRIX_MAX_VALUES) return { rows: Array.from({ length: T }, (_, i) => i), full: true };
   const wanted: number[] = [queryToken];
   for (let i = asked.length - 1; i >= 0; i--) wanted.push(asked[i]); // most recently asked first
@@ -144,7 +144,7 @@ export function chooseRows(T: number, nLayer: number, nHead: number, queryToken:
 }
 
 /** Cuts [L][H, T, T] down to the snapshot's [L, H, R, T] and rollout [R, T]. */
-export function packRows(run: AttentionRun, T: number, rows: readonly number[]): { probs: Float32Array; rollout: Float32Array } {
+function packRows(run: AttentionRun, T: number, rows: readonly number[]): { probs: Float32Array; rollout: Float32Array } {
   const L = run.layers.length;
   const H = run.nHead;
   const R = rows.length;
@@ -292,7 +292,7 @@ async function derivedGraph(session: EngineSession): Promise<AttentionGraphRunne
 }
 
 /** An AttentionModel over the worker's loaded session; the attention graph loads on first use. */
-export function sessionAttentionModel(session: EngineSession): AttentionModel {
+function sessionAttentionModel(session: EngineSession): AttentionModel {
   const tokenizer = session.tokenizer;
   const special = new Set<string>(tokenizer.all_special_tokens ?? []);
   const encoder = new TextEncoder();

@@ -14,7 +14,7 @@ import type { BackendName, BackendRequest } from './protocol';
 
 export type Transformers = typeof import('@huggingface/transformers');
 
-export interface BackendChoice {
+interface BackendChoice {
   backend: BackendName;
   /** Why, in words for the log. */
   reason: string;
@@ -68,7 +68,7 @@ const ORT_SYMBOL = Symbol.for('onnxruntime');
  * The WebAssembly runtime ships in the universal VSIX only; each platform VSIX carries its native runtime
  * instead (scripts/lib/packagePlan.ts), where `auto` and `native` work and `wasm` gets this message.
  */
-export function missingWasmMessage(wasmFile: string): string {
+function missingWasmMessage(wasmFile: string): string {
   return (
     `localGpt.backend is "wasm" but this installation has no WebAssembly runtime (${wasmFile} does not exist). ` +
     'The platform VSIX of Local GPT carries only the native ONNX Runtime of its platform: set localGpt.backend to "auto" or "native", ' +

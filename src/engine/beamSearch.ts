@@ -11,7 +11,7 @@
  */
 import type { StopReason } from './protocol';
 
-export interface BeamSearchInput {
+interface BeamSearchInput {
   /** Logits after the prompt (edited in place for the first token's constraint). */
   firstRow: Float32Array;
   width: number;
@@ -28,7 +28,7 @@ export interface BeamSearchInput {
   isCancelled: () => boolean;
 }
 
-export interface BeamResult {
+interface BeamResult {
   ids: number[];
   text: string;
   stopReason: StopReason;

@@ -16,7 +16,7 @@
  */
 import { cacheDistribution, MAX_MATCH_TOKENS, type CacheDistribution, type NgramSource } from './ngramCache';
 
-export interface MixParams {
+interface MixParams {
   /** λ's ceiling: the model always keeps at least 1 − maxWeight of the mass. */
   maxWeight: number;
   /** Entropy at which the uncertainty factor reaches 1 − 1/e, nats. */
@@ -31,7 +31,7 @@ export function cacheWeight(entropy: number, matchTokens: number, params: MixPar
   return params.maxWeight * (1 - Math.exp(-Math.max(0, entropy) / params.entropyScale)) * (matchTokens / (matchTokens + params.matchHalf));
 }
 
-export interface MixOutcome {
+interface MixOutcome {
   weight: number;
   entropy: number;
   matchTokens: number;

@@ -11,17 +11,7 @@
  * used go first) and the accounted total stays under CACHE_MEMORY_CAP_BYTES (a unit test holds it).
  */
 import { TokenNgramIndex, tokenEndOffsets, type NgramSource } from './ngramCache';
-import type { TextEdit } from './protocol';
-
-export const CACHE_LIMITS = {
-  /** A larger document is not cached (minified bundles, generated data), characters. */
-  maxDocumentChars: 200_000,
-  /** Over all cached documents, characters; the least recently used are dropped beyond it. */
-  maxTotalChars: 600_000,
-  /** Over all indexed documents, tokens (a character can be up to three byte tokens). */
-  maxTotalTokens: 250_000,
-  maxDocuments: 32,
-} as const;
+import { CACHE_LIMITS, type TextEdit } from './protocol';
 
 /** Edits of a document followed since its last index; past that, a request re-indexes it first. */
 const MAX_FOLLOWED_EDITS = 256;

@@ -6,13 +6,13 @@
  * removed at once (or, after a crash, by the next download). URLs follow transformers.js:
  * `<remoteHost><id>/resolve/<revision>/<file>`.
  */
-import { isLoopbackHost } from './hosts';
+import { isLoopbackHost } from '../config/hosts';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inspectModelFolder, modelFiles, ModelFolderError } from './modelFolder';
 import { hubModelDir } from './modelSource';
 
-export type DownloadErrorCode = 'modelNotFound' | 'downloadFailed' | 'downloadsDisabled' | 'cancelled';
+type DownloadErrorCode = 'modelNotFound' | 'downloadFailed' | 'downloadsDisabled' | 'cancelled';
 
 export class DownloadError extends Error {
   constructor(

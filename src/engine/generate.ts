@@ -41,7 +41,7 @@ export interface TextCodec {
   readonly tokenTexts?: readonly string[];
 }
 
-export type GenerationOutcome =
+type GenerationOutcome =
   | {
       status: 'done';
       text: string;
@@ -56,7 +56,7 @@ export type GenerationOutcome =
     }
   | { status: 'cancelled' };
 
-export interface GeneratorOptions {
+interface GeneratorOptions {
   /** Prompt tokens per forward call while prefilling, so a cancel is seen between chunks. */
   prefillChunk: number;
   now: () => number;

@@ -73,7 +73,7 @@ export function contextLengthOf(config: Record<string, unknown>): number | null 
   return null;
 }
 
-export function layersOf(config: Record<string, unknown>): number | null {
+function layersOf(config: Record<string, unknown>): number | null {
   for (const key of ['n_layer', 'num_hidden_layers', 'n_layers', 'num_layers']) {
     const v = positiveInt(config[key]);
     if (v) return v;

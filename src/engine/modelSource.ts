@@ -16,10 +16,10 @@ import type { ModelSource } from './protocol';
 const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
 const REVISION = /^[\w.-]+$/;
 
-export type Resolved = { ok: true; source: ModelSource } | { ok: false; error: string };
+type Resolved = { ok: true; source: ModelSource } | { ok: false; error: string };
 
 /** Where relative folders are looked up, and how. */
-export interface ModelSettingContext {
+interface ModelSettingContext {
   /** The first workspace folder, or null without one. */
   workspaceRoot?: string | null;
   home?: string;

@@ -100,7 +100,7 @@ export function hookModelSessions(transformers: Transformers, around: AroundNati
   return runtime;
 }
 
-export type AroundNativeCall = <T>(call: () => Promise<T>, what: NativeCall) => Promise<T>;
+type AroundNativeCall = <T>(call: () => Promise<T>, what: NativeCall) => Promise<T>;
 type HookableSession = { run: (...a: never[]) => Promise<unknown>; release?: () => Promise<void> };
 const AROUND = Symbol('localGpt.aroundNativeCall');
 

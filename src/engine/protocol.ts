@@ -8,12 +8,11 @@
  * and, if it answers with something new, a member to `WorkerToHost` plus its validator.
  */
 
-import type { PostContext } from '../completion/postprocess';
 import { arrayOf, bool, isRecord, nullable, num, object, oneOf, optional, str, tagged, type Check, type Parsed } from '../validation/checks';
 import { ATTENTION_REQUEST_FIELDS, ATTENTION_RESULT_FIELDS, type AttentionRequest, type AttentionResultMessage } from '../attention/workerProtocol';
 
 /** The compute backends the worker can run on; one is chosen when the worker starts. */
-export const BACKEND_NAMES = ['native', 'wasm'] as const;
+const BACKEND_NAMES = ['native', 'wasm'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 /** What the user can ask for (setting `localGpt.backend`, whose enum in package.json is checked against this). */
 export const BACKEND_REQUESTS = ['auto', ...BACKEND_NAMES] as const;
@@ -86,8 +85,24 @@ export interface GenerationOptions {
   cache?: CacheTarget;
 }
 
+/**
+ * What post-processing (src/completion/postprocess/) sees of the cursor's surroundings, built from the
+ * completion context by `postContextOf`; defined here because a request carries it to the worker's line stop.
+ */
+export interface PostContext {
+  /** The cursor's line up to the cursor. */
+  linePrefix: string;
+  /** The cursor's line after the cursor. */
+  lineSuffix: string;
+  /** Document lines after the cursor's line. */
+  nextLines: string[];
+  multiline: boolean;
+  /** The non-blank lines right above the cursor's line, nearest last (`linesAbove` in stopAtRepetition.ts). */
+  linesAbove: string[];
+}
+
 /** Most beams a request may ask for (each beam step runs the model once per beam). */
-export const MAX_BEAM_WIDTH = 8;
+const MAX_BEAM_WIDTH = 8;
 
 /** The document a request completes, for the copy model (keys as in `cacheDocument`). */
 export interface CacheTarget {
@@ -113,6 +128,20 @@ export type CacheMessage =
   | { type: 'cacheEdit'; key: string; version: number; edits: TextEdit[] }
   | { type: 'cacheForget'; key: string };
 
+/**
+ * What the worker's copy of the documents holds at most (src/engine/cacheStore.ts); the host side
+ * (src/workspace/cacheSync.ts) keeps to the same limits, so it sends nothing the worker would drop.
+ */
+export const CACHE_LIMITS = {
+  /** A larger document is not cached (minified bundles, generated data), characters. */
+  maxDocumentChars: 200_000,
+  /** Over all cached documents, characters; the least recently used are dropped beyond it. */
+  maxTotalChars: 600_000,
+  /** Over all indexed documents, tokens (a character can be up to three byte tokens). */
+  maxTotalTokens: 250_000,
+  maxDocuments: 32,
+} as const;
+
 export interface CompleteRequest {
   type: 'complete';
   id: number;
@@ -128,7 +157,7 @@ export type HostToWorker =
   | { type: 'cancel'; id: number }
   | { type: 'dispose' };
 
-export const STOP_REASONS = ['eos', 'stop', 'maxTokens', 'contextFull'] as const;
+const STOP_REASONS = ['eos', 'stop', 'maxTokens', 'contextFull'] as const;
 export type StopReason = (typeof STOP_REASONS)[number];
 
 export interface GenerationTimings {
@@ -170,7 +199,7 @@ export interface ModelInfo {
   capabilities: ModelCapabilities;
 }
 
-export const ERROR_CODES = [
+const ERROR_CODES = [
   'badMessage', // the message did not match the protocol
   'notLoaded', // a request needed a model before one was loaded
   'modelNotFound', // folder missing, Hub 404
@@ -183,7 +212,7 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-export const PROGRESS_PHASES = ['download', 'load'] as const;
+const PROGRESS_PHASES = ['download', 'load'] as const;
 export type ProgressPhase = (typeof PROGRESS_PHASES)[number];
 
 export type WorkerToHost =
@@ -212,7 +241,7 @@ const modelSource = tagged('kind', {
   hub: { id: str, revision: str },
 });
 
-export const generationOptionsCheck = object({
+const generationOptionsCheck = object({
   maxNewTokens: num({ int: true, min: 1, max: 4096 }),
   temperature: num({ min: 0, max: 10 }),
   topK: num({ int: true, min: 0 }),
@@ -226,7 +255,7 @@ export const generationOptionsCheck = object({
 });
 
 /** One row per host -> worker message type: field -> check (the `type` field is implied). */
-export const HOST_MESSAGE_VALIDATORS: Record<HostToWorker['type'], Record<string, Check>> = {
+const HOST_MESSAGE_VALIDATORS: Record<HostToWorker['type'], Record<string, Check>> = {
   load: { id: requestId, source: modelSource, quantized: bool, cacheDir: str, allowDownloads: bool, remoteHost: str },
   complete: { id: requestId, prompt: str, options: generationOptionsCheck },
   cancel: { id: requestId },
@@ -261,7 +290,7 @@ const modelInfo = object({
   capabilities: object({ fim: bool }),
 });
 
-export const WORKER_MESSAGE_VALIDATORS: Record<WorkerToHost['type'], Record<string, Check>> = {
+const WORKER_MESSAGE_VALIDATORS: Record<WorkerToHost['type'], Record<string, Check>> = {
   started: { backend: oneOf(BACKEND_NAMES), reason: str },
   progress: { id: requestId, phase: oneOf(PROGRESS_PHASES), file: str, loadedBytes: num({ min: 0 }), totalBytes: nullable(num({ min: 0 })) },
   ready: { id: requestId, model: modelInfo, loadMs: num({ min: 0 }) },

@@ -11,7 +11,7 @@ export interface RestartPolicy {
   crashWindowMs: number;
 }
 
-export type RestartDecision =
+type RestartDecision =
   /** `crashes`: the crash times still counted, this one included (ms since the epoch). */
   | { action: 'restart'; delayMs: number; crashes: number[] }
   | { action: 'give-up'; crashes: number[] };

@@ -9,7 +9,7 @@
  */
 import type { GenerationOptions } from './protocol';
 
-export interface LogitsProcessor {
+interface LogitsProcessor {
   readonly name: string;
   /** Edits `logits` [vocab] in place. */
   apply(logits: Float32Array): void;
@@ -198,7 +198,7 @@ export function sampleFromLogits(logits: Float32Array, random: () => number): nu
  * in the same text (the user typed the start of the suggestion) draws what the earlier one drew at
  * the same positions, so the rest of the suggestion stays as it was shown.
  */
-export type TokenSelector = (logits: Float32Array, position: number) => number;
+type TokenSelector = (logits: Float32Array, position: number) => number;
 
 /** An integer hash of (seed, position) (murmur3's finalizer over a golden-ratio mix). */
 export function positionSeed(seed: number, position: number): number {

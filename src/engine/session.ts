@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PreTrainedModel, PreTrainedTokenizer, Tensor } from '@huggingface/transformers';
 import { onnxFileOf, type OnnxDtype } from '../model/folderLayout';
-import { withAttentionOutputs } from './attentionGraph';
+import { withAttentionOutputs } from '../model/attentionGraph';
 import { sessionOptionsFor, type Transformers } from './backend';
 import type { CausalLm } from './generate';
 import { graphMismatch, ModelFolderError, type ModelFolder } from './modelFolder';
@@ -22,7 +22,7 @@ import { OwnedKvCache, type KvShape } from './ownedKvCache';
 import type { BackendName, ModelInfo } from './protocol';
 
 /** Keys/values of the tokens run so far, as transformers.js tensors keyed by the model's `past_key_values.*` (and other state) input names. */
-export interface TransformersKvCache {
+interface TransformersKvCache {
   /** Tokens the cache covers. */
   length: number;
   /** Input name -> tensor; attention entries are [batch, kv_heads, length, head_dim]. */
@@ -30,7 +30,7 @@ export interface TransformersKvCache {
 }
 
 /** Maps a graph output name to the input name it feeds next step (as transformers.js does). */
-export function pastNameOf(outputName: string): string | null {
+function pastNameOf(outputName: string): string | null {
   if (outputName.startsWith('present.')) return `past_key_values.${outputName.slice('present.'.length)}`;
   if (outputName.startsWith('present_')) return `past_${outputName.slice('present_'.length)}`; // recurrent state (ssm, conv)
   return null;
@@ -123,7 +123,7 @@ function ownKind(past: SessionKv): TransformersKvCache {
 }
 
 /** The ONNX Runtime session transformers.js created, as much of it as we call. */
-export interface OrtSession {
+interface OrtSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   readonly inputMetadata?: readonly { name: string; isTensor: boolean; shape?: readonly (number | string)[] }[];
@@ -132,8 +132,8 @@ export interface OrtSession {
   release?(): Promise<void>;
 }
 
-/** The completion graph with `decoder_attentions.{i}` outputs (src/engine/attentionGraph.ts). */
-export interface DerivedGraph {
+/** The completion graph with `decoder_attentions.{i}` outputs (src/model/attentionGraph.ts). */
+interface DerivedGraph {
   /** The completion graph's file it was derived from. */
   file: string;
   /** Attention outputs in layer order; empty (and no session) when the graph names none. */
@@ -150,7 +150,7 @@ const OWNED_CACHE_INPUTS = new Set(['input_ids', 'attention_mask', 'position_ids
  * outputs `new_key_values.{i}.key/value` for every `past_key_values.{i}.*` input (our exports) and
  * takes no inputs beyond the standard ones; null for any other graph.
  */
-export function ownedCacheSupport(session: OrtSession, contextLength: number): { shape: KvShape; entryNames: string[] } | null {
+function ownedCacheSupport(session: OrtSession, contextLength: number): { shape: KvShape; entryNames: string[] } | null {
   const pastNames = session.inputNames.filter((n) => PAST_KV.test(n));
   if (pastNames.length === 0 || session.inputNames.some((n) => !PAST_KV.test(n) && !OWNED_CACHE_INPUTS.has(n))) return null;
   if (!['input_ids', 'attention_mask', 'num_logits_to_keep'].every((n) => session.inputNames.includes(n))) return null;
@@ -226,7 +226,7 @@ function ownedKind(past: SessionKv): OwnedKvCache {
   return past;
 }
 
-export interface OpenOptions {
+interface OpenOptions {
   /** Display name for ModelInfo. */
   name: string;
   backend: BackendName;

@@ -32,7 +32,7 @@ export type ClientEvent =
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
 
 /** The model to load, i.e. a `load` request without its id. */
-export type LoadSpec = Omit<LoadRequest, 'type' | 'id'>;
+type LoadSpec = Omit<LoadRequest, 'type' | 'id'>;
 
 export interface EngineConfig {
   start: WorkerStartOptions;
@@ -83,7 +83,7 @@ interface Pending {
 }
 
 /** What the client has in flight, for tests and diagnostics. */
-export interface ClientStats {
+interface ClientStats {
   /** Requests sent to the worker and not yet answered (all types). */
   pending: number;
   /** `complete` calls not yet settled (including those waiting for the model to load). */
@@ -106,7 +106,7 @@ const DEFAULTS = {
 /** How long a worker stopped for a settings change may take to dispose itself before it is terminated, ms. */
 const GRACEFUL_STOP_MS = 5_000;
 
-export class EngineError extends Error {}
+class EngineError extends Error {}
 
 export class WorkerClient implements CompletionEngine {
   private worker: Worker | null = null;

@@ -29,7 +29,7 @@ import {
 } from './protocol';
 import { EngineSession, type SessionKv } from './session';
 
-export interface WorkerCoreDeps {
+interface WorkerCoreDeps {
   transformers: Transformers;
   backend: BackendName;
   threads: number;
@@ -65,7 +65,7 @@ function yieldingBeforeForward<P>(lm: CausalLm<P>): CausalLm<P> {
 type Handlers = { [K in HostToWorker['type']]: (message: Extract<HostToWorker, { type: K }>) => Promise<void> | void };
 
 /** Quiet time after the last document edit before the worker tokenizes edited documents again, ms. */
-export const CACHE_REINDEX_DELAY_MS = 300;
+const CACHE_REINDEX_DELAY_MS = 300;
 
 interface Job {
   id: number;

@@ -10,9 +10,9 @@ import { DECORATION_LEVELS, heatLevel, intensity, levelColours } from '../attent
 import { formatWeight, tokenLabel, type Influence } from '../attention/rank';
 import type { AttentionToken } from '../attention/types';
 
-export const HIGHLIGHTS_CONTEXT_KEY = 'localGpt.attentionHighlights';
+const HIGHLIGHTS_CONTEXT_KEY = 'localGpt.attentionHighlights';
 
-export interface HighlightInput {
+interface HighlightInput {
   tokens: readonly AttentionToken[];
   query: number;
   ranked: readonly Influence[];

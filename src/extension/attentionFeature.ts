@@ -87,12 +87,10 @@ class AttentionController implements vscode.Disposable {
   private pinned = false;
   private lastCompletion: CompletionRecord | null = null;
   private followTimer: NodeJS.Timeout | null = null;
-  /** Increases with every request; an older reply is dropped. */
-  private generation = 0;
   /**
    * Cancels the request in flight: a newer one supersedes it, so the worker answers it at once if it
    * still waits its turn (following the cursor while typing would otherwise queue a pass per pause,
-   * ahead of the completions).
+   * ahead of the completions), and its outcome, whatever it was, is dropped.
    */
   private inFlight: vscode.CancellationTokenSource | null = null;
   /** An Explain Attention command is running: background follow-ups wait rather than supersede it. */
@@ -243,9 +241,10 @@ class AttentionController implements vscode.Disposable {
   // Worker requests
 
   private async run(request: AttentionRequestBody, loadingMessage: string): Promise<AttentionOutcome | { kind: 'error'; message: string } | null> {
-    const generation = ++this.generation;
     this.cancelInFlight();
     const cancellation = new vscode.CancellationTokenSource();
+    // Read after the source is disposed: cancelled exactly when a newer request or dispose() superseded this one.
+    const superseded = cancellation.token;
     this.inFlight = cancellation;
     this.view.post({ type: 'loading', message: loadingMessage });
     const engine = sharedEngine(this.context, this.deps);
@@ -253,8 +252,8 @@ class AttentionController implements vscode.Disposable {
     try {
       if (engine.configError) throw new Error(engine.configError);
       await engine.client.ensureLoaded();
-      if (cancellation.token.isCancellationRequested) return null;
-      const reply = await engine.client.request((id) => ({ type: 'attention', id, ...request }), REQUEST_DEADLINE_MS, cancellation.token);
+      if (superseded.isCancellationRequested) return null;
+      const reply = await engine.client.request((id) => ({ type: 'attention', id, ...request }), REQUEST_DEADLINE_MS, superseded);
       if (reply.type === 'cancelled') return null; // superseded by a newer request
       if (reply.type === 'attentionResult') outcome = reply.outcome;
       else if (reply.type === 'error') throw new Error(reply.message);
@@ -267,7 +266,7 @@ class AttentionController implements vscode.Disposable {
       if (this.inFlight === cancellation) this.inFlight = null;
       cancellation.dispose();
     }
-    if (generation !== this.generation) return null;
+    if (superseded.isCancellationRequested) return null;
     if (outcome.kind === 'unsupported') {
       this.deps.log.warn(`${outcome.message} ${outcome.howTo}`);
       this.view.post({ type: 'unsupported', message: outcome.message, howTo: outcome.howTo });
@@ -412,7 +411,6 @@ class AttentionController implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.generation++;
     this.cancelInFlight();
     for (const d of this.disposables) d.dispose();
   }

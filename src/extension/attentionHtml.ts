@@ -4,7 +4,7 @@
  * Policy: only our script (by nonce) and our stylesheet load; nothing remote, no inline code.
  * No `vscode` import, so tests load the page in a plain browser.
  */
-export interface PageResources {
+interface PageResources {
   /** `webview.cspSource`. */
   cspSource: string;
   scriptUri: string;

@@ -6,31 +6,20 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Settings } from '../config/settings';
+import { engineConfigFor } from '../engine/engineConfig';
 import { resolveModelSetting } from '../engine/modelSource';
 import { bundledWorker, WorkerClient, type ClientEvent, type ClientState, type EngineConfig } from '../engine/workerClient';
 import type { EngineState } from './statusBar';
 import type { Services } from './services';
 
 /** The worker start options and model for the current settings, or why there are none. */
-export function engineConfig(
+function engineConfig(
   settings: Settings,
   paths: { extensionRoot: string; embeddedModel: string; cacheDir: string; workspaceRoot?: string | null },
 ): { ok: true; config: EngineConfig } | { ok: false; error: string } {
   const resolved = resolveModelSetting(settings.model, paths.extensionRoot, paths.embeddedModel, { workspaceRoot: paths.workspaceRoot });
   if (!resolved.ok) return resolved;
-  return {
-    ok: true,
-    config: {
-      start: { backend: settings.backend, threads: settings.threads, wasmPaths: path.join(paths.extensionRoot, 'dist', 'wasm') },
-      load: {
-        source: resolved.source,
-        quantized: settings.quantized,
-        cacheDir: paths.cacheDir,
-        allowDownloads: settings.allowDownloads,
-        remoteHost: settings.remoteHost,
-      },
-    },
-  };
+  return { ok: true, config: engineConfigFor(settings, { source: resolved.source, wasmPaths: path.join(paths.extensionRoot, 'dist', 'wasm'), cacheDir: paths.cacheDir }) };
 }
 
 const STATUS: Record<ClientState, EngineState | null> = {
@@ -45,7 +34,7 @@ const STATUS: Record<ClientState, EngineState | null> = {
   disposed: null,
 };
 
-export interface SharedEngine {
+interface SharedEngine {
   client: WorkerClient;
   /** Set when the settings cannot describe a model (e.g. a relative `localGpt.model`). */
   configError: string | null;

@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
  */
 export type EngineState = 'idle' | 'loading' | 'ready' | 'generating' | 'restarting' | 'error';
 
-export const STATUS_BAR_ID = 'localGpt.status';
+const STATUS_BAR_ID = 'localGpt.status';
 
 const ICONS: Record<EngineState | 'off', string> = {
   off: '$(circle-slash)',
@@ -28,7 +28,7 @@ const ICONS: Record<EngineState | 'off', string> = {
  * `Local GPT: <state>[ · <n> ms]`, e.g. "Local GPT: off", "Local GPT: ready · 42 ms".
  * Tests find the item by the prefix "Local GPT:" (see test/e2e/lib/workbench.ts).
  */
-export function statusText(enabled: boolean, state: EngineState, latencyMs?: number): string {
+function statusText(enabled: boolean, state: EngineState, latencyMs?: number): string {
   if (!enabled) return `${ICONS.off} Local GPT: off`;
   const latency = state === 'ready' && latencyMs !== undefined ? ` · ${Math.round(latencyMs)} ms` : '';
   return `${ICONS[state]} Local GPT: ${state}${latency}`;

@@ -40,7 +40,7 @@ export interface WorkspaceFeatureApi {
 }
 
 /** Text edits of one change event, in an order that applies one after another (VS Code's offsets are all of the text before the event). */
-export function editsOf(event: vscode.TextDocumentChangeEvent): TextEdit[] {
+function editsOf(event: vscode.TextDocumentChangeEvent): TextEdit[] {
   return [...event.contentChanges].sort((a, b) => b.rangeOffset - a.rangeOffset).map((c) => ({ offset: c.rangeOffset, deleteCount: c.rangeLength, text: c.text }));
 }
 

@@ -17,10 +17,6 @@ export interface GptConfig {
 
 export const DEFAULT_LAYER_NORM_EPSILON = 1e-5;
 
-export function headDim(config: GptConfig): number {
-  return config.n_embd / config.n_head;
-}
-
 /** Throws with a message naming `source` when the config cannot describe a GPT-2 model. */
 export function validateConfig(config: GptConfig, source = 'config.json'): GptConfig {
   const ints: (keyof GptConfig)[] = ['vocab_size', 'n_positions', 'n_embd', 'n_layer', 'n_head'];

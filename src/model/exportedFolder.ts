@@ -14,7 +14,7 @@ import { OnnxModelInfo, OnnxTensorInfo, formatDims, readOnnxInfo } from './onnxI
 import { isRecord } from '../validation/checks';
 import { ATTENTIONS_FILE, CONFIG_FILE, ONNX_FILES, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, WEIGHTS_FILE, type OnnxDtype } from './folderLayout';
 
-export class ExportedFolderError extends Error {
+class ExportedFolderError extends Error {
   constructor(
     /** Absolute path of the file (or folder) at fault. */
     readonly file: string,
@@ -26,7 +26,7 @@ export class ExportedFolderError extends Error {
   }
 }
 
-export interface ExportedFolder {
+interface ExportedFolder {
   dir: string;
   config: GptConfig;
   /** Completion graphs present in the folder, by transformers.js dtype. */
@@ -38,7 +38,7 @@ export interface ExportedFolder {
   tokenizerVocabSize: number;
 }
 
-export interface CheckExportedFolderOptions {
+interface CheckExportedFolderOptions {
   /** Require this completion graph; by default either one is enough. */
   dtype?: OnnxDtype;
 }

@@ -25,7 +25,7 @@ export interface ReferenceKvCache {
   values: Float32Array[]; // per layer [H, P, D]
 }
 
-export interface ForwardResult {
+interface ForwardResult {
   logits: Float32Array; // [T, V]  scores for the token after each input token
   /** Per layer: attention probabilities [H, T, P+T]; row t is how much new token t looks at each token. */
   attentions: Float32Array[];
@@ -33,7 +33,7 @@ export interface ForwardResult {
   cache: ReferenceKvCache;
 }
 
-export function emptyCache(config: GptConfig): ReferenceKvCache {
+function emptyCache(config: GptConfig): ReferenceKvCache {
   return {
     length: 0,
     keys: Array.from({ length: config.n_layer }, () => new Float32Array(0)),
@@ -62,7 +62,7 @@ export function layerNorm(x: Float32Array, w: Float32Array, b: Float32Array, T: 
 }
 
 /** y = x W + b with x [T, IN], W [IN, OUT] (Conv1D layout), b [OUT]  ->  y [T, OUT]. */
-export function linear(x: Float32Array, W: Float32Array, b: Float32Array, T: number, IN: number, OUT: number): Float32Array {
+function linear(x: Float32Array, W: Float32Array, b: Float32Array, T: number, IN: number, OUT: number): Float32Array {
   const out = new Float32Array(T * OUT);
   const acc = new Float64Array(OUT);
   for (let t = 0; t < T; t++) {
@@ -118,7 +118,7 @@ function appendHeads(past: Float32Array, fresh: Float32Array, P: number, T: numb
  * Returns the attention output before c_proj [T, C], the probabilities [H, T, P+T] and the
  * layer's new cache entries [H, P+T, D].
  */
-export function causalSelfAttention(
+function causalSelfAttention(
   x: Float32Array, // [T, C], already layer-normed
   layer: LayerWeights,
   pastK: Float32Array, // [H, P, D]

@@ -4,15 +4,15 @@
  * `new Tensor(type, data, dims)`, so the caller passes that constructor in.
  */
 
-export interface FeedShape {
+interface FeedShape {
   n_layer: number;
   n_head: number;
   n_embd: number;
 }
 
-export type MakeTensor<T> = (type: 'int64' | 'float32', data: BigInt64Array | Float32Array, dims: number[]) => T;
+type MakeTensor<T> = (type: 'int64' | 'float32', data: BigInt64Array | Float32Array, dims: number[]) => T;
 
-export interface FeedOptions<T> {
+interface FeedOptions<T> {
   /** Tokens already in the cache (positions of `tokens` start here). */
   pastLength?: number;
   /** The previous call's outputs: `present.{i}.key/value` become this call's `past_key_values.{i}.*`. */

@@ -9,7 +9,7 @@
  */
 import * as fs from 'node:fs';
 
-export type OnnxDim = number | string; // fixed size, or symbolic name ("batch_size")
+type OnnxDim = number | string; // fixed size, or symbolic name ("batch_size")
 
 export interface OnnxTensorInfo {
   name: string;
@@ -28,8 +28,6 @@ export interface OnnxModelInfo {
   nodes: number;
   initializers: number;
 }
-
-export const ELEM_TYPE_NAMES: Record<number, string> = { 1: 'float32', 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16' };
 
 /** Field numbers from onnx.proto. */
 const MODEL = { irVersion: 1, graph: 7, opsetImport: 8 };

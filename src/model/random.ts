@@ -9,7 +9,7 @@
 import { GptConfig } from './config';
 import { GptWeights, tensorLayout } from './weights';
 
-export interface RandomModelOptions {
+interface RandomModelOptions {
   /** Standard deviation of weights and biases. GPT-2 uses 0.02; tests use more (0.1-0.3) so
    *  attention is peaked and logits spread out, which makes wiring mistakes visible. */
   std?: number;

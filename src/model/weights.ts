@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import { GptConfig } from './config';
 
-export type Shape = readonly number[];
+type Shape = readonly number[];
 
 export interface LayerWeights {
   ln_1_weight: Float32Array; // [C]

@@ -4,7 +4,7 @@
  * `<img src=x onerror=alert(1)>` or `</script>` is shown as those characters and never runs.
  */
 
-export type Child = Node | string | null | undefined | false;
+type Child = Node | string | null | undefined | false;
 
 /** `h('span', { class: 'x', 'aria-label': label }, 'text', child)`: attributes via setAttribute, strings as text nodes. */
 export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string | number | boolean | undefined> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {

@@ -6,8 +6,7 @@
  * restarted worker). The same limits as the worker's store keep both copies bounded; the least
  * recently used document goes first, and the worker is told.
  */
-import { CACHE_LIMITS } from '../engine/cacheStore';
-import type { CacheMessage, CacheTarget, TextEdit } from '../engine/protocol';
+import { CACHE_LIMITS, type CacheMessage, type CacheTarget, type TextEdit } from '../engine/protocol';
 import { languageFamily } from './languages';
 
 /** The model worker as the cache sees it. */

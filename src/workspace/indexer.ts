@@ -19,7 +19,7 @@ export interface WorkspaceSource {
 /** A larger file is generated or minified: not worth its memory. */
 export const MAX_INDEXED_FILE_CHARS = 100_000;
 
-export interface IndexerOptions {
+interface IndexerOptions {
   /** Work per slice before yielding, ms. */
   sliceMs: number;
   maxFiles: number;
@@ -31,9 +31,9 @@ export interface IndexerOptions {
 }
 
 /** How long indexing waits before it asks `isBusy` again, ms. */
-export const BUSY_WAIT_MS = 250;
+const BUSY_WAIT_MS = 250;
 
-export const DEFAULT_INDEXER_OPTIONS: IndexerOptions = {
+const DEFAULT_INDEXER_OPTIONS: IndexerOptions = {
   sliceMs: 4,
   maxFiles: 20_000,
   now: () => performance.now(),

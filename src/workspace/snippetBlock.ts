@@ -3,7 +3,7 @@
  * the file it comes from (the "Compare this snippet from …" form of neighbouring-tab context), cut to
  * a character budget at whole lines. Placed after the header line and before the prefix window.
  */
-import { commentLine } from '../completion/prompt';
+import { commentLine } from './languages';
 
 export interface Snippet {
   relativePath: string;
@@ -16,7 +16,7 @@ export interface Snippet {
 /** A snippet cut shorter than this many lines is left out. */
 const MIN_LINES = 2;
 
-export function snippetHeading(languageId: string, relativePath: string): string {
+function snippetHeading(languageId: string, relativePath: string): string {
   return commentLine(languageId, `Compare this snippet from ${relativePath}:`);
 }
 

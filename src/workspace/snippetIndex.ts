@@ -67,7 +67,7 @@ export interface SnippetHit extends SnippetFile {
   score: number;
 }
 
-export interface SnippetQuery {
+interface SnippetQuery {
   /** The code to find similar code for (the lines before the cursor). */
   text: string;
   languageId: string;

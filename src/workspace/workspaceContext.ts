@@ -13,9 +13,9 @@ import type { Snippet } from './snippetBlock';
 import type { SnippetHit, SnippetIndex } from './snippetIndex';
 
 /** Lines before the cursor's line that make the retrieval query. */
-export const QUERY_LINES = 12;
+const QUERY_LINES = 12;
 /** Snippets retrieved per request at most. */
-export const MAX_SNIPPETS = 2;
+const MAX_SNIPPETS = 2;
 /** Documents whose last snippets are remembered. */
 const SHOWN_DOCUMENTS = 32;
 

@@ -43,7 +43,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export interface CodeServerOptions {
+interface CodeServerOptions {
   /** Folder opened in the workbench. Default: test/fixtures/workspace (copied to a temp dir, so runs do not share state). */
   workspace?: string;
   /** VSIX files to install before start. */

@@ -8,7 +8,7 @@ export const VSCODE_EXECUTABLE_ENV = 'LOCAL_GPT_VSCODE_EXECUTABLE';
 /** The VS Code version downloaded when no executable is named (the one code-server 4.100.3 embeds). */
 export const VSCODE_VERSION = '1.100.3';
 
-export interface ElectronRunOptions {
+interface ElectronRunOptions {
   /** `vscodeExecutablePath`, or absent: runTests downloads `version` into `.vscode-test/`. */
   vscodeExecutablePath?: string;
   version?: string;

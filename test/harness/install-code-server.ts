@@ -8,12 +8,12 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export const CODE_SERVER_VERSION = '4.100.3';
+const CODE_SERVER_VERSION = '4.100.3';
 export const REPO_ROOT = path.resolve(__dirname, '../..');
-export const INSTALL_DIR = path.join(REPO_ROOT, '.vscode-test', 'code-server');
+const INSTALL_DIR = path.join(REPO_ROOT, '.vscode-test', 'code-server');
 const PKG_DIR = path.join(INSTALL_DIR, 'node_modules', 'code-server');
 /** Entry script run with the system Node. */
-export const CODE_SERVER_ENTRY = path.join(PKG_DIR, 'out', 'node', 'entry.js');
+const CODE_SERVER_ENTRY = path.join(PKG_DIR, 'out', 'node', 'entry.js');
 const MARKER = path.join(INSTALL_DIR, `.installed-${CODE_SERVER_VERSION}`);
 
 function log(msg: string): void {

@@ -16,15 +16,10 @@ export function manifestVersion(): string {
 }
 
 /** The VSIX this machine installs. */
-export function machineVsix(platform = `${process.platform}-${process.arch}`): VsixPlan {
+function machineVsix(platform = `${process.platform}-${process.arch}`): VsixPlan {
   const build = require(path.join(REPO_ROOT, 'esbuild.js')) as { nativePlatforms(): string[] };
   const { name, version } = manifest();
   return vsixFor(packagePlan(name, version, build.nativePlatforms()), platform);
-}
-
-/** `local-gpt-<platform>-<version>.vsix` (or the universal `local-gpt-<version>.vsix`) at the repo root. */
-export function vsixPath(): string {
-  return path.join(REPO_ROOT, machineVsix().file);
 }
 
 /** Runs `npm run package -- --target <this machine's>` (unless `reuse` and the VSIX exists) and returns the VSIX path. */

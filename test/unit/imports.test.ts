@@ -1,5 +1,6 @@
 /**
- * The import graph of src/: `vscode` only under src/extension/, and no import cycles (type-only imports
+ * The import graph of src/: `vscode` only under src/extension/, each layer imports only the layers
+ * LAYERS allows (docs/ARCHITECTURE.md draws the same order), and no import cycles (type-only imports
  * included: a cycle of types still ties the modules' meaning together).
  */
 import { strict as assert } from 'node:assert';
@@ -28,6 +29,63 @@ function resolveLocal(from: string, specifier: string, files: ReadonlySet<string
   if (!specifier.startsWith('.')) return null;
   const base = path.resolve(path.dirname(from), specifier);
   return [`${base}.ts`, path.join(base, 'index.ts'), base].find((c) => files.has(c)) ?? null;
+}
+
+interface Layer {
+  name: string;
+  /** A folder (`name/`) or one file under src/; a file belongs to the longest that contains it. */
+  path: string;
+  mayImport: readonly string[];
+}
+
+/**
+ * The layers, lowest first; each may import its own modules and those named in `mayImport` (only
+ * rows above it: the order has no cycle). `engine/protocol.ts` is a layer of its own: the contract
+ * between the host and the worker, whose types the completion pipeline, the copy model's host side
+ * and the settings speak in, while the rest of the engine runs post-processing, attention and the model.
+ */
+const LAYERS: readonly Layer[] = [
+  { name: 'validation', path: 'validation/', mayImport: [] },
+  { name: 'model', path: 'model/', mayImport: ['validation'] },
+  { name: 'attention', path: 'attention/', mayImport: ['validation'] },
+  { name: 'protocol', path: 'engine/protocol.ts', mayImport: ['validation', 'attention'] },
+  { name: 'config', path: 'config/', mayImport: ['validation', 'protocol'] },
+  { name: 'workspace', path: 'workspace/', mayImport: ['validation', 'protocol', 'config'] },
+  { name: 'completion', path: 'completion/', mayImport: ['validation', 'protocol', 'config', 'workspace'] },
+  { name: 'engine', path: 'engine/', mayImport: ['validation', 'model', 'attention', 'protocol', 'config', 'workspace', 'completion'] },
+  { name: 'webview', path: 'webview/', mayImport: ['validation', 'attention'] },
+  { name: 'extension', path: 'extension/', mayImport: ['validation', 'model', 'attention', 'protocol', 'config', 'workspace', 'completion', 'engine'] },
+];
+
+/** The layer of a path relative to src/ (`/`-separated), or null. */
+function layerOf(file: string, layers: readonly Layer[]): Layer | null {
+  const containing = layers.filter((l) => (l.path.endsWith('/') ? file.startsWith(l.path) : file === l.path));
+  return containing.sort((a, b) => b.path.length - a.path.length)[0] ?? null;
+}
+
+/**
+ * Every import the layers do not allow, as `from -> to (why)`; `graph` maps a module to the modules it
+ * imports, paths relative to src/ with `/`. A module in no layer is reported too (a new folder needs a row).
+ */
+function layerViolations(graph: ReadonlyMap<string, readonly string[]>, layers: readonly Layer[]): string[] {
+  const found: string[] = [];
+  for (const [from, imports] of graph) {
+    const own = layerOf(from, layers);
+    if (!own) {
+      found.push(`${from} (in no layer)`);
+      continue;
+    }
+    for (const to of imports) {
+      const target = layerOf(to, layers);
+      if (target && target !== own && !own.mayImport.includes(target.name)) found.push(`${from} -> ${to} (${own.name} may not import ${target.name})`);
+    }
+  }
+  return found;
+}
+
+/** Rows whose `mayImport` names a layer that is not above them (which would allow a cycle of layers). */
+function unorderedRows(layers: readonly Layer[]): string[] {
+  return layers.flatMap((l, i) => l.mayImport.filter((m) => !layers.slice(0, i).some((above) => above.name === m)).map((m) => `${l.name} -> ${m}`));
 }
 
 /** Strongly connected components with more than one module (Tarjan), each as paths relative to src/. */
@@ -72,8 +130,33 @@ describe('src/ imports', () => {
     assert.deepEqual(outside.map((f) => path.relative(SRC, f)), []);
   });
 
+  const graph = new Map(files.map((f) => [f, specifiers(f).flatMap((s) => resolveLocal(f, s, fileSet) ?? [])]));
+  const relative = (f: string) => path.relative(SRC, f).split(path.sep).join('/');
+
+  it('imports across layers only downwards, as LAYERS allows', () => {
+    assert.deepEqual(unorderedRows(LAYERS), []);
+    const relativeGraph = new Map([...graph].map(([f, imports]) => [relative(f), imports.map(relative)]));
+    assert.deepEqual(layerViolations(relativeGraph, LAYERS), []);
+  });
+
+  it('finds an import the layers do not allow, and a module in no layer (the check can fail)', () => {
+    const layers: Layer[] = [
+      { name: 'low', path: 'low/', mayImport: [] },
+      { name: 'contract', path: 'high/contract.ts', mayImport: ['low'] },
+      { name: 'high', path: 'high/', mayImport: ['low', 'contract'] },
+    ];
+    const fake = new Map([
+      ['low/a.ts', ['low/b.ts']],
+      ['low/b.ts', ['high/contract.ts']],
+      ['high/contract.ts', ['low/a.ts']],
+      ['high/c.ts', ['high/contract.ts', 'low/a.ts', 'high/d.ts']],
+      ['stray.ts', []],
+    ]);
+    assert.deepEqual(layerViolations(fake, layers), ['low/b.ts -> high/contract.ts (low may not import contract)', 'stray.ts (in no layer)']);
+    assert.deepEqual(unorderedRows([{ name: 'x', path: 'x/', mayImport: ['y'] }, { name: 'y', path: 'y/', mayImport: [] }]), ['x -> y']);
+  });
+
   it('has no import cycles', () => {
-    const graph = new Map(files.map((f) => [f, specifiers(f).flatMap((s) => resolveLocal(f, s, fileSet) ?? [])]));
     assert.deepEqual(cycles(graph), []);
   });
 

@@ -16,12 +16,12 @@ const DECLARATION = /\.d\.[cm]?ts$/;
 const TS_SOURCE = /\.[cm]?tsx?$/;
 const EXTENSION = /(\.d)?\.[cm]?[jt]sx?$/;
 
-export function isDeclarationPath(path: string): boolean {
+function isDeclarationPath(path: string): boolean {
   return DECLARATION.test(path);
 }
 
 /** TypeScript source (not a declaration file). */
-export function isTypeScriptSource(path: string): boolean {
+function isTypeScriptSource(path: string): boolean {
   return TS_SOURCE.test(path) && !DECLARATION.test(path);
 }
 

@@ -48,7 +48,7 @@ export interface CorpusOptions {
   log: (message: string) => void;
 }
 
-export interface PackageReport {
+interface PackageReport {
   name: string;
   version: string;
   license: string;
@@ -61,7 +61,7 @@ export interface PackageReport {
   dropped: Partial<Record<DropReason, number>>;
 }
 
-export interface SplitReport {
+interface SplitReport {
   packages: number;
   files: number;
   /** UTF-8 bytes of the documents (header line included). */
@@ -86,14 +86,14 @@ export interface CorpusMeta {
 }
 
 /** What duplicate removal (build copies, exact and near duplicates) took out, per split. */
-export interface DedupeReport {
+interface DedupeReport {
   /** Tokens are counted as plain left-to-right text (before any FIM transform), `<|endoftext|>` excluded. */
   train: { filesBefore: number; filesAfter: number; tokensBefore: number; tokensAfter: number };
   val: { filesBefore: number; filesAfter: number; tokensBefore: number; tokensAfter: number };
   removedByReason: Partial<Record<DropReason, number>>;
 }
 
-export interface ValOverlapReport {
+interface ValOverlapReport {
   maxFraction: number;
   checkedFiles: number;
   droppedFiles: number;
@@ -102,7 +102,7 @@ export interface ValOverlapReport {
   dropped: Array<{ file: string; fraction: number; trainFile?: string }>;
 }
 
-export interface FimReport {
+interface FimReport {
   rate: number;
   maxPieceBytes: number;
   maxMiddleLines: number;
@@ -403,7 +403,7 @@ export function collectPackage(
  * The package's files limited to `maxBytes` of documents: files are taken in the order of hash(path) (an even
  * spread over the package's folders rather than the alphabetically first ones), then returned in path order.
  */
-export function capPackageBytes(packageName: string, files: readonly SourceFile[], maxBytes: number): SourceFile[] {
+function capPackageBytes(packageName: string, files: readonly SourceFile[], maxBytes: number): SourceFile[] {
   if (maxBytes <= 0) return [...files];
   const size = (f: SourceFile): number => Buffer.byteLength(documentText(packageName, f));
   if (files.reduce((n, f) => n + size(f), 0) <= maxBytes) return [...files];
@@ -426,7 +426,7 @@ function pathHash(path: string): number {
  * Train documents for tokenizer training: all of them when they fit in `maxBytes`, otherwise those whose
  * hash(package/path) falls under the sampling rate, which spreads the sample evenly over packages.
  */
-export function tokenizerSample<T extends { packageName: string; file: SourceFile; text: string }>(docs: readonly T[], maxBytes: number): T[] {
+function tokenizerSample<T extends { packageName: string; file: SourceFile; text: string }>(docs: readonly T[], maxBytes: number): T[] {
   const total = docs.reduce((n, d) => n + Buffer.byteLength(d.text), 0);
   if (total <= maxBytes) return [...docs];
   const rate = maxBytes / total;

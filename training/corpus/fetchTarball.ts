@@ -9,7 +9,7 @@ export function tarballFileName(name: string, version: string): string {
   return `${name.replace(/^@/, '').replace(/\//g, '-')}-${version}.tgz`;
 }
 
-export interface FetchOptions {
+interface FetchOptions {
   /** Use cached tarballs only. */
   offline?: boolean;
   /** Puts the tarball for `entry` at `file`; defaults to `npm pack` (tests pass a fake). */

@@ -31,10 +31,10 @@ export interface FimSpan {
 }
 
 /** Encodes ordinary text (never producing special ids), like BpeTokenizer.encodeOrdinary. */
-export type EncodeOrdinary = (text: string) => number[];
+type EncodeOrdinary = (text: string) => number[];
 
 /** sha256(key) as a fraction in [0, 1): the same file is always chosen (or not), whatever else is in the corpus. */
-export function keyFraction(key: string): number {
+function keyFraction(key: string): number {
   return createHash('sha256').update(key).digest().readUInt32BE(0) / 2 ** 32;
 }
 

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
  * copy of something the model trained on. Lines are compared trimmed; only content lines count (at least
  * MIN_LINE_CHARS characters with a letter in them): `});`, `} else {` or `return;` are in every file.
  */
-export const MIN_LINE_CHARS = 10;
+const MIN_LINE_CHARS = 10;
 
 /**
  * A line found in more training files than this is boilerplate (a licence header line, `"use strict";`).
@@ -25,7 +25,7 @@ export function contentLineHashes(text: string): Set<number> {
   return hashes;
 }
 
-export interface Overlap {
+interface Overlap {
   /** Shared content lines / the file's content lines, for the training file that shares the most (0 when none). */
   fraction: number;
   /** That training file's id, or undefined when the file has no line in common with any one training file. */

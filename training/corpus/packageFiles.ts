@@ -9,7 +9,7 @@ export interface SourceFile {
   text: string;
 }
 
-export interface PackageFiles {
+interface PackageFiles {
   kept: SourceFile[];
   /** Source files dropped by the filters, by reason. */
   dropped: Partial<Record<DropReason, number>>;

@@ -76,7 +76,7 @@ export function dropReasonForText(path: string, text: string, byteLength = Buffe
 }
 
 /** Longest line and mean length of the non-blank lines, in UTF-16 units. */
-export function lineStats(text: string): { maxLine: number; averageLine: number } {
+function lineStats(text: string): { maxLine: number; averageLine: number } {
   let maxLine = 0;
   let total = 0;
   let nonBlank = 0;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { PackageEntry, Split } from './packageList';
 
-export interface SplitOptions {
+interface SplitOptions {
   /** Share of packages held out when the list marks none as val (default 0.1). */
   valFraction?: number;
   /** Explicit validation package names; overrides both the list's split column and valFraction. */
@@ -44,6 +44,6 @@ export function assignSplits(entries: readonly PackageEntry[], options: SplitOpt
 }
 
 /** sha256 of the name as a number in [0, 1). */
-export function nameHash(name: string): number {
+function nameHash(name: string): number {
   return createHash('sha256').update(name).digest().readUInt32BE(0) / 2 ** 32;
 }

@@ -16,7 +16,7 @@ export function readTgz(tgz: Uint8Array): TarFile[] {
   return readTar(gunzipSync(tgz));
 }
 
-export function readTar(tar: Buffer): TarFile[] {
+function readTar(tar: Buffer): TarFile[] {
   const files: TarFile[] = [];
   let offset = 0;
   let longName: string | undefined;

@@ -12,7 +12,7 @@ import { GptWeights, tensorLayout, writeWeights } from '../../src/model/weights'
 const MAGIC = 0x3154504b43545047n; // "GPTCKPT1"
 const HEADER_BYTES = 32 * 8;
 
-export interface CheckpointInfo {
+interface CheckpointInfo {
   step: number;
   tokens: number;
   numParams: number;
@@ -44,15 +44,6 @@ function readHeader(file: string, fd: number): CheckpointInfo {
     numParams: Number(word(10)),
     elapsedSeconds: h.readDoubleLE(15 * 8),
   };
-}
-
-export function readCheckpointInfo(file: string): CheckpointInfo {
-  const fd = openOrThrow(file);
-  try {
-    return readHeader(file, fd);
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 function openOrThrow(file: string): number {
@@ -138,7 +129,7 @@ export function writeInitialCheckpoint(
 }
 
 /** Hugging Face GPT-2 config.json for our model (keys read by src/model/config.ts and transformers.js). */
-export function hfConfigJson(c: GptConfig): Record<string, unknown> {
+function hfConfigJson(c: GptConfig): Record<string, unknown> {
   return {
     model_type: 'gpt2',
     architectures: ['GPT2LMHeadModel'],

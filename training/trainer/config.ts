@@ -16,7 +16,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GptConfig, validateConfig, DEFAULT_LAYER_NORM_EPSILON } from '../../src/model/config';
 
-export interface TrainingHyperParams {
+interface TrainingHyperParams {
   /** Tokens per training row (<= n_positions). */
   seq_len: number;
   batch_size: number;
@@ -58,7 +58,7 @@ export interface TrainingHyperParams {
   threads: number;
 }
 
-export interface DataPaths {
+interface DataPaths {
   train: string;
   val: string;
   meta: string;
@@ -102,7 +102,7 @@ const DEFAULTS: Omit<TrainingHyperParams, 'steps' | 'optimizer'> = {
   threads: 2,
 };
 
-export const DEFAULT_DATA: DataPaths = {
+const DEFAULT_DATA: DataPaths = {
   train: 'data/corpus/train.bin',
   val: 'data/corpus/val.bin',
   meta: 'data/corpus/meta.json',
@@ -127,7 +127,7 @@ export function readVocabSize(metaPath: string): number {
   return v;
 }
 
-export interface LoadOverrides {
+interface LoadOverrides {
   train?: string;
   val?: string;
   meta?: string;

@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 
-export interface ValFile {
+interface ValFile {
   package: string;
   path: string;
   text: string;

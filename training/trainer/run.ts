@@ -15,7 +15,7 @@ import { TrainConfig, flopsPerToken } from './config';
 import { checkpointPath, exportModelFolder, readCheckpointWeights, writeInitialCheckpoint } from './checkpoint';
 import { type GptWeights, decodeSafetensors, readWeights } from '../../src/model/weights';
 
-export const NATIVE_DIR = path.resolve(__dirname, '..', 'native');
+const NATIVE_DIR = path.resolve(__dirname, '..', 'native');
 export const NATIVE_BIN = path.join(NATIVE_DIR, 'build', 'gpt-train');
 
 /** One line of the trainer's stdout (see training/native/train.c). */
@@ -29,7 +29,7 @@ export type TrainerEvent =
   | { event: 'checkpoint'; step: number; tokens: number; path: string }
   | { event: 'done'; step: number; steps: number; finished: boolean; signal: number };
 
-export interface RunOptions {
+interface RunOptions {
   outDir: string;
   resume: boolean;
   /** Stop (with a checkpoint) after this many steps of this invocation; for tests and time slicing. */
@@ -46,7 +46,7 @@ export interface RunOptions {
   snapshotData?: boolean;
 }
 
-export interface RunResult {
+interface RunResult {
   events: TrainerEvent[];
   finished: boolean;
   finalDir?: string;
@@ -151,7 +151,7 @@ function copyTokenizer(runDir: string, modelDir: string): void {
  * Whether the run's corpus has fill-in-the-middle examples (corpus meta.json `fim.examples`): the exported
  * config.json then says `"fim": true`, which makes the extension use FIM prompts (src/engine/modelFolder.ts).
  */
-export function corpusHasFim(metaFile: string): boolean {
+function corpusHasFim(metaFile: string): boolean {
   try {
     const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as { fim?: { examples?: unknown } };
     return typeof meta.fim?.examples === 'number' && meta.fim.examples > 0;
@@ -161,7 +161,7 @@ export function corpusHasFim(metaFile: string): boolean {
 }
 
 /** The weights `init_from` names (see TrainConfig.init_from), checked against the run's model shape. */
-export function readInitWeights(initFrom: string, config: TrainConfig['model']): GptWeights {
+function readInitWeights(initFrom: string, config: TrainConfig['model']): GptWeights {
   const git = /^git:([0-9a-f]{7,40}):(.+)$/.exec(initFrom);
   if (git === null) return readWeights(path.join(initFrom, 'model.safetensors'), config);
   const object = `${git[1]}:${path.posix.join(git[2], 'model.safetensors')}`;

@@ -18,7 +18,7 @@ import { trimTrailingWhitespace } from './trimTrailingWhitespace';
 
 export { decideMultiline, type MultilineSetting } from './decideMultiline';
 export { matchLineEndings, type LineEnding } from './matchLineEndings';
-export type { PostContext, Stage } from './stage';
+export type { PostContext } from './stage';
 
 export const STAGES: readonly [string, Stage][] = [
   ['startAtCursorIndentation', startAtCursorIndentation],

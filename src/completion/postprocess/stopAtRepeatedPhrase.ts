@@ -1,5 +1,5 @@
 /** A phrase repeated this many times in a row, within a line, is a loop. */
-export const PHRASE_REPEATS = 3;
+const PHRASE_REPEATS = 3;
 /** Longest phrase looked for, characters. */
 const MAX_PHRASE = 40;
 

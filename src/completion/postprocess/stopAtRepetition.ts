@@ -32,7 +32,7 @@ export function stopAtRepetition(text: string, context: PostContext): string {
 }
 
 /** Non-blank lines looked at above the cursor's line. */
-export const LINES_ABOVE = 1;
+const LINES_ABOVE = 1;
 
 /** The last `LINES_ABOVE` non-blank lines of `prefix` before the cursor's line, nearest last. */
 export function linesAbove(prefix: string): string[] {

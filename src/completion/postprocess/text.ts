@@ -1,6 +1,6 @@
 /** Small string helpers shared by the post-processing stages. */
 
-export const TAB_WIDTH = 4;
+const TAB_WIDTH = 4;
 
 /** Width of the leading whitespace (a tab counts TAB_WIDTH). */
 export function indentWidth(line: string): number {

@@ -25,7 +25,7 @@ import { readWeights, type GptWeights } from '../weights';
 import { transpose } from './quantize';
 import { Q8_0_BLOCK, kv, writeGguf, type GgufTensor, type Metadata, type TensorType } from './ggufWriter';
 
-export const GGUF_TYPES = ['f32', 'q8_0'] as const;
+const GGUF_TYPES = ['f32', 'q8_0'] as const;
 export type GgufType = (typeof GGUF_TYPES)[number];
 
 /** llama_ftype: the file's main tensor type. */
@@ -39,7 +39,7 @@ export const TOKEN_TYPE = { normal: 1, unknown: 2, control: 3, userDefined: 4, u
 /** GPT-2's own split (tokenizers' ByteLevel pre-tokenizer with use_regex). */
 const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
-export interface PreTokenizer {
+interface PreTokenizer {
   /** tokenizer.ggml.pre */
   name: string;
   /** Empty when llama.cpp splits exactly as tokenizer.json does; else where it differs. */
@@ -55,7 +55,7 @@ export interface PreTokenizer {
  * letters are the whole word (`it's`) BPE gives the same ids either way, and digit runs split the
  * same: our vocabulary has no digit-digit merge, so BPE cannot join what ` ?\p{N}+` keeps together.
  */
-export function preTokenizerFor(tokenizer: TokenizerJson, source: string): PreTokenizer {
+function preTokenizerFor(tokenizer: TokenizerJson, source: string): PreTokenizer {
   const pre = tokenizer.pre_tokenizer;
   const isByteLevel = (p: PreTokenizerJson | null | undefined) => p?.type === 'ByteLevel';
   if (isByteLevel(pre) && pre?.use_regex !== false) return { name: 'gpt-2', difference: '' };
@@ -87,7 +87,7 @@ export interface TokenizerJson {
   model: { type: string; vocab: Record<string, number>; merges: (string | [string, string])[]; byte_fallback?: boolean };
 }
 
-export interface GgufTokenizer {
+interface GgufTokenizer {
   tokens: string[];
   types: number[];
   merges: string[];
@@ -118,7 +118,7 @@ export function ggufTokenizer(tokenizer: TokenizerJson, vocabSize: number, sourc
   return { tokens: tokens.map((t, i) => t ?? `[PAD${i}]`), types, merges, pre: preTokenizerFor(tokenizer, source), fim };
 }
 
-export interface Gpt2Gguf {
+interface Gpt2Gguf {
   metadata: Metadata;
   tensors: GgufTensor[];
   /** Tensors written as F32 although `q8_0` was asked (rows not a multiple of 32 values). */
@@ -127,7 +127,7 @@ export interface Gpt2Gguf {
 }
 
 /** Metadata and tensors of a GPT-2 model in llama.cpp's `gpt2` layout. */
-export function gpt2Gguf(opts: { config: GptConfig; weights: GptWeights; tokenizer: GgufTokenizer; type: GgufType; name: string; addBos: boolean }): Gpt2Gguf {
+function gpt2Gguf(opts: { config: GptConfig; weights: GptWeights; tokenizer: GgufTokenizer; type: GgufType; name: string; addBos: boolean }): Gpt2Gguf {
   const { config: c, weights: w, tokenizer: tok, type } = opts;
   const C = c.n_embd;
   const keptF32: string[] = [];
@@ -199,7 +199,7 @@ function readJson<T>(file: string): T {
   }
 }
 
-export interface GgufExport {
+interface GgufExport {
   file: string;
   bytes: number;
   type: GgufType;

@@ -14,13 +14,13 @@
  */
 import * as fs from 'node:fs';
 
-export const GGUF_MAGIC = 'GGUF';
-export const GGUF_VERSION = 3;
+const GGUF_MAGIC = 'GGUF';
+const GGUF_VERSION = 3;
 /** general.alignment's default: tensor data offsets are multiples of it. */
-export const GGUF_DEFAULT_ALIGNMENT = 32;
+const GGUF_DEFAULT_ALIGNMENT = 32;
 
 /** gguf_type: the value types of metadata. */
-export const GGUF_VALUE_TYPE = {
+const GGUF_VALUE_TYPE = {
   u8: 0,
   i8: 1,
   u16: 2,
@@ -37,15 +37,15 @@ export const GGUF_VALUE_TYPE = {
 } as const;
 
 /** ggml_type of the tensor types this writer produces. */
-export const GGML_TYPE = { F32: 0, Q8_0: 8 } as const;
+const GGML_TYPE = { F32: 0, Q8_0: 8 } as const;
 export type TensorType = keyof typeof GGML_TYPE;
 
 /** Values per Q8_0 block and bytes per block (fp16 scale + 32 int8). */
 export const Q8_0_BLOCK = 32;
-export const Q8_0_BLOCK_BYTES = 2 + Q8_0_BLOCK;
+const Q8_0_BLOCK_BYTES = 2 + Q8_0_BLOCK;
 
 type ScalarType = 'u32' | 'i32' | 'f32' | 'bool' | 'string' | 'u64';
-export type MetadataValue =
+type MetadataValue =
   | { type: ScalarType; value: number | boolean | string }
   | { type: 'array'; itemType: 'string'; values: readonly string[] }
   | { type: 'array'; itemType: 'i32' | 'u32' | 'f32'; values: ArrayLike<number> };
@@ -151,7 +151,7 @@ function writeValue(sink: ByteSink, key: string, v: MetadataValue): void {
 }
 
 /** Bytes a tensor's data takes. */
-export function tensorBytes(t: Pick<GgufTensor, 'ne' | 'type' | 'name'>): number {
+function tensorBytes(t: Pick<GgufTensor, 'ne' | 'type' | 'name'>): number {
   const n = t.ne.reduce((a, b) => a * b, 1);
   if (t.type === 'F32') return 4 * n;
   if (t.ne[0] % Q8_0_BLOCK !== 0) throw new Error(`gguf: tensor "${t.name}" has rows of ${t.ne[0]} values; Q8_0 needs a multiple of ${Q8_0_BLOCK} (write it as F32)`);

@@ -24,7 +24,7 @@ import { DEFAULT_WEIGHT_LEVELS, WeightLevels, quantizeColumns, transpose } from 
 /** ONNX opset: 17 is the first with LayerNormalization; ORT 1.30 (node and wasm) runs up to 22+. */
 export const OPSET = 17;
 
-export interface GraphOptions {
+interface GraphOptions {
   /** Add decoder_attentions.{i} outputs (for the attention panel). */
   attentions?: boolean;
   /** int8 dynamic quantization of every MatMul weight (and the tied embedding / LM head). */
@@ -157,7 +157,7 @@ export function buildGptGraph(
     const scores = g.op1('Mul', [g.op1('MatMul', [q, kT]), attnScale]); // [B, H, T, S]
     const probs = g.op1('Softmax', [g.op1('Where', [visible, scores, maskedScore])], { axis: -1 }); // [B, H, T, S]
     // Named in every graph, an output only with `attentions`: the worker derives the attention graph by
-    // listing these tensors as outputs (src/engine/attentionGraph.ts), so no second copy of the weights ships.
+    // listing these tensors as outputs (src/model/attentionGraph.ts), so no second copy of the weights ships.
     g.rename(probs, `decoder_attentions.${i}`);
     const att = g.op1('MatMul', [`decoder_attentions.${i}`, `present.${i}.value`]); // [B, H, T, D]
     const merged = g.op1('Reshape', [g.op1('Transpose', [att], { perm: [0, 2, 1, 3] }), mergeShape]); // [B, T, C]

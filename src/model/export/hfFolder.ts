@@ -6,7 +6,7 @@
  *   onnx/model.onnx  onnx/model_quantized.onnx
  *
  * No separate attention graph: both graphs name each layer's softmax output `decoder_attentions.{i}`,
- * and the worker makes those tensors outputs of the graph it runs (src/engine/attentionGraph.ts).
+ * and the worker makes those tensors outputs of the graph it runs (src/model/attentionGraph.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -16,15 +16,15 @@ import { CONFIG_FILE, GENERATION_CONFIG_FILE, ONNX_FILES, TOKENIZER_CONFIG_FILE,
 import { OPSET, buildGptGraph } from './gptGraph';
 
 /** Tokenizer files the folder must have (copied from the tokenizer directory). */
-export const TOKENIZER_FILES = [TOKENIZER_FILE, TOKENIZER_CONFIG_FILE] as const;
+const TOKENIZER_FILES = [TOKENIZER_FILE, TOKENIZER_CONFIG_FILE] as const;
 /** Copied too when the tokenizer directory has them. */
 const OPTIONAL_TOKENIZER_FILES = ['special_tokens_map.json', 'vocab.json', 'merges.txt'];
 
-export const QUANTIZATION_SCHEME =
+const QUANTIZATION_SCHEME =
   'int8 dynamic quantization (DynamicQuantizeLinear + MatMulInteger): weights int8 per output column, symmetric 7-bit (-63..63, zero point 0, exact on CPUs without VNNI); activations uint8 per tensor, computed at run time';
 
 /** Hugging Face GPT-2 `config.json`, with every key transformers (Python) and transformers.js read. */
-export function hfConfigJson(config: GptConfig): Record<string, unknown> {
+function hfConfigJson(config: GptConfig): Record<string, unknown> {
   return {
     model_type: 'gpt2',
     architectures: ['GPT2LMHeadModel'],
@@ -65,7 +65,7 @@ export function hfConfigJson(config: GptConfig): Record<string, unknown> {
   };
 }
 
-export function generationConfigJson(config: GptConfig): Record<string, unknown> {
+function generationConfigJson(config: GptConfig): Record<string, unknown> {
   return {
     _from_model_config: true,
     bos_token_id: config.bos_token_id,
@@ -75,7 +75,7 @@ export function generationConfigJson(config: GptConfig): Record<string, unknown>
   };
 }
 
-export interface ExportOptions {
+interface ExportOptions {
   config: GptConfig;
   weights: GptWeights;
   /** Directory holding tokenizer.json and tokenizer_config.json. */

@@ -11,14 +11,14 @@ import * as ortWeb from 'onnxruntime-web';
 import { GptConfig } from '../config';
 import { gptFeeds } from '../gptFeeds';
 import { argmax } from '../gpt';
-import { ATTENTION_OUTPUT_PREFIX, withAttentionOutputs } from '../../engine/attentionGraph';
+import { ATTENTION_OUTPUT_PREFIX, withAttentionOutputs } from '../attentionGraph';
 import { ONNX_FILES } from '../folderLayout';
 
 type Ort = typeof ortNode | typeof ortWeb;
 type Session = ortNode.InferenceSession;
 type Feeds = Record<string, ortNode.Tensor>;
 
-export interface MeasureOptions {
+interface MeasureOptions {
   /** Prompt lengths to prefill (tokens). */
   lengths?: number[];
   /** Timed runs per measurement, after one warm-up run. */
@@ -31,7 +31,7 @@ export interface MeasureOptions {
   log?: (line: string) => void;
 }
 
-export interface Timing {
+interface Timing {
   runtime: string;
   file: string;
   tokens: number;

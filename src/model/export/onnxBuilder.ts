@@ -9,7 +9,7 @@ export const DataType = onnx.TensorProto.DataType;
 export type DataType = onnx.TensorProto.DataType;
 
 /** A dimension: a fixed size or a symbolic name such as "batch_size". */
-export type Dim = number | string;
+type Dim = number | string;
 
 type AttrValue = number | string | number[] | { float: number } | { floats: number[] };
 

@@ -17,7 +17,7 @@ export type WeightLevels = 127 | 63;
 
 export const DEFAULT_WEIGHT_LEVELS: WeightLevels = 63;
 
-export interface QuantizedMatrix {
+interface QuantizedMatrix {
   q: Int8Array; // [rows, cols]
   scale: Float32Array; // [cols]
 }

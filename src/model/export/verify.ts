@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { withAttentionOutputs } from '../../engine/attentionGraph';
+import { withAttentionOutputs } from '../attentionGraph';
 import { GptConfig } from '../config';
 import { gptFeeds } from '../gptFeeds';
 import { argmax, forward } from '../gpt';

@@ -26,13 +26,6 @@ export const BYTE_TO_UNICODE: readonly string[] = buildByteToUnicode();
 /** one-character stand-in -> byte value. */
 export const UNICODE_TO_BYTE: ReadonlyMap<string, number> = new Map(BYTE_TO_UNICODE.map((ch, b) => [ch, b]));
 
-/** Bytes -> byte-level string ('Ġfoo' for ' foo'). */
-export function bytesToByteLevel(bytes: Uint8Array): string {
-  let out = '';
-  for (const b of bytes) out += BYTE_TO_UNICODE[b];
-  return out;
-}
-
 /** Byte-level string -> bytes, or undefined when a character is not a byte stand-in. */
 export function byteLevelToBytes(token: string): Uint8Array | undefined {
   const bytes = new Uint8Array(token.length);

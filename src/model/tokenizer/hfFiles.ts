@@ -8,7 +8,7 @@ import { PRE_TOKENIZER_PATTERN } from './preTokenize';
 import { END_OF_TEXT, SPECIAL_TOKENS } from './specialTokens';
 
 
-export interface TokenizerFileOptions {
+interface TokenizerFileOptions {
   /** `model_max_length` in tokenizer_config.json: the model's context length (n_positions). */
   modelMaxLength?: number;
 }
@@ -36,7 +36,7 @@ function addedTokens(model: BpeModel): AddedTokenJson[] {
 }
 
 /** The tokenizer.json object (HF tokenizers serialization, version 1.0). */
-export function tokenizerJson(model: BpeModel): object {
+function tokenizerJson(model: BpeModel): object {
   const vocab: Record<string, number> = {};
   model.vocab.forEach((token, id) => (vocab[token] = id));
   return {
@@ -72,7 +72,7 @@ export function tokenizerJson(model: BpeModel): object {
 }
 
 /** The tokenizer_config.json object: GPT-2 class, `<|endoftext|>` as bos/eos/unk/pad, no automatic bos. */
-export function tokenizerConfigJson(model: BpeModel, options: TokenizerFileOptions = {}): object {
+function tokenizerConfigJson(model: BpeModel, options: TokenizerFileOptions = {}): object {
   const addedTokensDecoder: Record<string, Omit<AddedTokenJson, 'id'>> = {};
   for (const { id, ...token } of addedTokens(model)) addedTokensDecoder[String(id)] = token;
   return {

@@ -1,8 +1,8 @@
 /** Byte-level BPE tokenizer: training, encoding/decoding, and the Hugging Face tokenizer files. */
 export type { BpeModel } from './bpeModel';
-export { BpeTokenizer, type DecodeOptions } from './bpeTokenizer';
-export { trainBpe, trainBpeOnWordCounts, countWords, type TrainBpeOptions } from './bpeTrainer';
-export { preTokenize, PRE_TOKENIZER_PATTERN } from './preTokenize';
+export { BpeTokenizer } from './bpeTokenizer';
+export { trainBpe, trainBpeOnWordCounts, countWords } from './bpeTrainer';
+export { preTokenize } from './preTokenize';
 export * from './specialTokens';
 export { writeTokenizerFiles, readTokenizerFiles, readTokenizerModel } from './hfFiles';
 export { TOKENIZER_FILE, TOKENIZER_CONFIG_FILE } from '../folderLayout';

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { CompletionPipeline } from '../../../src/completion/pipeline';
 import type { CancellationLike } from '../../../src/completion/debounce';
 import { normalizeSettings } from '../../../src/config/settings';
+import { engineConfigFor } from '../../../src/engine/engineConfig';
 import { resolveModelSetting } from '../../../src/engine/modelSource';
 import { sourceWorker } from '../../../src/engine/sourceWorker';
 import { WorkerClient } from '../../../src/engine/workerClient';
@@ -34,10 +35,7 @@ export async function greedyCompletion(opts: {
   const resolved = resolveModelSetting(opts.model ?? '', REPO_ROOT, opts.embeddedModel);
   if (!resolved.ok) throw new Error(resolved.error);
   const client = new WorkerClient(
-    {
-      start: { backend: settings.backend, threads: settings.threads, wasmPaths: path.join(REPO_ROOT, 'node_modules/onnxruntime-web/dist') },
-      load: { source: resolved.source, quantized: settings.quantized, cacheDir: path.join(REPO_ROOT, '.cache', 'models'), allowDownloads: false, remoteHost: settings.remoteHost },
-    },
+    engineConfigFor(settings, { source: resolved.source, wasmPaths: path.join(REPO_ROOT, 'node_modules/onnxruntime-web/dist'), cacheDir: path.join(REPO_ROOT, '.cache', 'models') }),
     { createWorker: sourceWorker(path.join(REPO_ROOT, 'src', 'engine', 'worker.ts')) },
   );
   try {

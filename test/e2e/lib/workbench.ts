@@ -3,7 +3,7 @@
 import type { FrameLocator, Locator, Page } from 'playwright-core';
 
 /** Text of our status bar item in the DOM: "Local GPT: <state>[ · <n> ms]" (see src/extension/statusBar.ts). */
-export const STATUS_BAR_PREFIX = 'Local GPT:';
+const STATUS_BAR_PREFIX = 'Local GPT:';
 const GHOST_TEXT = '.monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text-decoration-preview, .monaco-editor .ghost-text';
 
 export class Workbench {
@@ -172,6 +172,6 @@ export class Workbench {
   }
 }
 
-export function escapeRegExp(s: string): string {
+function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

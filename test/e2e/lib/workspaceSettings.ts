@@ -16,3 +16,11 @@ export function setWorkspaceSettings(server: CodeServer, values: Record<string, 
   }
   fs.writeFileSync(file, JSON.stringify(settings, null, 2));
 }
+
+/**
+ * Extension settings named without `localGpt.` (as src/config/settings.ts names them) as workspace settings
+ * keys; with `remove`, each key's value is undefined, which setWorkspaceSettings removes.
+ */
+export function localGptSettings(values: Readonly<Record<string, unknown>>, options: { remove?: boolean } = {}): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values).map(([key, value]) => [`localGpt.${key}`, options.remove ? undefined : value]));
+}

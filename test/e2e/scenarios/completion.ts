@@ -2,8 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../../harness/codeServer';
 import { tinyGpt2 } from '../../unit/engine/fixtures/tinyModels';
+import { GHOST, inlineGhostText, visibleGhostText } from '../lib/ghostText';
 import { GREEDY_MODEL_ONLY, greedyCompletion } from '../lib/modelCompletion';
-import { setWorkspaceSettings } from '../lib/workspaceSettings';
+import { localGptSettings, setWorkspaceSettings } from '../lib/workspaceSettings';
 import type { Scenario } from '../lib/scenario';
 
 /**
@@ -12,31 +13,6 @@ import type { Scenario } from '../lib/scenario';
  * stops completions. Runs the embedded model when the repo has it, else a tiny random GPT-2 (its
  * suggestions are noise, but real output of the installed VSIX's worker).
  */
-
-/** Waits for ghost text; if the status bar turns to error first, fails with the extension's log. */
-async function ghostTextOrError(ctx: Parameters<Scenario['run']>[0], timeoutMs: number): Promise<string> {
-  const { wb, page } = ctx;
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if ((await page.locator(GHOST).count()) > 0) return inlineGhostText(page);
-    const status = (await wb.statusBarItem().innerText().catch(() => '')).trim();
-    if (/Local GPT: error/.test(status)) {
-      await wb.runCommand('Local GPT: Show Log');
-      await page.waitForTimeout(500);
-      const logText = await wb.outputText().catch(() => '(no log)');
-      throw new Error(`status bar shows "${status}"; log:\n${logText.split('\n').slice(-8).join('\n')}`);
-    }
-    await page.waitForTimeout(150);
-  }
-  throw new Error(`no ghost text (inline completion) within ${timeoutMs} ms`);
-}
-
-/** The ghost text on the cursor's line: VS Code splits it into several spans (one per token colour). */
-async function inlineGhostText(page: Parameters<Scenario['run']>[0]['page']): Promise<string> {
-  return (await page.locator('.monaco-editor .ghost-text-decoration').allInnerTexts()).join('').replace(/\u00a0/g, ' ');
-}
-
-const GHOST = '.monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text-decoration-preview, .monaco-editor .ghost-text';
 
 export const scenario: Scenario = {
   name: 'completion',
@@ -49,8 +25,7 @@ export const scenario: Scenario = {
 
     await step('use the model, greedy decoding', async () => {
       log(`model: ${model ?? 'embedded'}`);
-      const greedy = Object.fromEntries(Object.entries(GREEDY_MODEL_ONLY).map(([key, value]) => [`localGpt.${key}`, value]));
-      setWorkspaceSettings(server, { 'localGpt.model': model, ...greedy });
+      setWorkspaceSettings(server, localGptSettings({ model, ...GREEDY_MODEL_ONLY }));
       await page.waitForTimeout(1000);
       // Idle when the setting change restarted the engine; ready when an earlier scenario (attention) already
       // loaded the same model and only generation options changed.
@@ -65,10 +40,9 @@ export const scenario: Scenario = {
       await page.keyboard.press('Enter');
       await wb.type('export function ');
       const started = Date.now();
-      ghost = await ghostTextOrError(ctx, 120_000);
+      ghost = await visibleGhostText(ctx, 120_000);
       log(`ghost text after ${Date.now() - started} ms (cold: worker start + model load): ${JSON.stringify(ghost)}`);
       await wb.waitForStatusBar(/^Local GPT: ready · \d+ ms$/, 10_000);
-      if (ghost.trim() === '') throw new Error(`the ghost text is empty: ${JSON.stringify(ghost)}`);
     });
 
     await step('the ghost text is the model\'s greedy completion at that spot', async () => {
@@ -109,7 +83,7 @@ export const scenario: Scenario = {
       await page.keyboard.press('Control+End');
       await page.keyboard.press('Enter');
       await wb.type('const total = ');
-      const before = await ghostTextOrError(ctx, 30_000);
+      const before = await visibleGhostText(ctx, 30_000);
       const typed = before[0];
       await page.keyboard.type(typed);
       const deadline = Date.now() + 5000;
@@ -148,7 +122,7 @@ export const scenario: Scenario = {
       await wb.waitForStatusBar(/^Local GPT: (idle|ready)/, 10_000);
       await wb.runCommand('File: Revert File');
       await wb.runCommand('View: Close All Editors');
-      setWorkspaceSettings(server, { 'localGpt.model': undefined, ...Object.fromEntries(Object.keys(GREEDY_MODEL_ONLY).map((key) => [`localGpt.${key}`, undefined])) });
+      setWorkspaceSettings(server, localGptSettings({ model: undefined, ...GREEDY_MODEL_ONLY }, { remove: true }));
     });
   },
 };

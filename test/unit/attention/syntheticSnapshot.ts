@@ -5,7 +5,7 @@ import { alignTokens } from '../../../src/attention/layout';
 import type { AttentionSnapshot } from '../../../src/attention/types';
 
 /** Splits code into word / space-prefixed word / punctuation / line-break tokens, like a code BPE would. */
-export function codeTokens(text: string): string[] {
+function codeTokens(text: string): string[] {
   return text.match(/\r\n|\n|\t| ?[A-Za-z_$][\w$]*| ?\d+| +(?=\S)| +|[^\s\w]/gu) ?? [];
 }
 

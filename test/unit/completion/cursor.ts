@@ -1,7 +1,7 @@
 /** Test helper: a document written with the cursor marked as ▮. */
 import type { DocumentSnapshot } from '../../../src/completion/context';
 
-export const CURSOR = '▮';
+const CURSOR = '▮';
 
 export function withCursor(marked: string, languageId = 'typescript', relativePath = 'src/example.ts'): DocumentSnapshot {
   const offset = marked.indexOf(CURSOR);

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { CACHE_LIMITS, CACHE_MEMORY_CAP_BYTES, DocumentCacheStore, offsetBefore } from '../../../src/engine/cacheStore';
+import { CACHE_MEMORY_CAP_BYTES, DocumentCacheStore, offsetBefore } from '../../../src/engine/cacheStore';
+import { CACHE_LIMITS } from '../../../src/engine/protocol';
 import { cacheDistribution } from '../../../src/engine/ngramCache';
 
 /** One token per UTF-16 unit (vocabulary 65536): the worst case for tokens per character among ASCII text. */

@@ -11,7 +11,7 @@ export interface FakePast {
 
 export const VOCAB = 28;
 
-export function hashNext(ids: readonly number[], eosAfter = Infinity): number {
+function hashNext(ids: readonly number[], eosAfter = Infinity): number {
   if (ids.length >= eosAfter) return 0;
   let h = 17;
   for (const id of ids) h = (h * 31 + id) % 1000003;

@@ -3,7 +3,7 @@
  * node and on ONNX Runtime web (WebAssembly), for several model shapes.
  */
 import { strict as assert } from 'node:assert';
-import { withAttentionOutputs } from '../../../src/engine/attentionGraph';
+import { withAttentionOutputs } from '../../../src/model/attentionGraph';
 import { GptConfig } from '../../../src/model/config';
 import { buildGptGraph } from '../../../src/model/export/gptGraph';
 import { argmax, forward } from '../../../src/model/gpt';

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { CACHE_LIMITS, DocumentCacheStore } from '../../../src/engine/cacheStore';
-import type { CacheMessage } from '../../../src/engine/protocol';
+import { DocumentCacheStore } from '../../../src/engine/cacheStore';
+import { CACHE_LIMITS, type CacheMessage } from '../../../src/engine/protocol';
 import { CacheSync, type CacheChannel } from '../../../src/workspace/cacheSync';
 
 /** A channel into a real worker-side store, as the worker would apply the messages. */

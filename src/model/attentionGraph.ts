@@ -95,7 +95,7 @@ function attentionOutput(name: string): number[] {
   return lengthDelimited(GRAPH_OUTPUT, [...lengthDelimited(VALUE_INFO_NAME, [...utf8.encode(name)]), ...lengthDelimited(2, lengthDelimited(1, tensorType))]);
 }
 
-export interface DerivedAttentionGraph {
+interface DerivedAttentionGraph {
   /** The ModelProto with the attention outputs; `model` itself when it already had them all. */
   bytes: Uint8Array;
   /** `decoder_attentions.0` … in layer order; empty when the graph has no such tensors. */

@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { withAttentionOutputs } from '../../../src/engine/attentionGraph';
+import { withAttentionOutputs } from '../../../src/model/attentionGraph';
 import { GptConfig } from '../../../src/model/config';
 import { exportModelFolder } from '../../../src/model/export/hfFolder';
 import { argmax, forward, generateGreedy } from '../../../src/model/gpt';

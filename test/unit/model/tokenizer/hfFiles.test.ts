@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readTokenizerFiles, trainBpe, writeTokenizerFiles } from '../../../src/model/tokenizer';
+import { readTokenizerFiles, trainBpe, writeTokenizerFiles } from '../../../../src/model/tokenizer';
 import { ADVERSARIAL, trainingTexts } from './fixtures';
 
 describe('tokenizer.json / tokenizer_config.json', () => {

@@ -12,8 +12,8 @@ import {
   preTokenize,
   trainBpe,
   trainBpeOnWordCounts,
-} from '../../../src/model/tokenizer';
-import { BYTE_TO_UNICODE, UNICODE_TO_BYTE } from '../../../src/model/tokenizer/byteLevel';
+} from '../../../../src/model/tokenizer';
+import { BYTE_TO_UNICODE, UNICODE_TO_BYTE } from '../../../../src/model/tokenizer/byteLevel';
 import { ADVERSARIAL, INDENTED_CODE, randomStrings, trainingTexts, wellFormed } from './fixtures';
 
 describe('byte-level BPE tokenizer', () => {

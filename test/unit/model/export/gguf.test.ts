@@ -7,10 +7,10 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { exportGguf, ggufTokenizer, TOKEN_TYPE, type TokenizerJson } from '../../../src/model/export/gguf';
-import { transpose } from '../../../src/model/export/quantize';
-import { tinyGpt2 } from '../engine/fixtures/tinyModels';
-import { f32Data, readGguf } from './fixtures/ggufReader';
+import { exportGguf, ggufTokenizer, TOKEN_TYPE, type TokenizerJson } from '../../../../src/model/export/gguf';
+import { transpose } from '../../../../src/model/export/quantize';
+import { tinyGpt2 } from '../../engine/fixtures/tinyModels';
+import { f32Data, readGguf } from '../fixtures/ggufReader';
 
 describe('model/export/gguf (GPT-2 -> llama.cpp gpt2 layout)', function () {
   this.timeout(60_000);

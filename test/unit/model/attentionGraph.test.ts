@@ -1,5 +1,5 @@
 /**
- * The attention graph the worker derives from the completion graph (src/engine/attentionGraph.ts): the
+ * The attention graph the worker derives from the completion graph (src/model/attentionGraph.ts): the
  * same weights and nodes with `decoder_attentions.{i}` as outputs, so the panel's numbers are those of
  * the graph completions run.
  */
@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { withAttentionOutputs } from '../../../src/engine/attentionGraph';
+import { withAttentionOutputs } from '../../../src/model/attentionGraph';
 import type { GptConfig } from '../../../src/model/config';
 import { buildGptGraph } from '../../../src/model/export/gptGraph';
 import { gptFeeds } from '../../../src/model/gptFeeds';
@@ -49,7 +49,7 @@ function onnxInfo(bytes: Uint8Array): OnnxModelInfo {
 
 const names = Array.from({ length: CONFIG.n_layer }, (_, i) => `decoder_attentions.${i}`);
 
-describe('engine/attentionGraph: the attention graph derived from the completion graph', function () {
+describe('model/attentionGraph: the attention graph derived from the completion graph', function () {
   this.timeout(60_000);
   const fp32 = buildGptGraph(CONFIG, weights);
   const q8 = buildGptGraph(CONFIG, weights, { quantize: true });

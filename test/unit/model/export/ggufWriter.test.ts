@@ -3,8 +3,8 @@
  * Q8_0 blocks (fp16 scale, round half away from zero) and the fp16 conversion.
  */
 import { strict as assert } from 'node:assert';
-import { encodeGguf, fp16Bits, fp16ToNumber, kv, quantizeQ8_0, type GgufTensor } from '../../../src/model/export/ggufWriter';
-import { readGguf } from './fixtures/ggufReader';
+import { encodeGguf, fp16Bits, fp16ToNumber, kv, quantizeQ8_0, type GgufTensor } from '../../../../src/model/export/ggufWriter';
+import { readGguf } from '../fixtures/ggufReader';
 
 const hex = (b: Buffer) => b.toString('hex');
 const HEADER = (tensors: number, kvs: number) => '47475546' + '03000000' + le64(tensors) + le64(kvs);

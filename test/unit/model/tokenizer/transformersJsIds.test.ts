@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BpeTokenizer, trainBpe, writeTokenizerFiles } from '../../../src/model/tokenizer';
+import { BpeTokenizer, trainBpe, writeTokenizerFiles } from '../../../../src/model/tokenizer';
 import { ADVERSARIAL, INDENTED_CODE, randomStrings, rng, trainingTexts } from './fixtures';
 
 /** The slice of the transformers.js tokenizer API these tests use. */

@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import { startBackend, type Transformers } from '../../../src/engine/backend';
 import { parseWorkerMessage, type HostToWorker, type WorkerToHost } from '../../../src/engine/protocol';
 import { WorkerCore } from '../../../src/engine/workerCore';
-import { tinyGpt2 } from '../engine/fixtures/tinyModels';
+import { tinyGpt2 } from './fixtures/tinyModels';
 
 describe('engine/workerCore: attention requests', function () {
   this.timeout(60_000);

@@ -9,7 +9,7 @@ import { startBackend, type Transformers } from '../../../src/engine/backend';
 import type { GenerationOptions, HostToWorker, WorkerToHost } from '../../../src/engine/protocol';
 import { WorkerCore } from '../../../src/engine/workerCore';
 import type { AttentionSnapshot } from '../../../src/attention/types';
-import { tinyGpt2 } from '../engine/fixtures/tinyModels';
+import { tinyGpt2 } from './fixtures/tinyModels';
 
 const greedy: GenerationOptions = { maxNewTokens: 5, temperature: 0, topK: 0, topP: 1, seed: 0, stop: [] };
 

@@ -16,10 +16,10 @@ import { startBackend } from '../../../src/engine/backend';
 import { inspectModelFolder } from '../../../src/engine/modelFolder';
 import { EngineSession } from '../../../src/engine/session';
 import * as ort from 'onnxruntime-node';
-import { withAttentionOutputs } from '../../../src/engine/attentionGraph';
+import { withAttentionOutputs } from '../../../src/model/attentionGraph';
 import { forward } from '../../../src/model/gpt';
 import { gptFeeds } from '../../../src/model/gptFeeds';
-import { tinyGpt2, variantOf } from '../engine/fixtures/tinyModels';
+import { tinyGpt2, variantOf } from './fixtures/tinyModels';
 
 const TOL = 1e-4;
 

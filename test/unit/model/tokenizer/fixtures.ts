@@ -1,11 +1,11 @@
-import { createRng } from '../../../src/engine/sampling';
+import { createRng } from '../../../../src/engine/sampling';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { END_OF_TEXT, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX } from '../../../src/model/tokenizer';
+import { END_OF_TEXT, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX } from '../../../../src/model/tokenizer';
 
 /** Training text for tiny test tokenizers: the tokenizer's own sources plus code with deep indentation. */
 export function trainingTexts(): string[] {
-  const dir = join(__dirname, '../../../src/model/tokenizer');
+  const dir = join(__dirname, '../../../../src/model/tokenizer');
   const sources = readdirSync(dir)
     .filter((f) => f.endsWith('.ts'))
     .sort()
