@@ -10,6 +10,7 @@ import { normalizeSettings, type Settings } from '../../src/config/settings';
 import { assertKnownSettings, type SettingOverrides } from '../../src/config/overrides';
 import type { CancellationLike } from '../../src/completion/debounce';
 import { CompletionPipeline, type CompletionEngine, type CompletionRequest, type CompletionResult, type EngineReply } from '../../src/completion/pipeline';
+import type { NoSuggestionReason } from '../../src/completion/outcome';
 import { resolveModelSetting } from '../../src/engine/modelSource';
 import { ensureModelGraphs, hasSourceWeights } from './modelGraphs';
 import type { GenerationOptions, ModelInfo } from '../../src/engine/protocol';
@@ -64,9 +65,11 @@ class RecordingEngine implements CompletionEngine {
   }
 }
 
-/** Why the pipeline showed nothing, from what the model replied (null: the model did not run). */
-function emptyReason(reply: EngineReply | null): string {
-  if (reply === null) return 'the model did not run (binary text at the cursor, or a remembered empty result for this spot)';
+/** Why the pipeline showed nothing: its reason, and for `empty` what the model replied. */
+function emptyReason(reason: NoSuggestionReason, reply: EngineReply | null): string {
+  if (reason === 'binary') return 'the model did not run (binary text at the cursor)';
+  if (reason === 'cachedEmpty') return 'the model did not run (a remembered empty result for this spot)';
+  if (reason !== 'empty' || reply === null) return reason;
   if (reply.text.trim() === '') return `the model generated no text (stop: ${reply.stopReason})`;
   return `post-processing removed the model's text ${JSON.stringify(reply.text)} (stop: ${reply.stopReason})`;
 }
@@ -161,7 +164,7 @@ export class CompletionSession {
     const started = performance.now();
     const outcome = await this.pipeline.complete(request, never);
     const latencyMs = performance.now() - started;
-    return outcome.kind === 'suggestion' ? { result: outcome, latencyMs } : { result: null, latencyMs, reason: emptyReason(this.engine.last) };
+    return outcome.kind === 'suggestion' ? { result: outcome, latencyMs } : { result: null, latencyMs, reason: emptyReason(outcome.reason, this.engine.last) };
   }
 
   /**
