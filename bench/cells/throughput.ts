@@ -14,7 +14,8 @@ import { PrefixReusingGenerator, type CausalLm } from '../../src/engine/generate
 import { inspectModelFolder } from '../../src/engine/modelFolder';
 import type { GenerationOptions } from '../../src/engine/protocol';
 import { createTokenSelector } from '../../src/engine/sampling';
-import { EngineSession, type SessionKv } from '../../src/engine/session';
+import { EngineSession } from '../../src/engine/session';
+import type { SessionKv } from '../../src/engine/transformersLm';
 import { cellMain } from '../lib/child';
 import { matMulGraph } from '../lib/ortMatMul';
 import { rateOf, summarize } from '../lib/stats';

@@ -7,7 +7,7 @@
  * No `vscode` import: the extension (src/extension/sharedEngine.ts) turns its events into status bar
  * and log updates, and the unit tests drive it in plain Node.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import {
   parseWorkerMessage,
   type GenerationOptions,
@@ -23,6 +23,8 @@ import { NATIVE_ACTIVITY_BYTES, NativeActivity } from './nativeActivity';
 import { afterCrash, recentCrashes, type RestartPolicy } from './restartPolicy';
 import type { CancellationLike } from '../completion/debounce';
 import type { CompletionEngine, EngineReply } from '../completion/pipeline';
+import { describeLoad, describeModel, duration } from './describeEngine';
+import type { WorkerFactory } from './workerFactory';
 
 export type ClientState = 'idle' | 'starting' | 'loading' | 'ready' | 'generating' | 'restarting' | 'error' | 'failed' | 'disposed';
 
@@ -39,24 +41,8 @@ export interface EngineConfig {
   load: LoadSpec;
 }
 
-/** Starts a worker thread with the given `workerData`. */
-export type WorkerFactory = (workerData: WorkerStartOptions) => Worker;
-
-/**
- * V8 heap limit of the worker thread, MB. The model's weights and ONNX Runtime's buffers live outside
- * the JS heap (native or WebAssembly memory); the heap holds the tokenizer and per-request arrays, far
- * below this. A runaway worker hits the limit and is stopped by Node (ERR_WORKER_OUT_OF_MEMORY), the
- * client restarts it, and the extension host never runs out of memory itself.
- */
-export const WORKER_HEAP_LIMIT_MB = 1024;
-
-/** The bundled worker (`dist/worker.js`), as the extension runs it. */
-export function bundledWorker(workerPath: string, heapLimitMb = WORKER_HEAP_LIMIT_MB): WorkerFactory {
-  return (workerData) => new Worker(workerPath, { workerData, resourceLimits: { maxOldGenerationSizeMb: heapLimitMb } });
-}
-
 export interface WorkerClientOptions {
-  /** How to start the worker thread: `bundledWorker('dist/worker.js')`, or `sourceWorker(...)` (./sourceWorker.ts) from a checkout. */
+  /** How to start the worker thread: `bundledWorker('dist/worker.js')` (./workerFactory.ts), or `sourceWorker(...)` (./sourceWorker.ts) from a checkout. */
   createWorker: WorkerFactory;
   /** A request with no reply (nor progress / alive message) for this long means the worker hangs, ms. */
   replyDeadlineMs?: number;
@@ -468,19 +454,4 @@ export class WorkerClient implements CompletionEngine {
     this.options.onEvent?.(event);
     for (const listener of this.listeners) listener(event);
   }
-}
-
-function duration(ms: number): string {
-  if (ms < 10_000) return `${ms} ms`;
-  if (ms < 120_000) return `${Math.round(ms / 1000)} s`;
-  return `${Math.round(ms / 60_000)} min`;
-}
-
-function describeModel(model: ModelInfo): string {
-  return `${model.name} (${model.modelType}, ${model.onnxFile}, ${model.backend}, context ${model.contextLength})`;
-}
-
-function describeLoad(load: LoadSpec): string {
-  const s = load.source;
-  return s.kind === 'hub' ? `${s.id}@${s.revision}` : s.dir;
 }

@@ -27,7 +27,8 @@ import {
   type ProgressPhase,
   type WorkerToHost,
 } from './protocol';
-import { EngineSession, type SessionKv } from './session';
+import { EngineSession } from './session';
+import type { SessionKv } from './transformersLm';
 
 interface WorkerCoreDeps {
   transformers: Transformers;

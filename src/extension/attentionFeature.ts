@@ -17,12 +17,13 @@ import { explain, type Explanation } from '../attention/explain';
 import { tokenBeforeOffset, tokenPositions } from '../attention/layout';
 import { DEFAULT_VIEW, viewTitle } from '../attention/panelState';
 import { formatWeight, RANKED_INFLUENCES, rankInfluences, tokenLabel, type Influence } from '../attention/rank';
-import { attentionRequestFor, completionAtCursor, type AttentionRequestBody, type CompletionRecord, type CompletionTarget, type DocumentSlice } from '../attention/request';
+import { isIndex, parseCompletionArg } from '../attention/commandArgs';
+import { attentionRequestFor, completionAtCursor, type AttentionRequestBody, type CompletionRecord } from '../attention/request';
 import type { AttentionSnapshot, AttentionView } from '../attention/types';
 import type { AttentionOutcome } from '../attention/workerProtocol';
 import { isRecord } from '../validation/checks';
 import { AttentionDecorations } from './attentionDecorations';
-import { documentText } from './documentText';
+import { docView, documentSlice } from './attentionDocument';
 import { ATTENTION_VIEW_ID, AttentionViewProvider } from './attentionView';
 import { CONTRIBUTED_COMMANDS, INTERNAL_COMMANDS } from './commands';
 import type { Services } from './services';
@@ -414,27 +415,4 @@ class AttentionController implements vscode.Disposable {
     this.cancelInFlight();
     for (const d of this.disposables) d.dispose();
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-
-const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
-
-/** `{ completion: { text, offset, inDocument, resultId? } }` as the command's optional argument (tests, other features). */
-function parseCompletionArg(arg: unknown): CompletionTarget | null {
-  if (!isRecord(arg) || !isRecord(arg.completion)) return null;
-  const c = arg.completion;
-  if (typeof c.text !== 'string' || !isIndex(c.offset)) return null;
-  return { text: c.text, offset: c.offset, inDocument: c.inDocument === true, ...(isIndex(c.resultId) ? { resultId: c.resultId } : {}) };
-}
-
-/** The document as an attention request reads it: exact ranges, CRLF included (./documentText.ts). */
-function documentSlice(doc: vscode.TextDocument): DocumentSlice {
-  const text = documentText(doc);
-  return { length: text.length, text: (start, end) => text.slice(start, end), lineAt: (offset) => text.lineAt(offset) };
-}
-
-function docView(doc: vscode.TextDocument) {
-  const slice = documentSlice(doc);
-  return { uri: doc.uri.toString(), version: doc.version, text: slice.text, length: slice.length };
 }

@@ -8,7 +8,8 @@ import * as vscode from 'vscode';
 import type { Settings } from '../config/settings';
 import { engineConfigFor } from '../engine/engineConfig';
 import { resolveModelSetting } from '../engine/modelSource';
-import { bundledWorker, WorkerClient, type ClientEvent, type ClientState, type EngineConfig } from '../engine/workerClient';
+import { WorkerClient, type ClientEvent, type ClientState, type EngineConfig } from '../engine/workerClient';
+import { bundledWorker } from '../engine/workerFactory';
 import type { EngineState } from './statusBar';
 import type { Services } from './services';
 

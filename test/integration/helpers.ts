@@ -2,7 +2,8 @@
 import { strict as assert } from 'node:assert';
 import * as vscode from 'vscode';
 import type { LocalGptApi } from '../../src/extension/extension';
-import { bundledWorker, WORKER_HEAP_LIMIT_MB, type WorkerClientOptions } from '../../src/engine/workerClient';
+import type { WorkerClientOptions } from '../../src/engine/workerClient';
+import { bundledWorker, WORKER_HEAP_LIMIT_MB } from '../../src/engine/workerFactory';
 import { faultWorkerBundle } from '../harness/faultStats';
 
 export const EXTENSION_ID = 'local-gpt.local-gpt';

@@ -8,7 +8,9 @@ import { startBackend, type Transformers } from '../../../src/engine/backend';
 import { PrefixReusingGenerator, type CausalLm } from '../../../src/engine/generate';
 import { inspectModelFolder } from '../../../src/engine/modelFolder';
 import type { GenerationOptions } from '../../../src/engine/protocol';
-import { EngineSession, OwnedCacheLm, TransformersCausalLm, sliceSequence, type SessionKv } from '../../../src/engine/session';
+import { OwnedCacheLm } from '../../../src/engine/ownedCacheLm';
+import { EngineSession } from '../../../src/engine/session';
+import { TransformersCausalLm, type SessionKv } from '../../../src/engine/transformersLm';
 import { generateGreedy } from '../../../src/model/gpt';
 import { tinyGpt2 } from './fixtures/tinyModels';
 import { greedyByRecompute, tinyLlama } from './fixtures/tinyLlama';
@@ -172,11 +174,5 @@ describe('engine/session (tiny GPT-2 on onnxruntime-node, in process)', function
     } finally {
       await llama.dispose();
     }
-  });
-
-  it('sliceSequence keeps the first positions of every [batch, heads] row', () => {
-    // [1, 2, 3, 2]: heads 0 and 1, 3 positions, head_dim 2
-    const data = Float32Array.from([0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15]);
-    assert.deepEqual([...sliceSequence(data, [1, 2, 3, 2], 2)], [0, 1, 2, 3, 10, 11, 12, 13]);
   });
 });

@@ -9,7 +9,8 @@ import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { BroadcastChannel } from 'node:worker_threads';
 import { sourceWorker } from '../../../src/engine/sourceWorker';
-import { WorkerClient, type ClientEvent, type WorkerFactory } from '../../../src/engine/workerClient';
+import { WorkerClient, type ClientEvent } from '../../../src/engine/workerClient';
+import type { WorkerFactory } from '../../../src/engine/workerFactory';
 import type { GenerationOptions } from '../../../src/engine/protocol';
 import { tinyGpt2 } from '../engine/fixtures/tinyModels';
 
