@@ -4,7 +4,6 @@ import type { FrameLocator, Locator, Page } from 'playwright-core';
 
 /** Text of our status bar item in the DOM: "Local GPT: <state>[ · <n> ms]" (see src/extension/statusBar.ts). */
 const STATUS_BAR_PREFIX = 'Local GPT:';
-const GHOST_TEXT = '.monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text-decoration-preview, .monaco-editor .ghost-text';
 
 export class Workbench {
   constructor(readonly page: Page) {}
@@ -101,17 +100,6 @@ export class Workbench {
   async editorText(): Promise<string> {
     const t = await this.page.locator('.editor-instance .monaco-editor .view-lines').first().innerText();
     return t.replace(/\u00a0/g, ' ');
-  }
-
-  /** Waits for inline ghost text and returns it (spaces normalised). */
-  async waitForGhostText(timeoutMs = 15_000): Promise<string> {
-    const ghost = this.page.locator(GHOST_TEXT).first();
-    try {
-      await ghost.waitFor({ state: 'visible', timeout: timeoutMs });
-    } catch {
-      throw new Error(`no ghost text (inline completion) within ${timeoutMs} ms`);
-    }
-    return (await this.page.locator(GHOST_TEXT).allInnerTexts()).join('\n').replace(/\u00a0/g, ' ');
   }
 
   /** Waits for a notification toast containing `text` and returns its message. */
