@@ -48,7 +48,7 @@ export function backOffToBoundary(prompt: readonly number[], texts: readonly str
  * next word's token). Null when the run is one character, or the vocabulary has no token for the rest.
  */
 function splitIndentation(ids: number[], healed: string, texts: readonly string[]): { ids: number[]; healed: string } | null {
-  if (healed.length < 2 || !/^\p{White_Space}+$/u.test(healed)) return null;
+  if (healed.length < 2 || !isWhitespace(healed)) return null;
   const head = tokenIdOf(texts, healed.slice(0, -1));
   const last = healed.slice(-1);
   if (head === undefined) return null;
@@ -97,7 +97,12 @@ export function maskToHealing(row: Float32Array, remaining: string, texts: reado
  * all whitespace.
  */
 function endsBeforeTextNever(token: string): boolean {
-  return /^\p{White_Space}+$/u.test(token) && (token.length >= 2 || token === ' ');
+  return isWhitespace(token) && (token.length >= 2 || token === ' ');
+}
+
+/** Whitespace as the pre-tokenizer means it (`\p{White_Space}`, as transformers.js reads `\s`). */
+function isWhitespace(text: string): boolean {
+  return /^\p{White_Space}+$/u.test(text);
 }
 
 /** What is left to spell after `token`: '' once the healed text is covered. */
