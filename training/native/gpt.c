@@ -4,7 +4,8 @@
  *
  * Threads: every element-wise loop is an OpenMP `schedule(static)` loop with no reductions
  * across threads (column sums are split by column), so results are bit-identical run to run for a
- * fixed thread count; that is what makes --resume exact. Matrix products go to OpenBLAS. Called
+ * fixed thread count; that is what makes --resume exact. Matrix products go to OpenBLAS (the linear
+ * layers' and the LM head's to oneDNN in bf16 with --precision bf16, matmul.h). Called
  * from outside a parallel region OpenBLAS uses all OpenMP threads; inside the per-(b, head)
  * attention loop it runs single-threaded (OpenMP build of OpenBLAS), so threads never oversubscribe.
  */
@@ -17,9 +18,12 @@
 #include <omp.h>
 #endif
 #include "gpt.h"
+#include "matmul.h"
 
 #ifdef GPT_DOUBLE
 #define GEMM cblas_dgemm
+/* The linear layers' and LM head's products: in the trainer they may run in bf16 (matmul.h). */
+#define MODEL_GEMM(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc) cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, 1, A, lda, B, ldb, beta, C, ldc)
 #define EXP exp
 #define TANH tanh
 #define SQRT sqrt
@@ -27,6 +31,7 @@
 #define COSH cosh
 #else
 #define GEMM cblas_sgemm
+#define MODEL_GEMM matmul_gemm
 #define EXP fast_expf
 #define TANH fast_tanhf
 #define SQRT sqrtf
@@ -217,7 +222,7 @@ void SFX(layernorm_backward)(real *dinp, real *dweight, real *dbias, const real 
 /* matmul (GPT-2 Conv1D): out[N, OC] = inp[N, C] @ weight[C, OC] + bias[OC]                      */
 
 void SFX(matmul_forward)(real *out, const real *inp, const real *weight, const real *bias, int N, int C, int OC) {
-    GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, OC, C, 1, inp, C, weight, OC, 0, out, OC);
+    MODEL_GEMM(CblasNoTrans, CblasNoTrans, N, OC, C, inp, C, weight, OC, 0, out, OC);
     if (bias) {
 #pragma omp parallel for schedule(static)
         for (int n = 0; n < N; n++) {
@@ -230,9 +235,9 @@ void SFX(matmul_forward)(real *out, const real *inp, const real *weight, const r
 void SFX(matmul_backward)(real *dinp, real *dweight, real *dbias, const real *dout, const real *inp,
                           const real *weight, int N, int C, int OC) {
     /* dinp[N, C] = dout[N, OC] @ weight^T          (overwrites) */
-    if (dinp) GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, N, C, OC, 1, dout, OC, weight, OC, 0, dinp, C);
+    if (dinp) MODEL_GEMM(CblasNoTrans, CblasTrans, N, C, OC, dout, OC, weight, OC, 0, dinp, C);
     /* dweight[C, OC] += inp^T[C, N] @ dout[N, OC] */
-    GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, C, OC, N, 1, inp, C, dout, OC, 1, dweight, OC);
+    MODEL_GEMM(CblasTrans, CblasNoTrans, C, OC, N, inp, C, dout, OC, 1, dweight, OC);
     if (dbias) column_sums_add(dbias, dout, N, OC);
 }
 
@@ -521,7 +526,7 @@ int SFX(gpt_forward)(SFX(GPT) *model, const int *inputs, const int *targets, int
     SFX(layernorm_forward)(a->lnf, a->lnf_mean, a->lnf_rstd, a->residual3 + (L - 1) * NC, model->tensor[nt - 2],
                            model->tensor[nt - 1], N, C, c->ln_eps);
     /* logits[N, V] = lnf[N, C] @ wte^T (tied head, no bias) */
-    GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, N, V, C, 1, a->lnf, C, model->tensor[0], C, 0, a->logits, V);
+    MODEL_GEMM(CblasNoTrans, CblasTrans, N, V, C, a->lnf, C, model->tensor[0], C, 0, a->logits, V);
     if (targets) {
         double total = SFX(crossentropy_forward_backward)(a->logits, a->losses, targets, N, V, grad_scale / N);
         model->mean_loss = total / N;
@@ -540,8 +545,8 @@ void SFX(gpt_backward)(SFX(GPT) *model) {
     SFX(Activations) *a = &model->acts;
     int nt = gpt_num_tensors(c);
     /* LM head: dlnf = dlogits @ wte, dwte += dlogits^T @ lnf */
-    GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, C, V, 1, a->logits, V, model->tensor[0], C, 0, a->dln, C);
-    GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, V, C, N, 1, a->logits, V, a->lnf, C, 1, model->gtensor[0], C);
+    MODEL_GEMM(CblasNoTrans, CblasNoTrans, N, C, V, a->logits, V, model->tensor[0], C, 0, a->dln, C);
+    MODEL_GEMM(CblasTrans, CblasNoTrans, V, C, N, a->logits, V, a->lnf, C, 1, model->gtensor[0], C);
     memset(a->dres, 0, NC * sizeof(real));
     SFX(layernorm_backward)(a->dres, model->gtensor[nt - 2], model->gtensor[nt - 1], a->dln, a->residual3 + (L - 1) * NC,
                             model->tensor[nt - 2], a->lnf_mean, a->lnf_rstd, N, C);

@@ -44,6 +44,7 @@
 #include <omp.h>
 #endif
 #include "gpt.h"
+#include "matmul.h"
 
 #define CKPT_MAGIC 0x3154504b43545047LL /* "GPTCKPT1" little-endian */
 #define CKPT_HEADER_WORDS 32
@@ -65,6 +66,8 @@ typedef struct {
     double muon_momentum;
     long seed;
     int resume, bench, bench_reps, print_schedule;
+    /* --precision fp32 | bf16: the linear layers' and LM head's matrix products (matmul.h) */
+    const char *precision;
 } Options;
 
 static void usage_error(const char *msg, const char *arg) {
@@ -78,6 +81,7 @@ static void parse_args(Options *o, int argc, char **argv) {
     o->lr = 6e-4; o->min_lr = 6e-5; o->weight_decay = 0.1; o->grad_clip = 1.0; o->beta1 = 0.9; o->beta2 = 0.95;
     o->adam_eps = 1e-8; o->warmup_steps = 100; o->eval_interval = 200; o->eval_tokens = 65536; o->log_interval = 1;
     o->checkpoint_minutes = 10; o->muon_momentum = 0.95; o->seed = 1337; o->bench_reps = 3; o->n_head = 4;
+    o->precision = "fp32";
     for (int i = 1; i < argc; i += 2) {
         const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strncmp(k, "--", 2) != 0 || !v) usage_error("expected --option value pairs, got ", k);
@@ -95,7 +99,7 @@ static void parse_args(Options *o, int argc, char **argv) {
         OPT_I("eval-tokens", eval_tokens); OPT_I("log-interval", log_interval); OPT_I("stop-after", stop_after);
         OPT_D("checkpoint-minutes", checkpoint_minutes); OPT_D("max-seconds", max_seconds); OPT_I("seed", seed); OPT_I("resume", resume); OPT_I("bench", bench);
         OPT_I("bench-reps", bench_reps); OPT_D("decay-fraction", decay_fraction); OPT_I("print-schedule", print_schedule);
-        OPT_I("optimizer", optimizer); OPT_D("muon-momentum", muon_momentum);
+        OPT_I("optimizer", optimizer); OPT_D("muon-momentum", muon_momentum); OPT_S("precision", precision);
         else if (!strcmp(k, "attn-block")) gpt_attn_block_f = atoi(v);
         else usage_error("unknown option --", k);
 #undef OPT_S
@@ -103,6 +107,7 @@ static void parse_args(Options *o, int argc, char **argv) {
 #undef OPT_D
     }
     if (o->optimizer != 0 && o->optimizer != 1) usage_error("--optimizer must be 0 (adamw) or 1 (muon)", NULL);
+    if (strcmp(o->precision, "fp32") && strcmp(o->precision, "bf16")) usage_error("--precision must be fp32 or bf16, got ", o->precision);
     if (o->decay_fraction < 0 || o->decay_fraction > 1) usage_error("--decay-fraction must be in [0, 1]", NULL);
     if (o->vocab_size <= 0 || o->n_positions <= 0 || o->n_layer <= 0 || o->n_embd <= 0 || o->n_head <= 0)
         usage_error("--vocab-size, --n-positions, --n-layer, --n-head, --n-embd must be positive", NULL);
@@ -347,6 +352,13 @@ int main(int argc, char **argv) {
 #ifdef _OPENMP
     threads = omp_get_max_threads();
 #endif
+    if (!strcmp(o.precision, "bf16")) {
+        char why[256];
+        if (matmul_set_precision(MATMUL_BF16, why, sizeof why) != 0) {
+            fprintf(stderr, "gpt-train: --precision bf16: %s; train with --precision fp32\n", why);
+            return 2;
+        }
+    }
     int B = o.batch_size, T = o.seq_len;
     double sgemm_gflops = bench_sgemm(&cfg, B, T, o.bench_reps, o.bench);
     printf("{\"event\":\"bench\",\"sgemm_gflops\":%.2f,\"threads\":%d,\"batch_size\":%d,\"seq_len\":%d}\n",
@@ -371,8 +383,10 @@ int main(int argc, char **argv) {
             double dt = now_s() - t0;
             if (r > 0 && dt < best) best = dt; /* first step allocates activations */
         }
-        printf("{\"event\":\"bench_step\",\"step_ms\":%.1f,\"tok_s\":%.1f,\"gflops\":%.2f,\"sgemm_gflops\":%.2f,\"ratio\":%.3f,\"params\":%zu}\n",
-               best * 1e3, N / best, fpt * N / best * 1e-9, sgemm_gflops, fpt * N / best * 1e-9 / sgemm_gflops, model.num_params);
+        printf("{\"event\":\"bench_step\",\"step_ms\":%.1f,\"tok_s\":%.1f,\"gflops\":%.2f,\"sgemm_gflops\":%.2f,\"ratio\":%.3f,\"params\":%zu,"
+               "\"precision\":\"%s\",\"matmul_kernels\":\"%s\"}\n",
+               best * 1e3, N / best, fpt * N / best * 1e-9, sgemm_gflops, fpt * N / best * 1e-9 / sgemm_gflops, model.num_params,
+               o.precision, matmul_kernels());
         return 0;
     }
 
@@ -393,9 +407,9 @@ int main(int argc, char **argv) {
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     printf("{\"event\":\"start\",\"step\":%ld,\"steps\":%ld,\"params\":%zu,\"tokens\":%lld,\"train_tokens\":%zu,"
-           "\"val_tokens\":%zu,\"flops_per_token\":%.0f,\"threads\":%d,\"resumed\":%s,\"optimizer\":\"%s\"}\n",
+           "\"val_tokens\":%zu,\"flops_per_token\":%.0f,\"threads\":%d,\"resumed\":%s,\"optimizer\":\"%s\",\"precision\":\"%s\"}\n",
            step, o.steps, model.num_params, tokens, train.n, val.n, fpt, threads, o.resume ? "true" : "false",
-           o.optimizer == 1 ? "muon" : "adamw");
+           o.optimizer == 1 ? "muon" : "adamw", o.precision);
 
     double t_start = now_s(), last_ckpt = t_start;
     long steps_this_run = 0;
@@ -425,6 +439,8 @@ int main(int argc, char **argv) {
             gpt_adamw_update_f(&model, lr, o.beta1, o.beta2, o.adam_eps, o.weight_decay, (int)(step + 1), mult);
         step++;
         steps_this_run++;
+        /* which kernels ran, once every product of a step has */
+        if (steps_this_run == 1) printf("{\"event\":\"matmul\",\"precision\":\"%s\",\"kernels\":\"%s\"}\n", o.precision, matmul_kernels());
         tokens += (long long)N * o.grad_accum;
         double dt = now_s() - t0;
         out_of_time = o.max_seconds > 0 && elapsed_before + now_s() - t_start >= o.max_seconds;

@@ -50,6 +50,12 @@ interface TrainingHyperParams {
   optimizer: 'adamw' | 'muon';
   /** Nesterov momentum of Muon. */
   muon_momentum: number;
+  /**
+   * The precision of the linear layers' and LM head's matrix products: 'fp32' (OpenBLAS sgemm) or 'bf16'
+   * (oneDNN on bf16 copies of the operands, fp32 accumulation; weights, gradients and optimizer state stay
+   * fp32; training/native/matmul.h). bf16 needs a trainer built with oneDNN and a CPU it supports.
+   */
+  precision: TrainingPrecision;
   /** Minutes between checkpoints (also written on SIGINT/SIGTERM and at the end). */
   checkpoint_minutes: number;
   log_interval: number;
@@ -80,7 +86,10 @@ export interface TrainConfig {
   source: string;
 }
 
-const DEFAULTS: Omit<TrainingHyperParams, 'steps' | 'optimizer'> = {
+export const TRAINING_PRECISIONS = ['fp32', 'bf16'] as const;
+export type TrainingPrecision = (typeof TRAINING_PRECISIONS)[number];
+
+const DEFAULTS: Omit<TrainingHyperParams, 'steps' | 'optimizer' | 'precision'> = {
   seq_len: 256,
   batch_size: 16,
   grad_accum: 1,
@@ -173,7 +182,7 @@ export function loadTrainConfig(file: string, overrides: LoadOverrides = {}, cwd
     `${file} (model)`,
   );
 
-  const known = new Set([...Object.keys(DEFAULTS), 'steps', 'total_tokens', 'optimizer']);
+  const known = new Set([...Object.keys(DEFAULTS), 'steps', 'total_tokens', 'optimizer', 'precision']);
   for (const k of Object.keys(training)) {
     if (!known.has(k)) throw new Error(`${file}: unknown setting training.${k}`);
   }
@@ -200,6 +209,7 @@ export function loadTrainConfig(file: string, overrides: LoadOverrides = {}, cwd
     decay_fraction: num('decay_fraction'),
     optimizer: optimizerOf(training.optimizer, file),
     muon_momentum: num('muon_momentum'),
+    precision: precisionOf(training.precision, file),
     checkpoint_minutes: num('checkpoint_minutes'),
     log_interval: num('log_interval'),
     seed: num('seed'),
@@ -232,6 +242,12 @@ export function loadTrainConfig(file: string, overrides: LoadOverrides = {}, cwd
 function optimizerOf(value: unknown, file: string): 'adamw' | 'muon' {
   if (value === undefined || value === 'adamw' || value === 'muon') return value ?? 'adamw';
   throw new Error(`${file}: training.optimizer must be "adamw" or "muon", got ${JSON.stringify(value)}`);
+}
+
+function precisionOf(value: unknown, file: string): TrainingPrecision {
+  if (value === undefined) return 'fp32';
+  if (TRAINING_PRECISIONS.includes(value as TrainingPrecision)) return value as TrainingPrecision;
+  throw new Error(`${file}: training.precision must be one of ${TRAINING_PRECISIONS.map((p) => `"${p}"`).join(', ')}, got ${JSON.stringify(value)}`);
 }
 
 /** Model FLOPs per trained token, the formula documented in training/native/train.c. */

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { TrainConfig, flopsPerToken } from './config';
+import { TrainConfig, type TrainingPrecision, flopsPerToken } from './config';
 import { checkpointPath, exportModelFolder, readCheckpointWeights, writeInitialCheckpoint } from './checkpoint';
 import { type GptWeights, decodeSafetensors, readWeights } from '../../src/model/weights';
 
@@ -22,8 +22,10 @@ export const NATIVE_BIN = path.join(NATIVE_DIR, 'build', 'gpt-train');
 export type TrainerEvent =
   | { event: 'bench'; sgemm_gflops: number; threads: number; batch_size: number; seq_len: number }
   | { event: 'bench_shape'; name: string; m: number; n: number; k: number; gflops: number }
-  | { event: 'bench_step'; step_ms: number; tok_s: number; gflops: number; sgemm_gflops: number; ratio: number; params: number }
-  | { event: 'start'; step: number; steps: number; params: number; tokens: number; train_tokens: number; val_tokens: number; flops_per_token: number; threads: number; resumed: boolean; optimizer?: 'adamw' | 'muon' }
+  | { event: 'bench_step'; step_ms: number; tok_s: number; gflops: number; sgemm_gflops: number; ratio: number; params: number; precision: TrainingPrecision; matmul_kernels: string }
+  | { event: 'start'; step: number; steps: number; params: number; tokens: number; train_tokens: number; val_tokens: number; flops_per_token: number; threads: number; resumed: boolean; optimizer?: 'adamw' | 'muon'; precision?: TrainingPrecision }
+  /** After the first step of an invocation: the matrix-product kernels that ran, e.g. "oneDNN bf16 brg:avx512_core_amx_bf16". */
+  | { event: 'matmul'; precision: TrainingPrecision; kernels: string }
   | { event: 'step'; step: number; loss: number; lr: number; grad_norm: number; step_ms: number; tok_s: number; gflops: number; tokens: number; elapsed_s: number }
   | { event: 'eval'; step: number; val_loss: number; val_tokens: number; eval_ms: number }
   | { event: 'checkpoint'; step: number; tokens: number; path: string }
@@ -111,6 +113,7 @@ export function nativeArgs(cfg: TrainConfig, outDir: string, resume: boolean, st
     'decay-fraction': t.decay_fraction,
     optimizer: t.optimizer === 'muon' ? 1 : 0,
     'muon-momentum': t.muon_momentum,
+    precision: t.precision,
     'log-interval': t.log_interval,
     seed: t.seed,
     resume: resume ? 1 : 0,
@@ -184,6 +187,7 @@ export function exportFromCheckpoint(cfg: TrainConfig, runDir: string, sub: 'lat
     training_seconds: Math.round(info.elapsedSeconds),
     seq_len: cfg.training.seq_len,
     schedule: cfg.training.decay_fraction > 0 ? `warmup-stable-decay (decay over the last ${cfg.training.decay_fraction * 100}%)` : 'cosine',
+    precision: cfg.training.precision,
     ...(cfg.init_from !== undefined ? { init_from: cfg.init_from.startsWith('git:') ? cfg.init_from : path.relative(process.cwd(), cfg.init_from) } : {}),
     fim,
     ...extra,
@@ -267,7 +271,7 @@ export async function runTraining(cfgIn: TrainConfig, opts: RunOptions): Promise
         startStep = ev.step;
         startTime = Date.now();
         log(`${ev.resumed ? 'resuming' : 'starting'} ${cfg.name}: ${(ev.params / 1e6).toFixed(2)}M params, step ${ev.step}/${ev.steps}, ` +
-          `${ev.optimizer ?? 'adamw'}, ${(cfg.training.batch_size * cfg.training.seq_len * cfg.training.grad_accum)} tokens/step, train.bin ${(ev.train_tokens / 1e6).toFixed(1)}M tokens, ` +
+          `${ev.optimizer ?? 'adamw'}, ${ev.precision ?? 'fp32'} matmuls, ${(cfg.training.batch_size * cfg.training.seq_len * cfg.training.grad_accum)} tokens/step, train.bin ${(ev.train_tokens / 1e6).toFixed(1)}M tokens, ` +
           `${(fpt / 1e6).toFixed(1)} MFLOP/token`);
         break;
       case 'step': {
@@ -281,6 +285,9 @@ export async function runTraining(cfgIn: TrainConfig, opts: RunOptions): Promise
           `${Math.round(ev.tok_s)} tok/s | ${ev.gflops.toFixed(1)} GFLOP/s${ratio} | ${(ev.tokens / 1e6).toFixed(2)}M tokens | ETA ${fmtDuration(eta)}`);
         break;
       }
+      case 'matmul':
+        log(`matrix products (${ev.precision}): ${ev.kernels}`);
+        break;
       case 'eval':
         log(`eval step ${ev.step}: val loss ${ev.val_loss.toFixed(4)} over ${ev.val_tokens} tokens (${(ev.eval_ms / 1000).toFixed(1)} s)`);
         break;

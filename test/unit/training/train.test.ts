@@ -181,6 +181,28 @@ describe('native trainer (training/train.ts)', function () {
     assert.throws(() => loadTrainConfig(file, makeData(tmp)), /bad-optimizer\.json: training\.optimizer must be "adamw" or "muon", got "sgd"/);
   });
 
+  it('trains with bf16 matrix products when training.precision is "bf16", and says which kernels ran', async () => {
+    const run = async (precision: 'fp32' | 'bf16') => {
+      const c: TrainConfig = { ...cfg, training: { ...cfg.training, precision } };
+      return (await runTraining(c, { outDir: path.join(tmp, `precision-${precision}`), resume: false, log: quiet })).events;
+    };
+    const [fp32, bf16] = [await run('fp32'), await run('bf16')];
+    const kernels = (events: TrainerEvent[]) => events.find((e): e is Extract<TrainerEvent, { event: 'matmul' }> => e.event === 'matmul');
+    assert.deepEqual(kernels(fp32), { event: 'matmul', precision: 'fp32', kernels: 'OpenBLAS sgemm' });
+    const k = kernels(bf16);
+    assert.equal(k?.precision, 'bf16');
+    // The linear layers' and LM head's products (the attention's per-head ones stay sgemm, matmul.h).
+    assert.match(k?.kernels ?? '', /^oneDNN bf16 \S+$/, `kernels: ${k?.kernels}`);
+    const a = lossEvents(fp32);
+    const b = lossEvents(bf16);
+    // Same data, seed and schedule: bf16 rounding changes the path a little, not what is learned.
+    assert.ok(b.at(-1)!.loss < b[0].loss - 1.5, `bf16 loss should fall by > 1.5 nats: ${b[0].loss} -> ${b.at(-1)!.loss}`);
+    assert.ok(Math.abs(a.at(-1)!.loss - b.at(-1)!.loss) < 0.1, `final loss fp32 ${a.at(-1)!.loss} vs bf16 ${b.at(-1)!.loss}`);
+    const file = path.join(tmp, 'bad-precision.json');
+    fs.writeFileSync(file, JSON.stringify({ model: { n_layer: 1, n_embd: 32, n_head: 4, n_positions: 16 }, training: { steps: 1, seq_len: 8, precision: 'fp16' } }));
+    assert.throws(() => loadTrainConfig(file, makeData(tmp)), /bad-precision\.json: training\.precision must be one of "fp32", "bf16", got "fp16"/);
+  });
+
   it('init_from starts a run from a model folder\'s weights, and config.json says fim when the corpus has FIM examples', async () => {
     const source = path.join(tmp, 'a', 'final'); // trained by the first test
     const fimMeta = path.join(tmp, 'fim-meta.json');
