@@ -80,7 +80,7 @@ interface PreviousRun {
   events: readonly TrainerEvent[];
 }
 
-function trainingSection(training: TrainingJson, events: readonly TrainerEvent[], recipe: string, previous?: PreviousRun): string {
+export function trainingSection(training: TrainingJson, events: readonly TrainerEvent[], recipe: string, previous: readonly PreviousRun[]): string {
   const steps = events.filter((e): e is Extract<TrainerEvent, { event: 'step' }> => e.event === 'step');
   const evals = events.filter((e): e is Extract<TrainerEvent, { event: 'eval' }> => e.event === 'eval');
   const start = events.find((e): e is Extract<TrainerEvent, { event: 'start' }> => e.event === 'start');
@@ -88,15 +88,22 @@ function trainingSection(training: TrainingJson, events: readonly TrainerEvent[]
   const tokS = steps.slice(1).map((s) => s.tok_s).sort((a, b) => a - b);
   const q = (xs: number[], f: number): number => xs[Math.min(xs.length - 1, Math.floor(f * xs.length))];
   const epochs = start ? training.tokens / start.train_tokens : NaN;
+  const kernels = events.find((e): e is Extract<TrainerEvent, { event: 'matmul' }> => e.event === 'matmul');
+  const products = kernels?.precision === 'bf16' ? `bf16 matrix products for the linear layers and the LM head (${kernels.kernels}; fp32 weights, gradients and AdamW state), OpenBLAS \`cblas_sgemm\` for attention` : 'OpenBLAS `cblas_sgemm`';
   const rows: Array<[string, string]> = [
     ['recipe', recipe],
-    ['trainer', '`training/native` (C, hand-written backward, OpenBLAS `cblas_sgemm`, AdamW), driven by `training/train.ts`'],
+    ['trainer', `\`training/native\` (C, hand-written backward, ${products}, AdamW), driven by \`training/train.ts\``],
   ];
   if (training.init_from) rows.push(['initial weights', `\`${training.init_from}\` (continued training; fresh AdamW state)`]);
-  if (previous) {
-    const p = runTotals(previous.events);
-    rows.push(['those weights were trained by', `${previous.recipe}: ${int(p.steps)} steps, ${(p.tokens / 1e6).toFixed(1)} M tokens, ${(p.seconds / 60).toFixed(0)} min`]);
-    rows.push(['total training (both runs)', `${((p.tokens + training.tokens) / 1e6).toFixed(1)} M tokens, ${((p.seconds + training.training_seconds) / 60).toFixed(0)} min of training wall time`]);
+  // The chain of runs that made the initial weights, the one that made them first.
+  previous.forEach((run, i) => {
+    const p = runTotals(run.events);
+    rows.push([i === 0 ? 'those weights were trained by' : 'whose initial weights were trained by', `${run.recipe}: ${int(p.steps)} steps, ${(p.tokens / 1e6).toFixed(1)} M tokens, ${(p.seconds / 60).toFixed(0)} min`]);
+  });
+  if (previous.length > 0) {
+    const all = [...previous.map((run) => runTotals(run.events)), { tokens: training.tokens, seconds: training.training_seconds }];
+    const sum = (f: (r: { tokens: number; seconds: number }) => number) => all.reduce((a, r) => a + f(r), 0);
+    rows.push([`total training (all ${all.length} runs)`, `${(sum((r) => r.tokens) / 1e6).toFixed(1)} M tokens, ${(sum((r) => r.seconds) / 60).toFixed(0)} min of training wall time`]);
   }
   rows.push(
     ['schedule', training.schedule ?? 'cosine'],
@@ -188,14 +195,15 @@ function main(): void {
     .requiredOption('--recipe <text>', 'the commands that reproduce the model (Markdown)')
     .option('--eval-command <text>', 'the eval command line', 'npm run eval')
     .option('--preamble <file>', 'Markdown put before the generated sections')
-    .option('--previous-train-log <file>', 'log.jsonl of the run that trained the initial weights')
-    .option('--previous-recipe <text>', 'how those weights were trained (Markdown)')
+    .option('--previous-train-log <file>', 'log.jsonl of the run that trained the initial weights; repeat for the run before that, and so on', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--previous-recipe <text>', 'how those weights were trained (Markdown); one per --previous-train-log, same order', (v: string, all: string[]) => [...all, v], [] as string[])
     .requiredOption('--out <file>', 'where to write the Markdown')
     .parse()
-    .opts<{ meta: string; trainLog: string; training: string; eval: string; baselineEval?: string; baselineLabel?: string; recipe: string; evalCommand: string; preamble?: string; previousTrainLog?: string; previousRecipe?: string; out: string }>();
+    .opts<{ meta: string; trainLog: string; training: string; eval: string; baselineEval?: string; baselineLabel?: string; recipe: string; evalCommand: string; preamble?: string; previousTrainLog: string[]; previousRecipe: string[]; out: string }>();
   const readLog = (file: string): TrainerEvent[] => fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as TrainerEvent);
   const events = readLog(o.trainLog);
-  const previous = o.previousTrainLog ? { recipe: o.previousRecipe ?? o.previousTrainLog, events: readLog(o.previousTrainLog) } : undefined;
+  if (o.previousRecipe.length > o.previousTrainLog.length) throw new Error('--previous-recipe: more recipes than --previous-train-log files');
+  const previous = o.previousTrainLog.map((file, i) => ({ recipe: o.previousRecipe[i] ?? file, events: readLog(file) }));
   const parts = [
     ...(o.preamble ? [fs.readFileSync(o.preamble, 'utf8').trim()] : []),
     trainingSection(readJson<TrainingJson>(o.training), events, o.recipe, previous),

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { evaluationSection, sgemmShares } from '../../../training/modelCard';
+import { evaluationSection, sgemmShares, trainingSection } from '../../../training/modelCard';
 import type { TrainerEvent } from '../../../training/trainer/run';
 
 const step = (n: number, gflops: number): TrainerEvent => ({ event: 'step', step: n, loss: 3, lr: 1e-3, grad_norm: 1, step_ms: 1, tok_s: 1, gflops, tokens: n, elapsed_s: n });
@@ -33,5 +33,25 @@ describe('model card from result files (training/modelCard.ts)', () => {
     assert.match(text, /\| 4-gram \| 3\.500 .* \| 2\.0% \(3\/150\) \|/);
     const order = ['this model: GPT |', 'this model: GPT, FIM', 'previous model', '4-gram'].map((k) => text.indexOf(k));
     assert.deepEqual([...order].sort((a, b) => a - b), order);
+  });
+
+  it('lists every earlier run of the chain with its totals, and names the bf16 kernels when the run used them', () => {
+    const run = (steps: number, tokensPerStep: number, secondsPerStep: number): TrainerEvent[] =>
+      Array.from({ length: steps }, (_, i) => ({ ...step(i + 1, 50), tokens: (i + 1) * tokensPerStep, elapsed_s: (i + 1) * secondsPerStep }));
+    const events: TrainerEvent[] = [
+      { event: 'start', step: 0, steps: 10, params: 1, tokens: 0, train_tokens: 1e6, val_tokens: 1, flops_per_token: 1, threads: 2, resumed: false, precision: 'bf16' },
+      { event: 'matmul', precision: 'bf16', kernels: 'oneDNN bf16 brg:avx512_core_amx_bf16' },
+      ...run(10, 4096, 6),
+    ];
+    const training = { config: 'v5', step: 10, tokens: 40960, training_seconds: 60, seq_len: 512, init_from: 'git:abc1234:training/checkpoints/v4' };
+    const text = trainingSection(training, events, 'npm run train', [
+      { recipe: 'v4', events: run(100, 4096, 60) },
+      { recipe: 'v3', events: run(50, 4096, 120) },
+    ]);
+    assert.match(text, /\| those weights were trained by \| v4: 100 steps, 0\.4 M tokens, 100 min \|/);
+    assert.match(text, /\| whose initial weights were trained by \| v3: 50 steps, 0\.2 M tokens, 100 min \|/);
+    assert.match(text, /\| total training \(all 3 runs\) \| 0\.7 M tokens, 201 min of training wall time \|/);
+    assert.match(text, /bf16 matrix products for the linear layers and the LM head \(oneDNN bf16 brg:avx512_core_amx_bf16; fp32 weights, gradients and AdamW state\), OpenBLAS `cblas_sgemm` for attention/);
+    assert.match(trainingSection(training, events.filter((e) => e.event !== 'matmul'), 'r', []), /\| trainer \| `training\/native` \(C, hand-written backward, OpenBLAS `cblas_sgemm`, AdamW\)/);
   });
 });
