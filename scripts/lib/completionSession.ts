@@ -10,7 +10,7 @@ import { normalizeSettings, type Settings } from '../../src/config/settings';
 import { assertKnownSettings, type SettingOverrides } from '../../src/config/overrides';
 import type { CancellationLike } from '../../src/completion/debounce';
 import { CompletionPipeline, type CompletionEngine, type CompletionRequest, type CompletionResult, type EngineReply } from '../../src/completion/pipeline';
-import type { NoSuggestionReason } from '../../src/completion/outcome';
+import { NO_SUGGESTION_TEXT, type NoSuggestionReason } from '../../src/completion/outcome';
 import { resolveModelSetting } from '../../src/engine/modelSource';
 import { ensureModelGraphs, hasSourceWeights } from './modelGraphs';
 import type { GenerationOptions, ModelInfo } from '../../src/engine/protocol';
@@ -68,9 +68,7 @@ class RecordingEngine implements CompletionEngine {
 
 /** Why the pipeline showed nothing: its reason, and for `empty` what the model replied. */
 function emptyReason(reason: NoSuggestionReason, reply: EngineReply | null): string {
-  if (reason === 'binary') return 'the model did not run (binary text at the cursor)';
-  if (reason === 'cachedEmpty') return 'the model did not run (a remembered empty result for this spot)';
-  if (reason !== 'empty' || reply === null) return reason;
+  if (reason !== 'empty' || reply === null) return NO_SUGGESTION_TEXT[reason];
   if (reply.text.trim() === '') return `the model generated no text (stop: ${reply.stopReason})`;
   return `post-processing removed the model's text ${JSON.stringify(reply.text)} (stop: ${reply.stopReason})`;
 }

@@ -4,18 +4,21 @@
  * and logged at trace level, so a test (or a user reading the log) knows why nothing was shown.
  */
 
-export const NO_SUGGESTION_REASONS = [
-  'disabled', // completions are off (`localGpt.enabled`) or the settings cannot configure the engine: the provider declined
-  'suggestWidget', // the suggest widget is open: a suggestion of ours would overwrite its selection
-  'binary', // binary-looking text (NUL characters) around the cursor: the model is not asked
-  'cachedEmpty', // this spot had nothing to show before (remembered in the completion cache): the model is not asked again
-  'debounced', // a newer request (a keystroke) cancelled this one during the debounce, before the model was asked
-  'cancelled', // cancelled or superseded after the debounce: while reading snippets, in the engine, or after its reply
-  'empty', // the model ran, and post-processing left no text to show
-  'error', // the engine failed (its message is reported separately, for the user)
-] as const;
+/** Each reason, as a log line or the CLI says it. */
+export const NO_SUGGESTION_TEXT = {
+  disabled: 'completions are off (localGpt.enabled), or the settings cannot configure the engine: the provider declined',
+  suggestWidget: 'the suggest widget is open: a suggestion would overwrite its selection',
+  binary: 'the model did not run (binary text at the cursor)',
+  cachedEmpty: 'the model did not run (a remembered empty result for this spot)',
+  debounced: 'a newer request (a keystroke) cancelled this one during the debounce, before the model was asked',
+  cancelled: 'cancelled or superseded after the debounce (while reading snippets, in the engine, or after its reply)',
+  empty: 'the model ran, and post-processing left no text to show',
+  error: 'the engine failed (its message is reported separately)',
+} as const;
 
-export type NoSuggestionReason = (typeof NO_SUGGESTION_REASONS)[number];
+export type NoSuggestionReason = keyof typeof NO_SUGGESTION_TEXT;
+
+export const NO_SUGGESTION_REASONS = Object.keys(NO_SUGGESTION_TEXT) as readonly NoSuggestionReason[];
 
 /** A request that ends without a suggestion, and why. */
 export interface NoSuggestion {
