@@ -24,6 +24,7 @@
  */
 import * as os from 'node:os';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { defaultSettings } from '../../src/config/settings';
 import { sessionOptionsFor, startBackend } from '../../src/engine/backend';
 import type { CacheTarget, GenerationOptions } from '../../src/engine/protocol';
 import { sourceWorker } from '../../src/engine/sourceWorker';
@@ -109,7 +110,8 @@ cellMain<LatencyInput, LatencyCell>(async (input) => {
   idle.disable();
 
   // As the extension asks (src/completion/pipeline.ts), token healing included.
-  const options: GenerationOptions = { maxNewTokens: input.newTokens, temperature: 0.2, topK: 40, topP: 0.95, seed: 1, stop: [], heal: true };
+  const { temperature, topK, topP } = defaultSettings();
+  const options: GenerationOptions = { maxNewTokens: input.newTokens, temperature, topK, topP, seed: 1, stop: [], heal: true };
   /** The document key of the file for the copy model pass (null: the copy model is off). */
   let copyModelDocument: string | null = null;
   const complete = async (prompt: string, cursorOffset = prompt.length): Promise<Sample & { text: string }> => {

@@ -9,6 +9,7 @@
  */
 import * as path from 'node:path';
 import * as os from 'node:os';
+import { defaultSettings } from '../../src/config/settings';
 import { sessionOptionsFor, startBackend, type Transformers } from '../../src/engine/backend';
 import { PrefixReusingGenerator, type CausalLm } from '../../src/engine/generate';
 import { inspectModelFolder } from '../../src/engine/modelFolder';
@@ -24,8 +25,9 @@ import type { DecodeResult, NaiveCompare, PrefillResult, RateMeasure, Throughput
 const now = () => performance.now();
 const log = (line: string) => console.log(line);
 
-/** Default completion sampling (package.json defaults) with a fixed seed, so runs are comparable. */
-const SAMPLING = { temperature: 0.2, topK: 40, topP: 0.95, seed: 1 };
+/** The completion defaults (package.json) with a fixed seed, so runs are comparable. */
+const { temperature, topK, topP } = defaultSettings();
+const SAMPLING = { temperature, topK, topP, seed: 1 };
 
 /** Runs `fn` up to `repeats` times while within `budgetMs` (at least once); returns its values. */
 async function repeat(repeats: number, budgetMs: number, fn: () => Promise<number>): Promise<number[]> {

@@ -38,7 +38,7 @@ describe('normalizeSettings', () => {
   it('matches the documented defaults', () => {
     assert.deepEqual(defaultSettings(), {
       enabled: true, model: '', remoteHost: 'https://huggingface.co/', allowDownloads: false, backend: 'auto',
-      threads: 0, quantized: true, debounceMs: 75, maxNewTokens: 48, temperature: 0.2, topK: 40, topP: 0.95, beamWidth: 1,
+      threads: 0, quantized: true, debounceMs: 75, maxNewTokens: 48, temperature: 0, topK: 40, topP: 0.95, beamWidth: 1,
       seed: -1, contextTokens: 384, suffixTokens: 64, multiline: 'auto', tokenHealing: true,
       attention: { maxTokens: 256, followCursor: true },
       workspace: { cache: true, retrieval: false },
@@ -58,7 +58,7 @@ describe('normalizeSettings', () => {
     ['maxNewTokens', 999, 256, 'above the maximum 256'],
     ['temperature', 0.7, 0.7, null],
     ['temperature', 3, 2, 'localGpt.temperature: 3 is above the maximum 2; using 2.'],
-    ['temperature', Number.NaN, 0.2, 'localGpt.temperature: NaN is not a number; using the default 0.2.'],
+    ['temperature', Number.NaN, 0, 'localGpt.temperature: NaN is not a number; using the default 0.'],
     ['topK', 0, 0, null],
     ['topK', 5000, 1000, 'above the maximum 1000'],
     ['topP', 1.5, 1, 'localGpt.topP: 1.5 is above the maximum 1; using 1.'],

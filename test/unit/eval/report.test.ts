@@ -30,17 +30,17 @@ const results = (variants: VariantResult[]): EvalResults => ({
 
 describe('eval/lib/report: EVAL.md from a results file', () => {
   it('the best decoding is the most similar within 1.2x the default decoding\'s p50', () => {
-    const vs = [variant('sampling (default)', 'decoding', 'z();', 100), variant('greedy', 'decoding', 'y(1);', 110), variant('beam 4', 'decoding', 'y();', 130)];
+    const vs = [variant('greedy (default)', 'decoding', 'z();', 100), variant('sampling (temperature 0.2)', 'decoding', 'y(1);', 110), variant('beam 4', 'decoding', 'y();', 130)];
     const b = bestDecoding(vs)!;
-    assert.equal(b.best.name, 'greedy');
+    assert.equal(b.best.name, 'sampling (temperature 0.2)');
     assert.equal(b.budgetMs, 120);
     assert.deepEqual(b.over.map((v) => v.name), ['beam 4']);
   });
 
   it('renders a table per variant, the decoding comparison and the copy oracle', () => {
-    const md = renderEval(results([variant('model alone', 'ablation', 'y();', 10), variant('sampling (default)', 'decoding', 'z();', 100), variant('greedy', 'decoding', 'y();', 100)]), 'r.json');
+    const md = renderEval(results([variant('model alone', 'ablation', 'y();', 10), variant('greedy (default)', 'decoding', 'z();', 100), variant('beam 2', 'decoding', 'y();', 100)]), 'r.json');
     assert.match(md, /\| after a `\.` \| 1 \| 100\.0% \| 100\.0% \| — \| 0\.0% \| 0\.0% \| 100\.0% \| 10\.0 ms \| 10\.0 ms \|/);
-    assert.match(md, /\*\*greedy\*\* \(100\.0% edit similarity, 100\.0% exact\)\./);
+    assert.match(md, /\*\*beam 2\*\* \(100\.0% edit similarity, 100\.0% exact\)\./);
     assert.match(md, /\| after a `\.` \| 1 \| 0\.0% \| 100\.0% \|/);
     assert.ok(!md.includes('## Ablation'), 'one ablation variant: no comparison table');
   });

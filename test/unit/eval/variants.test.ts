@@ -30,8 +30,8 @@ describe('eval/lib/variants: settings variants of the evaluation', () => {
   });
 
   it('selectVariants by suite or by name, unknown names refused', () => {
-    assert.deepEqual(selectVariants('decoding').map((v) => v.name), ['sampling (default)', 'greedy', 'beam 2', 'beam 4']);
-    assert.deepEqual(selectVariants('all', ['greedy', 'model alone']).map((v) => v.name), ['model alone', 'greedy']);
+    assert.deepEqual(selectVariants('decoding').map((v) => v.name), ['greedy (default)', 'sampling (temperature 0.2)', 'beam 2', 'beam 4']);
+    assert.deepEqual(selectVariants('all', ['beam 2', 'model alone']).map((v) => v.name), ['model alone', 'beam 2']);
     assert.throws(() => selectVariants('all', ['beam 9']), /unknown variant "beam 9"/);
   });
 });

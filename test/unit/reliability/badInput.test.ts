@@ -89,7 +89,7 @@ describe('reliability/badInput', function () {
   const badSettings: [string, Record<string, unknown>, keyof Settings, unknown, string | null][] = [
     ['negative maxNewTokens', { maxNewTokens: -5 }, 'maxNewTokens', 1, 'localGpt.maxNewTokens: -5 is below the minimum 1; using 1.'],
     ['huge maxNewTokens', { maxNewTokens: 1e12 }, 'maxNewTokens', 256, 'localGpt.maxNewTokens: 1000000000000 is above the maximum 256; using 256.'],
-    ['NaN temperature', { temperature: NaN }, 'temperature', 0.2, 'localGpt.temperature: NaN is not a number; using the default 0.2.'],
+    ['NaN temperature', { temperature: NaN }, 'temperature', 0, 'localGpt.temperature: NaN is not a number; using the default 0.'],
     ['string topK', { topK: '40' }, 'topK', 40, 'localGpt.topK: "40" is not an integer; using the default 40.'],
     ['object debounceMs', { debounceMs: { __proto__: { x: 1 } } }, 'debounceMs', 75, 'localGpt.debounceMs: [object Object] is not an integer; using the default 75.'],
     ['boolean model', { model: true }, 'model', '', 'localGpt.model: true is not a string; using the default "".'],
