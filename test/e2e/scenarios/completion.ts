@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../../harness/codeServer';
 import { tinyGpt2 } from '../../unit/engine/fixtures/tinyModels';
+import { tabAcceptsAndSaves } from '../lib/accept';
 import { GHOST, inlineGhostText, visibleGhostText } from '../lib/ghostText';
 import { GREEDY_MODEL_ONLY, greedyCompletion } from '../lib/modelCompletion';
 import { localGptSettings, setWorkspaceSettings } from '../lib/workspaceSettings';
@@ -59,23 +60,7 @@ export const scenario: Scenario = {
     });
 
     await step('Tab inserts it and saving writes it', async () => {
-      const firstLine = ghost;
-      await page.keyboard.press('Tab');
-      // The editor's lines show ghost text too: first the ghost text must be gone, then the line holds the text.
-      const deadline = Date.now() + 5000;
-      while ((await ghostCount()) > 0 || !(await wb.editorText()).includes(`export function ${firstLine}`)) {
-        if (Date.now() > deadline) {
-          throw new Error(`after Tab: ${await ghostCount()} ghost text element(s); the editor shows "export function ${firstLine}": ${(await wb.editorText()).includes(`export function ${firstLine}`)}`);
-        }
-        await page.waitForTimeout(100);
-      }
-      await page.keyboard.press('Control+S');
-      const file = path.join(server.workspace, 'src', 'math.ts');
-      const saved = Date.now() + 5000;
-      while (!fs.readFileSync(file, 'utf8').includes(`export function ${firstLine}`)) {
-        if (Date.now() > saved) throw new Error(`${file} does not contain the accepted text after Ctrl+S`);
-        await page.waitForTimeout(100);
-      }
+      await tabAcceptsAndSaves(ctx, `export function ${ghost}`, path.join(server.workspace, 'src', 'math.ts'));
     });
 
     await step('typing through a suggestion keeps it', async () => {
