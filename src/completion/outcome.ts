@@ -9,6 +9,7 @@ export const NO_SUGGESTION_TEXT = {
   disabled: 'completions are off (localGpt.enabled), or the settings cannot configure the engine: the provider declined',
   suggestWidget: 'the suggest widget is open: a suggestion would overwrite its selection',
   binary: 'the model did not run (binary text at the cursor)',
+  unreachable: 'the model did not run (a fresh line after return, throw, break or continue at its indentation: code there cannot run)',
   cachedEmpty: 'the model did not run (a remembered empty result for this spot)',
   debounced: 'a newer request (a keystroke) cancelled this one during the debounce, before the model was asked',
   cancelled: 'cancelled or superseded after the debounce (while reading snippets, in the engine, or after its reply)',

@@ -7,6 +7,7 @@ import type { Settings } from '../config/settings';
 import type { GenerationOptions, GenerationTimings, ModelCapabilities, StopReason } from '../engine/protocol';
 import { snippetBlock, snippetLabel } from '../workspace/snippetBlock';
 import { retrievalQuery, type WorkspaceContextProvider } from '../workspace/workspaceContext';
+import { isAfterBlockExit } from './afterBlockExit';
 import { CompletionCache } from './cache';
 import { gatherContext, shortenPrefix, type CompletionContext, type DocumentSnapshot } from './context';
 import { debounce, type CancellationLike } from './debounce';
@@ -138,6 +139,7 @@ export class CompletionPipeline {
     this.rememberWindowStart(request.documentKey, context.prefixStartLine);
     // Binary-looking text (NUL characters) around the cursor: no completion, and no model run.
     if (context.prefix.includes('\u0000') || context.suffix.includes('\u0000')) return noSuggestion('binary');
+    if (isAfterBlockExit(context.prefix, context.lineSuffix, context.languageId)) return noSuggestion('unreachable');
     const multiline = decideMultiline(context, settings.multiline);
     const cacheKey = { document: `${request.documentKey}\u0000${multiline}`, prefix: context.prefix, lineSuffix: context.lineSuffix };
 

@@ -40,4 +40,23 @@ describe('Fresh line: the inline completion item is shaped for Tab', function ()
     assert.match(text, /^\S/, 'the text starts with a non-whitespace character (no leading indentation, no leading line break)');
     assert.ok(item.range?.isEmpty && item.range.start.isEqual(position), `inserted at the cursor, replacing nothing: ${JSON.stringify(item.range)}`);
   });
+
+  it('the line after a return at its indentation gets no item, counted as unreachable, without running the model', async () => {
+    const api = await activateExtension();
+    await api.completions.engine.ensureLoaded();
+    const doc = await vscode.workspace.openTextDocument({ language: 'typescript', content: 'export function multiply(a: number, b: number): number {\n  return a * b;\n  \n}\n' });
+    const position = new vscode.Position(2, 2);
+    const unreachable = api.completions.noSuggestion.unreachable;
+    const lastPrompt = api.completions.lastPrompt();
+    const result = await api.completions.provider.provideInlineCompletionItems(
+      doc,
+      position,
+      { triggerKind: vscode.InlineCompletionTriggerKind.Invoke, selectedCompletionInfo: undefined },
+      new vscode.CancellationTokenSource().token,
+    );
+    const items = Array.isArray(result) ? result : (result?.items ?? []);
+    assert.deepEqual(items, []);
+    assert.equal(api.completions.noSuggestion.unreachable, unreachable + 1);
+    assert.equal(api.completions.lastPrompt(), lastPrompt, 'no prompt was built for the model');
+  });
 });

@@ -94,6 +94,15 @@ describe('completion/pipeline', () => {
     assert.equal(engine.calls.length, 1);
   });
 
+  it('a fresh line after a return at its indentation: unreachable, and the model is not asked; one line up it is', async () => {
+    const engine = new FakeEngine(() => 'const b = a;');
+    const pipeline = new CompletionPipeline(engine, () => settings);
+    assert.deepEqual(await pipeline.complete(request('function f(a: number) {\n  return a;\n  ▮\n}'), token()), { kind: 'none', reason: 'unreachable' });
+    assert.equal(engine.calls.length, 0);
+    assert.equal(suggestion(await pipeline.complete(request('function f(a: number) {\n  ▮\n  return a;\n}'), token())).kind, 'suggestion');
+    assert.equal(engine.calls.length, 1);
+  });
+
   it('binary-looking text (NUL) around the cursor: binary, and the model is not asked', async () => {
     const engine = new FakeEngine(() => 'x');
     const pipeline = new CompletionPipeline(engine, () => settings);
