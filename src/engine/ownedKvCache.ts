@@ -61,7 +61,7 @@ export class OwnedKvCache {
    * The cache extended by `fresh[i]` ([heads, count, headDim] for entry i). This cache is consumed:
    * its buffers become the new cache's spare set, so it must not be used again.
    */
-  append(fresh: readonly ArrayLike<number>[], count: number): OwnedKvCache {
+  append(fresh: readonly Float32Array[], count: number): OwnedKvCache {
     this.checkUsable();
     const { entries, heads, headDim, maxLength } = this.shape;
     if (fresh.length !== entries) throw new Error(`OwnedKvCache: ${fresh.length} new entries for a cache of ${entries}`);
@@ -80,7 +80,7 @@ export class OwnedKvCache {
       for (let h = 0; h < heads; h++) {
         const at = h * length * headDim;
         if (old > 0) dst.set(src.subarray(h * old, h * old + old), at);
-        for (let i = 0; i < added; i++) dst[at + old + i] = add[h * added + i];
+        dst.set(add.subarray(h * added, h * added + added), at + old);
       }
     }
     return this.swapTo(target, length);
