@@ -12,6 +12,7 @@
  */
 import * as fs from 'node:fs';
 import { Command } from 'commander';
+import { EDITOR_BLOCK } from '../eval/lib/report';
 import type { CorpusMeta } from './corpus/buildCorpus';
 import type { Metrics } from './eval';
 import type { TrainerEvent } from './trainer/run';
@@ -209,6 +210,8 @@ function main(): void {
     trainingSection(readJson<TrainingJson>(o.training), events, o.recipe, previous),
     evaluationSection(readJson<EvalFile>(o.eval), o.baselineEval ? readJson<EvalFile>(o.baselineEval) : undefined, o.evalCommand, o.baselineLabel),
     corpusSection(readJson<CorpusMeta>(o.meta)),
+    // Filled by `npx tsx eval/report.ts <results> --model-card <README.md>` (or eval:editor --model-card).
+    ['## Editor path', '', EDITOR_BLOCK.begin, EDITOR_BLOCK.end].join('\n'),
   ];
   fs.writeFileSync(o.out, parts.join('\n\n') + '\n');
 }
