@@ -63,8 +63,10 @@ export const scenario: Scenario = {
 
     await step('clean up: file restored and closed, settings reset', async () => {
       await page.keyboard.press('Escape');
-      await wb.runCommand('View: Close All Editors');
+      // The file as it was on disk, then the editor reloads it from there (a dirty buffer would make closing ask to save).
       fs.writeFileSync(file, original);
+      await wb.runCommand('File: Revert File');
+      await wb.runCommand('View: Close All Editors');
       setWorkspaceSettings(server, { ...localGptSettings(GREEDY_MODEL_ONLY, { remove: true }), ...Object.fromEntries(Object.keys(NO_SUGGEST_WIDGET).map((k) => [k, undefined])) });
     });
   },
