@@ -482,6 +482,9 @@ def main():
     t_start = time.time()
     last_export = t_start
     step, tokens, last_val = 0, 0, None
+    # Step time = time between logged steps / steps between them: on CUDA the host runs ahead of the GPU until a
+    # logged step reads the loss, so one step's own host time would say little.
+    last_log_time, last_log_step = t_start, 0
     out_of_time = False
     while step < steps and not out_of_time:
         t0 = time.time()
@@ -515,7 +518,9 @@ def main():
             loss_v, norm_v = loss_sum.item(), norm.item()  # syncs the GPU: only when logging
             if not (math.isfinite(loss_v) and math.isfinite(norm_v)):
                 fail("loss or gradient is not finite at step %d (loss %g, grad norm %g); lower lr" % (step, loss_v, norm_v), 3)
-            dt = time.time() - t0
+            now = time.time()
+            dt = (now - (t0 if step == 1 else last_log_time)) / max(1, step - (0 if step == 1 else last_log_step))
+            last_log_time, last_log_step = now, step
             tps = B * T * accum / dt
             emit({"event": "step", "step": step, "loss": round(loss_v, 6), "lr": lr, "grad_norm": round(norm_v, 4),
                   "step_ms": round(dt * 1e3, 1), "tok_s": round(tps, 1), "gflops": round(tps * fpt * 1e-9, 2),
@@ -525,9 +530,12 @@ def main():
             last_val, used = evaluate()
             emit({"event": "eval", "step": step, "val_loss": round(last_val, 6), "val_tokens": used,
                   "eval_ms": round((time.time() - t1) * 1e3)})
+            last_log_time += time.time() - t1  # not training time for the next step_ms
         if stop["signal"] or (not last and time.time() - last_export >= hp["checkpoint_minutes"] * 60):
-            export_folder(model, cfg, args.out, "latest", provenance(step, tokens, time.time() - t_start, {}), data["meta"])
+            t1 = time.time()
+            export_folder(model, cfg, args.out, "latest", provenance(step, tokens, t1 - t_start, {}), data["meta"])
             last_export = time.time()
+            last_log_time += last_export - t1
         if stop["signal"]:
             break
     elapsed = time.time() - t_start
