@@ -4,7 +4,8 @@
 #   bash training/gpu/device_run.sh CONFIG MINUTES [train_torch.py options, e.g. --batch-size 64]
 #
 # 1. unpacks the carried corpus (.gpu-carry/: train.bin.xz, val.bin.xz, meta.json, tokenizer/) into $GPU_WORK;
-# 2. a smoke run of 20 steps (evals at 10 and 20, export) so a broken setup fails in seconds, not after the budget;
+# 2. a smoke run of 20 steps (evals at 10 and 20, export) and check_parity.py --against-cpu on its model (the GPU
+#    path against the CPU path that check_parity.py ties to src/model/gpt.ts), so a broken setup fails in seconds;
 # 3. the run, its training time capped at MINUTES (the schedule decays on time; `timeout` sends SIGTERM 2 minutes
 #    later, which makes train_torch.py export latest/);
 # 4. puts in $OUT what the tool brings back (at most 8 files of 16 MiB): device.out (all output), log.jsonl,
@@ -47,6 +48,8 @@ DATA=(--train "$WORK/corpus/train.bin" --val "$WORK/corpus/val.bin" --meta "$WOR
 echo "== smoke run"
 "$PY" training/gpu/train_torch.py --config "$CONFIG" --out "$WORK/smoke" "${DATA[@]}" --steps 20 --eval-interval 10 "$@" \
   || { echo "smoke run failed: not starting the run"; exit 1; }
+"$PY" training/gpu/check_parity.py "$WORK/smoke/final" --against-cpu \
+  || { echo "the GPU path does not compute the CPU path's logits: not starting the run"; exit 1; }
 echo "== run ($MINUTES minutes of training)"
 limit=$(awk -v m="$MINUTES" 'BEGIN { printf "%d", m * 60 + 120 }')
 timeout -s TERM "$limit" "$PY" training/gpu/train_torch.py --config "$CONFIG" --out "$WORK/run" "${DATA[@]}" --max-minutes "$MINUTES" "$@"
@@ -55,6 +58,7 @@ echo "train_torch.py exit status $?"
 model=$WORK/run/final
 [ -f "$model/model.safetensors" ] || model=$WORK/run/latest
 if [ ! -f "$model/model.safetensors" ]; then echo "no model folder was written"; exit 1; fi
+"$PY" training/gpu/check_parity.py "$model" --against-cpu
 echo "bringing back $model"
 mkdir -p "$OUT/model"
 cp "$WORK/run/log.jsonl" "$OUT/log.jsonl"
