@@ -51,7 +51,7 @@ echo "== smoke run"
 "$PY" training/gpu/check_parity.py "$WORK/smoke/final" --against-cpu \
   || { echo "the GPU path does not compute the CPU path's logits: not starting the run"; exit 1; }
 echo "== run ($MINUTES minutes of training)"
-limit=$(awk -v m="$MINUTES" 'BEGIN { printf "%d", m * 60 + 120 }')
+limit=$("$PY" -c 'import sys; print(int(float(sys.argv[1]) * 60 + 120))' "$MINUTES")
 timeout -s TERM "$limit" "$PY" training/gpu/train_torch.py --config "$CONFIG" --out "$WORK/run" "${DATA[@]}" --max-minutes "$MINUTES" "$@"
 echo "train_torch.py exit status $?"
 
