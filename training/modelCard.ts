@@ -35,6 +35,9 @@ interface TrainingJson {
   init_from?: string;
   val_loss?: number;
   fim?: boolean;
+  /** Set by the GPU trainer (training/gpu/train_torch.py); absent: training/native. */
+  trainer?: string;
+  hardware?: string;
 }
 
 function readJson<T>(file: string): T {
@@ -93,7 +96,12 @@ export function trainingSection(training: TrainingJson, events: readonly Trainer
   const products = kernels?.precision === 'bf16' ? `bf16 matrix products for the linear layers and the LM head (${kernels.kernels}; fp32 weights, gradients and AdamW state), OpenBLAS \`cblas_sgemm\` for attention` : 'OpenBLAS `cblas_sgemm`';
   const rows: Array<[string, string]> = [
     ['recipe', recipe],
-    ['trainer', `\`training/native\` (C, hand-written backward, ${products}, AdamW), driven by \`training/train.ts\``],
+    [
+      'trainer',
+      training.trainer
+        ? `\`${training.trainer}\` (PyTorch, AdamW) on ${training.hardware ?? 'unrecorded hardware'}`
+        : `\`training/native\` (C, hand-written backward, ${products}, AdamW), driven by \`training/train.ts\``,
+    ],
   ];
   if (training.init_from) rows.push(['initial weights', `\`${training.init_from}\` (continued training; fresh AdamW state)`]);
   // The chain of runs that made the initial weights, the one that made them first.

@@ -53,5 +53,7 @@ describe('model card from result files (training/modelCard.ts)', () => {
     assert.match(text, /\| total training \(all 3 runs\) \| 0\.7 M tokens, 201 min of training wall time \|/);
     assert.match(text, /bf16 matrix products for the linear layers and the LM head \(oneDNN bf16 brg:avx512_core_amx_bf16; fp32 weights, gradients and AdamW state\), OpenBLAS `cblas_sgemm` for attention/);
     assert.match(trainingSection(training, events.filter((e) => e.event !== 'matmul'), 'r', []), /\| trainer \| `training\/native` \(C, hand-written backward, OpenBLAS `cblas_sgemm`, AdamW\)/);
+    const gpu = { ...training, trainer: 'training/gpu/train_torch.py', hardware: 'NVIDIA H200, torch 2.11' };
+    assert.match(trainingSection(gpu, events, 'r', []), /\| trainer \| `training\/gpu\/train_torch\.py` \(PyTorch, AdamW\) on NVIDIA H200, torch 2\.11 \|/);
   });
 });
