@@ -14,10 +14,13 @@ static char kernels[256];
 MatmulPrecision matmul_precision(void) { return precision; }
 const char *matmul_kernels(void) { return kernels; }
 
-static void note_kernel(const char *name) {
-    char padded[104];
+/* Adds `name` to the kernels reported unless listed, the first time `*reported` is 0 (a flag per plan, so
+ * the products, which run every step, do not search the list; plans of several shapes share a kernel). */
+static void note_kernel_once(int *reported, const char *name) {
+    if (*reported) return;
+    *reported = 1;
+    char padded[104], listed[sizeof kernels + 4];
     snprintf(padded, sizeof padded, ", %s,", name);
-    char listed[sizeof kernels + 4];
     snprintf(listed, sizeof listed, ", %s,", kernels);
     size_t n = strlen(kernels);
     if (strstr(listed, padded) || n + strlen(name) + 3 > sizeof kernels) return;
@@ -40,6 +43,9 @@ typedef struct {
     int ta, tb, M, N, K, lda, ldb, ldc, accumulate;
     dnnl_primitive_t prim;
     dnnl_memory_t a, b, c;
+    /* "oneDNN bf16 <implementation>", reported when a product first runs with this plan */
+    char kernel[96];
+    int reported;
 } Plan;
 #define MAX_PLANS 64
 static Plan plans[MAX_PLANS];
@@ -91,13 +97,11 @@ static Plan *plan_for(int ta, int tb, int M, int N, int K, int lda, int ldb, int
     dnnl_primitive_attr_destroy(attr);
     if (*status != dnnl_success) return NULL;
     Plan *p = &plans[n_plans++];
-    *p = (Plan){ta, tb, M, N, K, lda, ldb, ldc, accumulate, NULL, NULL, NULL, NULL};
+    *p = (Plan){.ta = ta, .tb = tb, .M = M, .N = N, .K = K, .lda = lda, .ldb = ldb, .ldc = ldc, .accumulate = accumulate};
     CK(dnnl_primitive_create(&p->prim, pd));
     const char *impl = "?";
     CK(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl));
-    char name[96];
-    snprintf(name, sizeof name, "oneDNN bf16 %s", impl);
-    note_kernel(name);
+    snprintf(p->kernel, sizeof p->kernel, "oneDNN bf16 %s", impl);
     CK(dnnl_primitive_desc_destroy(pd));
     CK(dnnl_memory_create(&p->a, &amd, engine, DNNL_MEMORY_NONE));
     CK(dnnl_memory_create(&p->b, &bmd, engine, DNNL_MEMORY_NONE));
@@ -129,7 +133,6 @@ int matmul_set_precision(MatmulPrecision p, char *err, size_t err_len) {
         snprintf(err, err_len, "oneDNN has no bf16 matmul for this CPU (status %d)", (int)status);
         return -1;
     }
-    kernels[0] = 0; /* the probe's kernel is reported once a real product uses it */
     precision = p;
     return 0;
 #else
@@ -154,9 +157,11 @@ void matmul_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, co
         dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, p->a}, {DNNL_ARG_WEIGHTS, p->b}, {DNNL_ARG_DST, p->c}};
         CK(dnnl_primitive_execute(p->prim, stream, 3, args));
         CK(dnnl_stream_wait(stream));
+        note_kernel_once(&p->reported, p->kernel);
         return;
     }
 #endif
-    note_kernel("OpenBLAS sgemm");
+    static int sgemm_reported;
+    note_kernel_once(&sgemm_reported, "OpenBLAS sgemm");
     cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1, A, lda, B, ldb, beta, C, ldc);
 }
