@@ -3,9 +3,21 @@
 // whitespace makes Tab indent instead: `inlineSuggestionHasIndentationLessThanTabSize`).
 import { strict as assert } from 'node:assert';
 import * as vscode from 'vscode';
+import type { LocalGptApi } from '../../src/extension/extension';
 import { activateExtension } from './helpers';
 
 const Global = vscode.ConfigurationTarget.Global;
+
+/** The items the registered provider hands VS Code for an explicit trigger at `position`. */
+async function invokedItems(api: LocalGptApi, doc: vscode.TextDocument, position: vscode.Position): Promise<vscode.InlineCompletionItem[]> {
+  const result = await api.completions.provider.provideInlineCompletionItems(
+    doc,
+    position,
+    { triggerKind: vscode.InlineCompletionTriggerKind.Invoke, selectedCompletionInfo: undefined },
+    new vscode.CancellationTokenSource().token,
+  );
+  return Array.isArray(result) ? result : (result?.items ?? []);
+}
 
 describe('Fresh line: the inline completion item is shaped for Tab', function () {
   this.timeout(180_000);
@@ -25,14 +37,7 @@ describe('Fresh line: the inline completion item is shaped for Tab', function ()
     const doc = await vscode.workspace.openTextDocument({ language: 'typescript', content });
     const position = new vscode.Position(doc.lineCount - 3, 2);
     assert.equal(doc.lineAt(position.line).text, '  ', 'the fresh line holds only its indentation');
-    const source = new vscode.CancellationTokenSource();
-    const result = await api.completions.provider.provideInlineCompletionItems(
-      doc,
-      position,
-      { triggerKind: vscode.InlineCompletionTriggerKind.Invoke, selectedCompletionInfo: undefined },
-      source.token,
-    );
-    const items = Array.isArray(result) ? result : (result?.items ?? []);
+    const items = await invokedItems(api, doc, position);
     assert.equal(items.length, 1, 'one item from the model');
     const [item] = items;
     const text = typeof item.insertText === 'string' ? item.insertText : item.insertText.value;
@@ -48,14 +53,7 @@ describe('Fresh line: the inline completion item is shaped for Tab', function ()
     const position = new vscode.Position(2, 2);
     const unreachable = api.completions.noSuggestion.unreachable;
     const lastPrompt = api.completions.lastPrompt();
-    const result = await api.completions.provider.provideInlineCompletionItems(
-      doc,
-      position,
-      { triggerKind: vscode.InlineCompletionTriggerKind.Invoke, selectedCompletionInfo: undefined },
-      new vscode.CancellationTokenSource().token,
-    );
-    const items = Array.isArray(result) ? result : (result?.items ?? []);
-    assert.deepEqual(items, []);
+    assert.deepEqual(await invokedItems(api, doc, position), []);
     assert.equal(api.completions.noSuggestion.unreachable, unreachable + 1);
     assert.equal(api.completions.lastPrompt(), lastPrompt, 'no prompt was built for the model');
   });
