@@ -15,7 +15,7 @@ import { Command } from 'commander';
 import { EDITOR_BLOCK } from '../eval/lib/report';
 import type { CorpusMeta } from './corpus/buildCorpus';
 import type { Metrics } from './eval';
-import type { TrainerEvent } from './trainer/run';
+import { eventsOf, type TrainerEvent } from './trainer/run';
 
 type EvalRow = Omit<Metrics, 'predictions'>;
 
@@ -74,7 +74,7 @@ export function sgemmShares(events: readonly TrainerEvent[]): number[] {
 
 /** Steps, tokens and training seconds of a run's log (the last step event). */
 function runTotals(events: readonly TrainerEvent[]): { steps: number; tokens: number; seconds: number } {
-  const steps = events.filter((e): e is Extract<TrainerEvent, { event: 'step' }> => e.event === 'step');
+  const steps = eventsOf(events, 'step');
   const last = steps[steps.length - 1];
   return last ? { steps: last.step, tokens: last.tokens, seconds: last.elapsed_s } : { steps: 0, tokens: 0, seconds: 0 };
 }
@@ -85,14 +85,14 @@ interface PreviousRun {
 }
 
 export function trainingSection(training: TrainingJson, events: readonly TrainerEvent[], recipe: string, previous: readonly PreviousRun[]): string {
-  const steps = events.filter((e): e is Extract<TrainerEvent, { event: 'step' }> => e.event === 'step');
-  const evals = events.filter((e): e is Extract<TrainerEvent, { event: 'eval' }> => e.event === 'eval');
-  const start = events.find((e): e is Extract<TrainerEvent, { event: 'start' }> => e.event === 'start');
+  const steps = eventsOf(events, 'step');
+  const evals = eventsOf(events, 'eval');
+  const start = eventsOf(events, 'start')[0];
   const shares = sgemmShares(events).sort((a, b) => a - b);
   const tokS = steps.slice(1).map((s) => s.tok_s).sort((a, b) => a - b);
   const q = (xs: number[], f: number): number => xs[Math.min(xs.length - 1, Math.floor(f * xs.length))];
   const epochs = start ? training.tokens / start.train_tokens : NaN;
-  const kernels = events.find((e): e is Extract<TrainerEvent, { event: 'matmul' }> => e.event === 'matmul');
+  const kernels = eventsOf(events, 'matmul')[0];
   const products = kernels?.precision === 'bf16' ? `bf16 matrix products for the linear layers and the LM head (${kernels.kernels}; fp32 weights, gradients and AdamW state), OpenBLAS \`cblas_sgemm\` for attention` : 'OpenBLAS `cblas_sgemm`';
   const rows: Array<[string, string]> = [
     ['recipe', recipe],

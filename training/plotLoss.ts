@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import { Command } from 'commander';
 import { renderLossChart, SERIES_COLORS, type Series } from './plot/lossChart';
 import { encodePng } from './plot/png';
-import type { TrainerEvent } from './trainer/run';
+import { eventsOf, type TrainerEvent } from './trainer/run';
 
 /** [minutes, val_loss] of every eval, timed by the elapsed_s of the step event it follows. */
 function valLossCurve(events: readonly TrainerEvent[]): Array<[number, number]> {
@@ -25,9 +25,9 @@ function valLossCurve(events: readonly TrainerEvent[]): Array<[number, number]> 
 /** One row per run: its evals (step: val loss @ minutes), steps, median tokens/s and the kernels it reported. */
 export function runsTable(runs: ReadonlyArray<{ label: string; events: readonly TrainerEvent[] }>): string {
   const rows = runs.map(({ label, events }) => {
-    const steps = events.filter((e): e is Extract<TrainerEvent, { event: 'step' }> => e.event === 'step');
+    const steps = eventsOf(events, 'step');
     const tokS = steps.slice(1).map((e) => e.tok_s).sort((a, b) => a - b);
-    const kernels = events.find((e): e is Extract<TrainerEvent, { event: 'matmul' }> => e.event === 'matmul')?.kernels ?? '—';
+    const kernels = eventsOf(events, 'matmul')[0]?.kernels ?? '—';
     const curve = valLossCurve(events);
     const evalSteps = events.flatMap((e) => (e.event === 'eval' ? [e.step] : []));
     const evals = curve.map(([minutes, loss], i) => `${evalSteps[i]}: ${loss.toFixed(4)} @ ${minutes.toFixed(1)} min`).join('; ');

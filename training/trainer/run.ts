@@ -31,6 +31,11 @@ export type TrainerEvent =
   | { event: 'checkpoint'; step: number; tokens: number; path: string }
   | { event: 'done'; step: number; steps: number; finished: boolean; signal: number };
 
+/** The events of one kind, typed as that kind. */
+export function eventsOf<K extends TrainerEvent['event']>(events: readonly TrainerEvent[], kind: K): Extract<TrainerEvent, { event: K }>[] {
+  return events.filter((e): e is Extract<TrainerEvent, { event: K }> => e.event === kind);
+}
+
 interface RunOptions {
   outDir: string;
   resume: boolean;
@@ -311,11 +316,11 @@ export async function runTraining(cfgIn: TrainConfig, opts: RunOptions): Promise
   fs.closeSync(logFile);
   if (code !== 0) throw new Error(`gpt-train exited with status ${code}${stderr ? `: ${stderr.trim().split('\n').pop()}` : ''}`);
   if (exportError) throw exportError;
-  const done = events.find((e): e is Extract<TrainerEvent, { event: 'done' }> => e.event === 'done');
+  const done = eventsOf(events, 'done')[0];
   const finished = done?.finished ?? false;
   let finalDir: string | undefined;
   if (finished) {
-    const lastEval = [...events].reverse().find((e): e is Extract<TrainerEvent, { event: 'eval' }> => e.event === 'eval');
+    const lastEval = eventsOf(events, 'eval').at(-1);
     finalDir = exportFromCheckpoint(cfg, opts.outDir, 'final', lastEval ? { val_loss: lastEval.val_loss } : {});
     log(`finished: model written to ${finalDir}`);
   } else {

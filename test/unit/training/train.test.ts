@@ -7,7 +7,7 @@ import { readWeights, tensorLayout } from '../../../src/model/weights';
 import { loadTrainConfig, TrainConfig } from '../../../training/trainer/config';
 import { readCheckpointWeights } from '../../../training/trainer/checkpoint';
 import { spawnSync } from 'node:child_process';
-import { buildNative, NATIVE_BIN, runTraining, TrainerEvent } from '../../../training/trainer/run';
+import { buildNative, eventsOf, NATIVE_BIN, runTraining, TrainerEvent } from '../../../training/trainer/run';
 
 const TINY = path.resolve(__dirname, '../../../training/configs/tiny.json');
 const VOCAB = 64;
@@ -37,10 +37,6 @@ function makeData(dir: string): { train: string; val: string; meta: string } {
   return { train, val, meta };
 }
 
-function lossEvents(events: TrainerEvent[]) {
-  return events.filter((e): e is Extract<TrainerEvent, { event: 'step' }> => e.event === 'step');
-}
-
 describe('native trainer (training/train.ts)', function () {
   this.timeout(120000);
   let tmp: string;
@@ -61,13 +57,13 @@ describe('native trainer (training/train.ts)', function () {
     const res = await runTraining(cfg, { outDir: path.join(tmp, 'a'), resume: false, log: quiet, snapshotData: true });
     assert.equal(res.finished, true);
     assert.ok(fs.readFileSync(path.join(tmp, 'a', 'data', 'train.bin')).equals(fs.readFileSync(cfg.data.train)), 'data snapshot');
-    const steps = lossEvents(res.events);
+    const steps = eventsOf(res.events, 'step');
     assert.equal(steps.at(-1)?.step, cfg.training.steps);
     const first = steps[0].loss;
     const last = steps.at(-1)!.loss;
     assert.ok(Math.abs(first - Math.log(VOCAB)) < 0.5, `initial loss ${first} should be near ln(${VOCAB}) = ${Math.log(VOCAB).toFixed(2)}`);
     assert.ok(last < first - 1.5, `loss should fall by > 1.5 nats: ${first} -> ${last}`);
-    const evals = res.events.filter((e): e is Extract<TrainerEvent, { event: 'eval' }> => e.event === 'eval');
+    const evals = eventsOf(res.events, 'eval');
     assert.ok(evals.length >= 2);
     assert.ok(evals.at(-1)!.val_loss < first - 1.5, `val loss ${evals.at(-1)!.val_loss}`);
   });
@@ -90,10 +86,10 @@ describe('native trainer (training/train.ts)', function () {
     const dir = path.join(tmp, 'b');
     const part1 = await runTraining(cfg, { outDir: dir, resume: false, stopAfter: 13, log: quiet });
     assert.equal(part1.finished, false);
-    assert.equal(lossEvents(part1.events).at(-1)?.step, 13);
+    assert.equal(eventsOf(part1.events, 'step').at(-1)?.step, 13);
     const part2 = await runTraining(cfg, { outDir: dir, resume: true, log: quiet });
     assert.equal(part2.finished, true);
-    assert.equal(lossEvents(part2.events)[0].step, 14);
+    assert.equal(eventsOf(part2.events, 'step')[0].step, 14);
     const ref = fs.readFileSync(path.join(tmp, 'a', 'checkpoint.bin'));
     const got = fs.readFileSync(path.join(dir, 'checkpoint.bin'));
     // header word 15 is wall-clock training time; everything else (weights, AdamW m/v, step, RNG) must match
@@ -106,7 +102,7 @@ describe('native trainer (training/train.ts)', function () {
     const timed: TrainConfig = { ...cfg, training: { ...cfg.training, steps: 1_000_000, warmup_steps: 0, max_minutes: budget / 60 } };
     const res = await runTraining(timed, { outDir: path.join(tmp, 'timed'), resume: false, log: quiet });
     assert.equal(res.finished, true);
-    const steps = lossEvents(res.events);
+    const steps = eventsOf(res.events, 'step');
     const last = steps.at(-1)!;
     assert.ok(last.step < 1_000_000 && last.elapsed_s >= budget && last.elapsed_s < budget + 10, `stopped at step ${last.step} after ${last.elapsed_s} s`);
     // the cosine follows time, not the (huge) step count: lr falls monotonically from lr to near min_lr
@@ -172,9 +168,9 @@ describe('native trainer (training/train.ts)', function () {
   it('trains with Muon for the hidden matrices when training.optimizer is "muon"', async () => {
     const muon: TrainConfig = { ...cfg, training: { ...cfg.training, optimizer: 'muon', lr: 0.02, min_lr: 0.002 } };
     const res = await runTraining(muon, { outDir: path.join(tmp, 'muon'), resume: false, log: quiet });
-    const start = res.events.find((e): e is Extract<TrainerEvent, { event: 'start' }> => e.event === 'start');
+    const start = eventsOf(res.events, 'start')[0];
     assert.equal(start?.optimizer, 'muon');
-    const steps = lossEvents(res.events);
+    const steps = eventsOf(res.events, 'step');
     assert.ok(steps.at(-1)!.loss < steps[0].loss - 1.5, `loss should fall by > 1.5 nats: ${steps[0].loss} -> ${steps.at(-1)!.loss}`);
     const file = path.join(tmp, 'bad-optimizer.json');
     fs.writeFileSync(file, JSON.stringify({ model: { n_layer: 1, n_embd: 32, n_head: 4, n_positions: 16 }, training: { steps: 1, seq_len: 8, optimizer: 'sgd' } }));
@@ -187,14 +183,14 @@ describe('native trainer (training/train.ts)', function () {
       return (await runTraining(c, { outDir: path.join(tmp, `precision-${precision}`), resume: false, log: quiet })).events;
     };
     const [fp32, bf16] = [await run('fp32'), await run('bf16')];
-    const kernels = (events: TrainerEvent[]) => events.find((e): e is Extract<TrainerEvent, { event: 'matmul' }> => e.event === 'matmul');
+    const kernels = (events: TrainerEvent[]) => eventsOf(events, 'matmul')[0];
     assert.deepEqual(kernels(fp32), { event: 'matmul', precision: 'fp32', kernels: 'OpenBLAS sgemm' });
     const k = kernels(bf16);
     assert.equal(k?.precision, 'bf16');
     // The linear layers' and LM head's products (the attention's per-head ones stay sgemm, matmul.h).
     assert.match(k?.kernels ?? '', /^oneDNN bf16 \S+$/, `kernels: ${k?.kernels}`);
-    const a = lossEvents(fp32);
-    const b = lossEvents(bf16);
+    const a = eventsOf(fp32, 'step');
+    const b = eventsOf(bf16, 'step');
     // Same data, seed and schedule: bf16 rounding changes the path a little, not what is learned.
     assert.ok(b.at(-1)!.loss < b[0].loss - 1.5, `bf16 loss should fall by > 1.5 nats: ${b[0].loss} -> ${b.at(-1)!.loss}`);
     assert.ok(Math.abs(a.at(-1)!.loss - b.at(-1)!.loss) < 0.1, `final loss fp32 ${a.at(-1)!.loss} vs bf16 ${b.at(-1)!.loss}`);
@@ -209,7 +205,7 @@ describe('native trainer (training/train.ts)', function () {
     fs.writeFileSync(fimMeta, JSON.stringify({ vocabSize: VOCAB, fim: { rate: 0.5, examples: 3 } }));
     const continued: TrainConfig = { ...cfg, init_from: source, data: { ...cfg.data, meta: fimMeta }, training: { ...cfg.training, steps: 3, warmup_steps: 1 } };
     const res = await runTraining(continued, { outDir: path.join(tmp, 'init'), resume: false, log: quiet, snapshotData: true });
-    const first = lossEvents(res.events)[0];
+    const first = eventsOf(res.events, 'step')[0];
     const trainedLoss = first.loss;
     assert.equal(first.step, 1);
     assert.ok(trainedLoss < Math.log(VOCAB) - 1.5, `first loss ${trainedLoss} should be that of the trained model, well below ln(${VOCAB})`);
