@@ -12,6 +12,3 @@ export function lineShape(line: string): string {
     .replace(ABSTRACTED, (m) => (m[0] === '"' || m[0] === "'" || m[0] === '`' ? '""' : /\d/.test(m[0]) ? '0' : 'a'))
     .replace(/\s+/g, ' ');
 }
-
-/** A shape of punctuation alone (`}`, `});`, `]`) is a closer or an opener: those repeat in good code. */
-export const isTrivialShape = (shape: string): boolean => !/[a0"]/.test(shape);

@@ -1,32 +1,34 @@
-import { isTrivialShape, lineShape } from './lineShape';
+import { lineShape } from './lineShape';
 import type { PostContext } from './stage';
-import { indentWidth } from './text';
 
 /**
- * No suggestion repeats itself: the completion ends before its first line whose shape (see
- * `lineShape`) an earlier line of it at the same indentation already had, and a first line that
- * makes the cursor's line a copy of the line right above it (indentation included) is dropped: a
- * model that writes the previous statement again is looping, not completing. Lines of brackets
- * alone never count. Lines further up are not compared: copying a line of another function into a
- * new one is often what the user wants, and a run of similar statements (`import …`, `case …:`) is
- * common and the user is often writing the next one.
+ * A line that can repeat in good code without saying anything twice: brackets, operators and
+ * separators alone (`}`, `});`, `],`). Everything with a word, a number or a quote counts.
+ */
+const isStructural = (line: string): boolean => !/[\w$"'`]/.test(line);
+
+/**
+ * No suggestion repeats a line or a line shape (issue #16): the completion ends before its first
+ * line that has the shape (see `lineShape`: names, numbers and strings abstracted) of an earlier
+ * line of it, or that is the non-blank line right above the cursor again; a first line that makes
+ * the cursor's line a copy of the line above drops the suggestion. Indentation does not matter and
+ * literals are abstracted too: a second `if (…) {` one level deeper, `cy: number;` after
+ * `cx: number;` and `"b",` after `"a",` all end it. What a looping model writes next is a variation of
+ * what it just wrote; a list or a run of similar statements is offered one line at a time, each
+ * accepted line making the next suggestion. Lines further up are not compared: copying a line of
+ * another function into a new one is often what the user wants.
  */
 export function stopAtRepetition(text: string, context: PostContext): string {
   const lines = text.split('\n');
-  const above = context.linesAbove.at(-1);
-  const firstLine = context.linePrefix + lines[0];
-  if (above !== undefined && !isTrivialShape(lineShape(above)) && firstLine.trimEnd() === above.trimEnd()) return '';
+  const above = context.linesAbove.at(-1)?.trim();
   const shapes = new Set<string>();
   for (let i = 0; i < lines.length; i++) {
     // The first line continues the cursor's line: it is compared as the whole line.
-    const line = i === 0 ? firstLine : lines[i];
+    const line = i === 0 ? context.linePrefix + lines[0] : lines[i];
+    if (isStructural(line)) continue;
     const shape = lineShape(line);
-    if (isTrivialShape(shape)) continue;
-    // Indentation is part of the key: `if (a) {` nested in `if (b) {` is structure, not a loop.
-    // A line of literals alone (`2,` after `1,`) is data; only its exact copy is a repeat.
-    const key = `${indentWidth(line)}:${shape.includes('a') ? shape : line.trim()}`;
-    if (shapes.has(key)) return lines.slice(0, i).join('\n');
-    shapes.add(key);
+    if (line.trim() === above || shapes.has(shape)) return lines.slice(0, i).join('\n');
+    shapes.add(shape);
   }
   return text;
 }

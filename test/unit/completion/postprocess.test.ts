@@ -4,7 +4,9 @@ import * as path from 'node:path';
 import { gatherContext } from '../../../src/completion/context';
 import { cutWithinLines, decideMultiline, matchLineEndings, postContextOf, postProcess, STAGES, type LineEnding, type MultilineSetting } from '../../../src/completion/postprocess';
 import { lineShape } from '../../../src/completion/postprocess/lineShape';
+import { linesAbove } from '../../../src/completion/postprocess/stopAtRepetition';
 import { repeatedPhraseAt } from '../../../src/completion/postprocess/stopAtRepeatedPhrase';
+import { repeatsItself } from '../../../eval/lib/metrics';
 import { withCursor } from './cursor';
 
 interface GoldenCase {
@@ -26,6 +28,18 @@ function run(c: Pick<GoldenCase, 'document' | 'multiline' | 'raw'>): string | nu
 describe('completion/postprocess (golden cases)', () => {
   for (const c of golden.cases) {
     it(c.name, () => assert.equal(run(c), c.expected));
+  }
+});
+
+describe('completion/postprocess: nothing shown repeats itself by the evaluation\'s measure', () => {
+  // eval/lib/metrics.ts's repeatsItself is the editor-path evaluation's own definition (issue #16,
+  // repetition rate <= 2%); every golden raw text is put through the pipeline and measured with it.
+  for (const c of golden.cases) {
+    it(c.name, () => {
+      const context = gatherContext(withCursor(c.document), budget);
+      const shown = run(c);
+      if (shown !== null) assert.equal(repeatsItself(shown, context.linePrefix, linesAbove(context.prefix).at(-1) ?? ''), false, JSON.stringify(shown));
+    });
   }
 });
 
