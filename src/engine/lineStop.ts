@@ -7,6 +7,9 @@
 import { cutWithinLines, type PostContext } from '../completion/postprocess';
 import { repeatedPhraseAt } from '../completion/postprocess/stopAtRepeatedPhrase';
 
+/** Characters at the end of the text checked last time that a new token can still change. */
+const REWRITTEN_TAIL = 4;
+
 /**
  * Where to end `text` (the generated text so far, `checkedLength` of it already checked), or null to
  * go on: after the first copy of a looping phrase, or, checked when a line break arrives, at that line
@@ -14,7 +17,9 @@ import { repeatedPhraseAt } from '../completion/postprocess/stopAtRepeatedPhrase
  */
 export function lineStopAt(text: string, checkedLength: number, context: PostContext | undefined): number | null {
   if (!context) return null;
-  const phrase = repeatedPhraseAt(text);
+  // The last few characters may have been rewritten (a UTF-8 character completed by the next token);
+  // what the loop skips here, post-processing on the host still cuts.
+  const phrase = repeatedPhraseAt(text, Math.max(0, checkedLength - REWRITTEN_TAIL));
   if (phrase >= 0) return phrase;
   if (!context.multiline) return null;
   const end = text.lastIndexOf('\n');

@@ -8,10 +8,18 @@ const MAX_PHRASE = 40;
  * repeated `PHRASE_REPEATS` times in a row): after one copy of it (see `naturalEnd`); -1 when none
  * loops. `| number | number | number` ends after `| number `; `----` and `0, 0, 0` (no letter) are
  * left alone.
+ *
+ * `from`: the text before it was already found loop-free (the generation loop calls this after
+ * every token), so only loops that end after it are looked for: each call then costs the new
+ * characters, not the whole text again (which cost ~0.3 ms per token at 100 characters).
  */
-export function repeatedPhraseAt(text: string): number {
-  for (let i = 0; i < text.length; i++) {
+export function repeatedPhraseAt(text: string, from = 0): number {
+  for (let i = Math.max(0, from - PHRASE_REPEATS * MAX_PHRASE); i < text.length; i++) {
+    const first = text.charCodeAt(i);
     for (let k = 2; k <= MAX_PHRASE && i + PHRASE_REPEATS * k <= text.length; k++) {
+      if (i + PHRASE_REPEATS * k <= from) continue; // ends in the part already checked
+      // Cheap test before building the phrase: each copy starts with the same character.
+      if (text.charCodeAt(i + k) !== first || text.charCodeAt(i + (PHRASE_REPEATS - 1) * k) !== first) continue;
       const phrase = text.slice(i, i + k);
       if (phrase.includes('\n') || !/\p{L}/u.test(phrase)) continue;
       let n = 1;

@@ -130,4 +130,26 @@ describe('completion/postprocess: repeatedPhraseAt', () => {
     ['ab\nab\nab', -1], // lines are stopAtRepetition's
   ];
   for (const [text, at] of cases) it(`${JSON.stringify(text)} -> ${at}`, () => assert.equal(repeatedPhraseAt(text), at));
+
+  // The generation loop checks the text after every token, passing what it already checked: the
+  // first stop it finds must be the one a full check of each prefix finds.
+  const grown = [...cases.map(([t]) => t), 'return this.value.value.value;\n  x = "ab" + "ab" + "ab" + "ab";', '  if (a) {\n    go(a, b, a, b, a, b);\n  }'];
+  for (const text of grown) {
+    it(`checked as it grows, ${JSON.stringify(text)} stops where a full check does`, () => {
+      const full = (() => {
+        for (let n = 1; n <= text.length; n++) if (repeatedPhraseAt(text.slice(0, n)) >= 0) return [n, repeatedPhraseAt(text.slice(0, n))];
+        return null;
+      })();
+      let checked = 0;
+      let incremental: number[] | null = null;
+      for (let n = 1; n <= text.length && incremental === null; n += 1 + (n % 3)) {
+        const at = repeatedPhraseAt(text.slice(0, n), checked);
+        if (at >= 0) incremental = [n, at];
+        checked = n;
+      }
+      // Steps of 1-3 characters (tokens): the incremental check stops at the first step at or after the full check's.
+      if (full === null) assert.equal(incremental, null);
+      else assert.ok(incremental !== null && incremental[0] >= full[0] && incremental[0] < full[0] + 3 && incremental[1] === repeatedPhraseAt(text.slice(0, incremental[0])), `${incremental} vs ${full}`);
+    });
+  }
 });
