@@ -61,6 +61,9 @@ typedef struct {
     double checkpoint_minutes, max_seconds;
     /* 0: cosine decay over the whole run; in (0, 1]: warmup-stable-decay, the last decay_fraction of the run decays */
     double decay_fraction;
+    /* > 0: the warmup-stable-decay schedule is fixed in steps: peak lr until this step, then the decay down to
+     * min_lr at `steps`. Given to replay a run; chosen by a time-budgeted run when its stable phase ends. */
+    long decay_start_step;
     /* 0: AdamW for all tensors; 1: Muon for the hidden matrices (AdamW for the rest), momentum muon_momentum */
     int optimizer;
     double muon_momentum;
@@ -99,6 +102,7 @@ static void parse_args(Options *o, int argc, char **argv) {
         OPT_I("eval-tokens", eval_tokens); OPT_I("log-interval", log_interval); OPT_I("stop-after", stop_after);
         OPT_D("checkpoint-minutes", checkpoint_minutes); OPT_D("max-seconds", max_seconds); OPT_I("seed", seed); OPT_I("resume", resume); OPT_I("bench", bench);
         OPT_I("bench-reps", bench_reps); OPT_D("decay-fraction", decay_fraction); OPT_I("print-schedule", print_schedule);
+        OPT_I("decay-start-step", decay_start_step);
         OPT_I("optimizer", optimizer); OPT_D("muon-momentum", muon_momentum); OPT_S("precision", precision);
         else if (!strcmp(k, "attn-block")) gpt_attn_block_f = atoi(v);
         else usage_error("unknown option --", k);
@@ -109,6 +113,12 @@ static void parse_args(Options *o, int argc, char **argv) {
     if (o->optimizer != 0 && o->optimizer != 1) usage_error("--optimizer must be 0 (adamw) or 1 (muon)", NULL);
     if (strcmp(o->precision, "fp32") && strcmp(o->precision, "bf16")) usage_error("--precision must be fp32 or bf16, got ", o->precision);
     if (o->decay_fraction < 0 || o->decay_fraction > 1) usage_error("--decay-fraction must be in [0, 1]", NULL);
+    if (o->decay_start_step != 0) {
+        if (o->decay_fraction <= 0) usage_error("--decay-start-step needs the warmup-stable-decay schedule (--decay-fraction > 0)", NULL);
+        if (o->max_seconds > 0) usage_error("--decay-start-step replays a schedule in steps; it cannot be combined with --max-seconds", NULL);
+        if (o->decay_start_step < o->warmup_steps || o->decay_start_step >= o->steps)
+            usage_error("--decay-start-step must be in [--warmup-steps, --steps)", NULL);
+    }
     if (o->vocab_size <= 0 || o->n_positions <= 0 || o->n_layer <= 0 || o->n_embd <= 0 || o->n_head <= 0)
         usage_error("--vocab-size, --n-positions, --n-layer, --n-head, --n-embd must be positive", NULL);
     if (o->n_embd % o->n_head) usage_error("--n-embd must be divisible by --n-head", NULL);
@@ -183,6 +193,7 @@ static int save_checkpoint(const char *dir, GPT_f *model, const Options *o, long
     h[0] = CKPT_MAGIC; h[1] = 1; h[2] = c->vocab_size; h[3] = c->max_seq_len; h[4] = c->n_layer; h[5] = c->n_head;
     h[6] = c->n_embd; h[7] = step; h[8] = tokens; h[9] = (int64_t)rng; h[10] = (int64_t)model->num_params;
     h[11] = o->seq_len; h[12] = o->batch_size; h[13] = o->grad_accum; h[14] = dbits(c->ln_eps); h[15] = dbits(elapsed);
+    h[16] = o->decay_start_step; h[17] = o->decay_start_step > 0 ? o->steps : 0;
     FILE *f = fopen(tmp, "wb");
     if (!f) { fprintf(stderr, "gpt-train: %s: cannot write checkpoint (%s)\n", tmp, strerror(errno)); return -1; }
     size_t n = model->num_params * sizeof(float);
@@ -197,7 +208,7 @@ static int save_checkpoint(const char *dir, GPT_f *model, const Options *o, long
     return 0;
 }
 
-static int load_checkpoint(const char *dir, GPT_f *model, long *step, long long *tokens, uint64_t *rng, double *elapsed) {
+static int load_checkpoint(const char *dir, GPT_f *model, Options *o, long *step, long long *tokens, uint64_t *rng, double *elapsed) {
     char path[4096];
     snprintf(path, sizeof path, "%s/checkpoint.bin", dir);
     FILE *f = fopen(path, "rb");
@@ -224,6 +235,11 @@ static int load_checkpoint(const char *dir, GPT_f *model, long *step, long long 
     }
     fclose(f);
     *step = h[7]; *tokens = h[8]; *rng = (uint64_t)h[9]; *elapsed = bitsd(h[15]);
+    if (h[16] > 0) { /* a schedule fixed in steps (by --decay-start-step or a time budget) continues as fixed */
+        o->decay_start_step = h[16];
+        o->steps = h[17];
+        o->max_seconds = 0;
+    }
     return 0;
 }
 
@@ -233,9 +249,17 @@ static int load_checkpoint(const char *dir, GPT_f *model, long *step, long long 
  * run, then falls to min_lr as 1 - sqrt(progress through the decay). Progress is measured in steps,
  * or, with --max-seconds (a wall-time budget on a shared machine), in training time when that is
  * further along: the run then ends on time with the learning rate decayed, whatever throughput it
- * got. Time-based progress is not bit-reproducible across resumes. */
+ * got. A warmup-stable-decay run with a time budget uses the time only to end its stable phase: it then fixes
+ * the decay in steps (fix_decay_in_steps), so `--steps N --decay-start-step S` replays it bit for bit. A cosine
+ * schedule with a time budget follows the time to the end and is not bit-reproducible. */
 static double lr_at(const Options *o, long step, double elapsed) {
     if (step < o->warmup_steps) return o->lr * (step + 1) / o->warmup_steps;
+    if (o->decay_start_step > 0) {
+        if (step <= o->decay_start_step) return o->lr;
+        double d = (double)(step - o->decay_start_step) / (double)(o->steps - o->decay_start_step);
+        if (d > 1) d = 1;
+        return o->min_lr + (o->lr - o->min_lr) * (1 - sqrt(d));
+    }
     double progress = o->steps > o->warmup_steps ? (double)(step - o->warmup_steps) / (double)(o->steps - o->warmup_steps) : 1;
     if (o->max_seconds > 0) {
         double tp = elapsed / o->max_seconds;
@@ -248,6 +272,23 @@ static double lr_at(const Options *o, long step, double elapsed) {
         return o->min_lr + (o->lr - o->min_lr) * (1 - sqrt((progress - stable) / o->decay_fraction));
     }
     return o->min_lr + 0.5 * (o->lr - o->min_lr) * (1 + cos(M_PI * progress));
+}
+
+/* A time-budgeted warmup-stable-decay run at `step`, `elapsed` seconds in: once the time says the stable phase
+ * is over (and the step count does not already), the decay gets the same share of the run's steps that
+ * decay_fraction gives it of the time, counted from this step; the run then ends at that step count. Returns
+ * whether it fixed the schedule now. */
+static int fix_decay_in_steps(Options *o, long step, double elapsed) {
+    if (o->max_seconds <= 0 || o->decay_fraction <= 0 || o->decay_fraction >= 1 || o->decay_start_step > 0) return 0;
+    if (step < o->warmup_steps || elapsed / o->max_seconds < 1 - o->decay_fraction) return 0;
+    double stable_steps = (double)(step - o->warmup_steps);
+    if (o->steps > o->warmup_steps && stable_steps / (double)(o->steps - o->warmup_steps) >= 1 - o->decay_fraction) return 0;
+    long decay_steps = (long)ceil(stable_steps * o->decay_fraction / (1 - o->decay_fraction));
+    if (decay_steps < 1) decay_steps = 1;
+    o->decay_start_step = step;
+    if (step + decay_steps < o->steps) o->steps = step + decay_steps;
+    o->max_seconds = 0;
+    return 1;
 }
 
 static double flops_per_token(const GPTConfig *c, int T) {
@@ -399,7 +440,7 @@ int main(int argc, char **argv) {
     double elapsed_before = 0;
     uint64_t rng = 0x9E3779B97F4A7C15ULL ^ (uint64_t)o.seed;
     if (o.resume) {
-        if (load_checkpoint(o.out, &model, &step, &tokens, &rng, &elapsed_before) != 0) return 1;
+        if (load_checkpoint(o.out, &model, &o, &step, &tokens, &rng, &elapsed_before) != 0) return 1;
     } else {
         uint64_t init_rng = 0xD1B54A32D192ED03ULL ^ (uint64_t)o.seed;
         gpt_init_f(&model, &init_rng);
@@ -407,9 +448,10 @@ int main(int argc, char **argv) {
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     printf("{\"event\":\"start\",\"step\":%ld,\"steps\":%ld,\"params\":%zu,\"tokens\":%lld,\"train_tokens\":%zu,"
-           "\"val_tokens\":%zu,\"flops_per_token\":%.0f,\"threads\":%d,\"resumed\":%s,\"optimizer\":\"%s\",\"precision\":\"%s\"}\n",
+           "\"val_tokens\":%zu,\"flops_per_token\":%.0f,\"threads\":%d,\"resumed\":%s,\"optimizer\":\"%s\",\"precision\":\"%s\","
+           "\"decay_start_step\":%ld}\n",
            step, o.steps, model.num_params, tokens, train.n, val.n, fpt, threads, o.resume ? "true" : "false",
-           o.optimizer == 1 ? "muon" : "adamw", o.precision);
+           o.optimizer == 1 ? "muon" : "adamw", o.precision, o.decay_start_step);
 
     double t_start = now_s(), last_ckpt = t_start;
     long steps_this_run = 0;
@@ -417,6 +459,8 @@ int main(int argc, char **argv) {
     int out_of_time = o.max_seconds > 0 && elapsed_before >= o.max_seconds;
     while (step < o.steps && !out_of_time) {
         double t0 = now_s();
+        if (fix_decay_in_steps(&o, step, elapsed_before + (t0 - t_start)))
+            printf("{\"event\":\"schedule\",\"decay_start_step\":%ld,\"steps\":%ld}\n", o.decay_start_step, o.steps);
         double lr = lr_at(&o, step, elapsed_before + (t0 - t_start));
         gpt_zero_grad_f(&model);
         double loss = 0;

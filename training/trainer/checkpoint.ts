@@ -22,6 +22,11 @@ interface CheckpointInfo {
   n_head: number;
   n_embd: number;
   elapsedSeconds: number;
+  /**
+   * The warmup-stable-decay schedule as fixed in steps (`--decay-start-step`, or chosen by a time-budgeted
+   * run when its stable phase ended): decay from `decayStartStep` to min_lr at `steps`; undefined when not fixed.
+   */
+  fixedSchedule?: { decayStartStep: number; steps: number };
 }
 
 export function checkpointPath(runDir: string): string {
@@ -43,6 +48,7 @@ function readHeader(file: string, fd: number): CheckpointInfo {
     tokens: Number(word(8)),
     numParams: Number(word(10)),
     elapsedSeconds: h.readDoubleLE(15 * 8),
+    ...(word(16) > 0n ? { fixedSchedule: { decayStartStep: Number(word(16)), steps: Number(word(17)) } } : {}),
   };
 }
 

@@ -35,9 +35,11 @@ interface TrainingHyperParams {
   /** Validation tokens per evaluation (the first ones of val.bin, fixed windows). */
   eval_tokens: number;
   /**
-   * Wall-time budget in minutes (0: none). The cosine decay follows training time when that is
-   * further along than the step count, and the run ends when the budget is spent: on a shared
-   * machine the run finishes on time with a decayed learning rate. Not bit-reproducible on resume.
+   * Wall-time budget in minutes (0: none). The schedule follows training time when that is further along
+   * than the step count. Warmup-stable-decay: the stable phase ends on time, and the trainer then fixes
+   * the decay in steps (a `schedule` event; the checkpoint and training.json keep it), so
+   * `steps` + `decay_start_step` replay the run exactly. Cosine: the decay follows the time to the end
+   * of the budget, not bit-reproducibly.
    */
   max_minutes: number;
   /**
@@ -46,6 +48,11 @@ interface TrainingHyperParams {
    * min_lr as 1 - sqrt(progress through the decay).
    */
   decay_fraction: number;
+  /**
+   * Warmup-stable-decay fixed in steps (0: unset): peak lr until this step, then the decay to min_lr at
+   * `steps`. Replays a time-budgeted run from the values its training.json records; not with max_minutes.
+   */
+  decay_start_step: number;
   /** 'adamw' for every tensor, or 'muon' for the hidden matrices (c_attn, attn.c_proj, c_fc, mlp.c_proj) and AdamW for the rest. */
   optimizer: 'adamw' | 'muon';
   /** Nesterov momentum of Muon. */
@@ -104,6 +111,7 @@ const DEFAULTS: Omit<TrainingHyperParams, 'steps' | 'optimizer' | 'precision'> =
   eval_tokens: 131072,
   max_minutes: 0,
   decay_fraction: 0,
+  decay_start_step: 0,
   muon_momentum: 0.95,
   checkpoint_minutes: 5,
   log_interval: 10,
@@ -207,6 +215,7 @@ export function loadTrainConfig(file: string, overrides: LoadOverrides = {}, cwd
     eval_tokens: num('eval_tokens'),
     max_minutes: num('max_minutes'),
     decay_fraction: num('decay_fraction'),
+    decay_start_step: num('decay_start_step'),
     optimizer: optimizerOf(training.optimizer, file),
     muon_momentum: num('muon_momentum'),
     precision: precisionOf(training.precision, file),
@@ -228,6 +237,13 @@ export function loadTrainConfig(file: string, overrides: LoadOverrides = {}, cwd
   if (typeof training.steps === 'number') hp.steps = training.steps;
   else if (typeof training.total_tokens === 'number') hp.steps = Math.ceil(training.total_tokens / tokensPerStep);
   if (!Number.isInteger(hp.steps) || hp.steps < 1) throw new Error(`${file}: training.steps or training.total_tokens must give at least one step`);
+  if (hp.decay_start_step > 0) {
+    const why = hp.decay_fraction === 0 ? 'needs a warmup-stable-decay schedule (training.decay_fraction > 0)'
+      : hp.max_minutes > 0 ? 'replays a schedule in steps and cannot be combined with training.max_minutes'
+      : !Number.isInteger(hp.decay_start_step) || hp.decay_start_step < hp.warmup_steps || hp.decay_start_step >= hp.steps
+        ? `must be an integer in [training.warmup_steps, training.steps) = [${hp.warmup_steps}, ${hp.steps})` : '';
+    if (why) throw new Error(`${file}: training.decay_start_step (${hp.decay_start_step}) ${why}`);
+  }
   let initFrom: string | undefined;
   if (raw.init_from !== undefined) {
     if (typeof raw.init_from !== 'string' || raw.init_from === '') throw new Error(`${file}: "init_from" must be the path of a model folder`);

@@ -23,10 +23,12 @@ export type TrainerEvent =
   | { event: 'bench'; sgemm_gflops: number; threads: number; batch_size: number; seq_len: number }
   | { event: 'bench_shape'; name: string; m: number; n: number; k: number; gflops: number }
   | { event: 'bench_step'; step_ms: number; tok_s: number; gflops: number; sgemm_gflops: number; ratio: number; params: number; precision: TrainingPrecision; matmul_kernels: string }
-  | { event: 'start'; step: number; steps: number; params: number; tokens: number; train_tokens: number; val_tokens: number; flops_per_token: number; threads: number; resumed: boolean; optimizer?: 'adamw' | 'muon'; precision?: TrainingPrecision }
+  | { event: 'start'; step: number; steps: number; params: number; tokens: number; train_tokens: number; val_tokens: number; flops_per_token: number; threads: number; resumed: boolean; optimizer?: 'adamw' | 'muon'; precision?: TrainingPrecision; decay_start_step?: number }
   /** After the first step of an invocation: the matrix-product kernels that ran, e.g. "oneDNN bf16 brg:avx512_core_amx_bf16". */
   | { event: 'matmul'; precision: TrainingPrecision; kernels: string }
   | { event: 'step'; step: number; loss: number; lr: number; grad_norm: number; step_ms: number; tok_s: number; gflops: number; tokens: number; elapsed_s: number }
+  /** A time-budgeted warmup-stable-decay run fixed its decay in steps: it ends at `steps`. */
+  | { event: 'schedule'; decay_start_step: number; steps: number }
   | { event: 'eval'; step: number; val_loss: number; val_tokens: number; eval_ms: number }
   | { event: 'checkpoint'; step: number; tokens: number; path: string }
   | { event: 'done'; step: number; steps: number; finished: boolean; signal: number };
@@ -116,6 +118,7 @@ export function nativeArgs(cfg: TrainConfig, outDir: string, resume: boolean, st
     'checkpoint-minutes': t.checkpoint_minutes,
     'max-seconds': t.max_minutes * 60,
     'decay-fraction': t.decay_fraction,
+    'decay-start-step': t.decay_start_step,
     optimizer: t.optimizer === 'muon' ? 1 : 0,
     'muon-momentum': t.muon_momentum,
     precision: t.precision,
@@ -184,14 +187,18 @@ export function exportFromCheckpoint(cfg: TrainConfig, runDir: string, sub: 'lat
   const dir = path.join(runDir, sub);
   const meta = fs.existsSync(path.join(runDir, 'data', 'meta.json')) ? path.join(runDir, 'data', 'meta.json') : cfg.data.meta;
   const fim = corpusHasFim(meta);
+  const fixed = info.fixedSchedule;
   exportModelFolder(dir, cfg.model, weights, {
     config: cfg.name,
     step: info.step,
-    steps: cfg.training.steps,
+    steps: fixed?.steps ?? cfg.training.steps,
     tokens: info.tokens,
     training_seconds: Math.round(info.elapsedSeconds),
     seq_len: cfg.training.seq_len,
-    schedule: cfg.training.decay_fraction > 0 ? `warmup-stable-decay (decay over the last ${cfg.training.decay_fraction * 100}%)` : 'cosine',
+    schedule: fixed ? `warmup-stable-decay (decay from step ${fixed.decayStartStep} to ${fixed.steps})`
+      : cfg.training.decay_fraction > 0 ? `warmup-stable-decay (decay over the last ${cfg.training.decay_fraction * 100}%)` : 'cosine',
+    // The training settings that replay this run in steps, without the wall clock (training.max_minutes).
+    ...(fixed && cfg.training.max_minutes > 0 ? { replay: { steps: fixed.steps, decay_start_step: fixed.decayStartStep, max_minutes: 0 } } : {}),
     precision: cfg.training.precision,
     ...(cfg.init_from !== undefined ? { init_from: cfg.init_from.startsWith('git:') ? cfg.init_from : path.relative(process.cwd(), cfg.init_from) } : {}),
     fim,
@@ -248,6 +255,8 @@ export async function runTraining(cfgIn: TrainConfig, opts: RunOptions): Promise
   let sgemm = 0;
   const window: number[] = []; // GFLOP/s of logged steps since the last sgemm measurement
   let startStep = 0;
+  let totalSteps = cfg.training.steps; // the trainer's own count: a resumed or time-fixed schedule can change it
+  let timeBudget = cfg.training.max_minutes * 60;
   let startTime = Date.now();
   let exportError: Error | undefined;
   const rl = readline.createInterface({ input: child.stdout });
@@ -274,6 +283,8 @@ export async function runTraining(cfgIn: TrainConfig, opts: RunOptions): Promise
       }
       case 'start':
         startStep = ev.step;
+        totalSteps = ev.steps;
+        if ((ev.decay_start_step ?? 0) > 0) timeBudget = 0; // fixed in steps: the trainer ignores the clock
         startTime = Date.now();
         log(`${ev.resumed ? 'resuming' : 'starting'} ${cfg.name}: ${(ev.params / 1e6).toFixed(2)}M params, step ${ev.step}/${ev.steps}, ` +
           `${ev.optimizer ?? 'adamw'}, ${ev.precision ?? 'fp32'} matmuls, ${(cfg.training.batch_size * cfg.training.seq_len * cfg.training.grad_accum)} tokens/step, train.bin ${(ev.train_tokens / 1e6).toFixed(1)}M tokens, ` +
@@ -283,13 +294,18 @@ export async function runTraining(cfgIn: TrainConfig, opts: RunOptions): Promise
         if (ev.step > startStep + 1) window.push(ev.gflops);
         const done = ev.step - startStep;
         const perStep = (Date.now() - startTime) / 1000 / Math.max(1, done);
-        let eta = perStep * (cfg.training.steps - ev.step);
-        if (cfg.training.max_minutes > 0) eta = Math.min(eta, cfg.training.max_minutes * 60 - ev.elapsed_s);
+        let eta = perStep * (totalSteps - ev.step);
+        if (timeBudget > 0) eta = Math.min(eta, timeBudget - ev.elapsed_s);
         const ratio = sgemm > 0 ? ` (${Math.round((100 * ev.gflops) / sgemm)}% of sgemm)` : '';
-        log(`step ${ev.step}/${cfg.training.steps} | loss ${ev.loss.toFixed(4)} | lr ${ev.lr.toExponential(2)} | ` +
+        log(`step ${ev.step}/${totalSteps} | loss ${ev.loss.toFixed(4)} | lr ${ev.lr.toExponential(2)} | ` +
           `${Math.round(ev.tok_s)} tok/s | ${ev.gflops.toFixed(1)} GFLOP/s${ratio} | ${(ev.tokens / 1e6).toFixed(2)}M tokens | ETA ${fmtDuration(eta)}`);
         break;
       }
+      case 'schedule':
+        totalSteps = ev.steps;
+        timeBudget = 0;
+        log(`stable phase over on time: the decay runs from step ${ev.decay_start_step} to ${ev.steps} (replay: training.steps ${ev.steps}, decay_start_step ${ev.decay_start_step})`);
+        break;
       case 'matmul':
         log(`matrix products (${ev.precision}): ${ev.kernels}`);
         break;

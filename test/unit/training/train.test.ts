@@ -116,6 +116,44 @@ describe('native trainer (training/train.ts)', function () {
     assert.ok(fs.existsSync(path.join(tmp, 'timed', 'final', 'model.safetensors')));
   });
 
+  it('a time-budgeted warmup-stable-decay run fixes its decay in steps when the stable phase ends; training.json replays it bit for bit', async () => {
+    const budget = 1.5; // seconds
+    const timed: TrainConfig = { ...cfg, training: { ...cfg.training, steps: 1_000_000, warmup_steps: 5, decay_fraction: 0.5, max_minutes: budget / 60 } };
+    const res = await runTraining(timed, { outDir: path.join(tmp, 'wsd-timed'), resume: false, log: quiet });
+    assert.equal(res.finished, true);
+    const fixed = eventsOf(res.events, 'schedule');
+    assert.equal(fixed.length, 1, 'one schedule event');
+    const { decay_start_step: start, steps: total } = fixed[0];
+    // the decay gets the share of the steps that decay_fraction gives it of the time: (start - warmup) * 0.5 / 0.5
+    assert.equal(total, start + Math.ceil(start - 5));
+    const steps = eventsOf(res.events, 'step');
+    assert.equal(steps.at(-1)!.step, total, 'the run ends at the fixed step count, not on the clock');
+    const { lr, min_lr } = timed.training;
+    // step events carry the lr of the step just taken (index step - 1)
+    const lrAt = (s: number) => steps.find((e) => e.step === s + 1)!.lr;
+    assert.equal(lrAt(start), lr);
+    assert.ok(Math.abs(lrAt(total - 1) - (min_lr + (lr - min_lr) * (1 - Math.sqrt((total - 1 - start) / (total - start))))) < 1e-6 * lr);
+    const training = JSON.parse(fs.readFileSync(path.join(tmp, 'wsd-timed', 'final', 'training.json'), 'utf8')) as { replay: object; steps: number };
+    assert.deepEqual(training.replay, { steps: total, decay_start_step: start, max_minutes: 0 });
+    assert.equal(training.steps, total);
+
+    // The replay, interrupted after the decay began and resumed under the time-budgeted config: the checkpoint's
+    // fixed schedule wins over the config's clock and step count.
+    const replay: TrainConfig = { ...timed, training: { ...timed.training, ...training.replay } };
+    const dir = path.join(tmp, 'wsd-replay');
+    const part1 = await runTraining(replay, { outDir: dir, resume: false, stopAfter: start + 3, log: quiet });
+    assert.equal(part1.finished, false);
+    const part2 = await runTraining(timed, { outDir: dir, resume: true, log: quiet });
+    assert.equal(part2.finished, true);
+    assert.equal(eventsOf(part2.events, 'start')[0].steps, total);
+    const ref = fs.readFileSync(path.join(tmp, 'wsd-timed', 'checkpoint.bin'));
+    const got = fs.readFileSync(path.join(dir, 'checkpoint.bin'));
+    // header word 15 is wall-clock training time; everything else (weights, AdamW m/v, step, RNG, schedule) must match
+    assert.deepEqual(got.subarray(0, 15 * 8), ref.subarray(0, 15 * 8));
+    assert.deepEqual(got.subarray(16 * 8, 18 * 8), ref.subarray(16 * 8, 18 * 8));
+    assert.ok(got.subarray(256).equals(ref.subarray(256)), 'weights and optimizer state differ from the time-budgeted run');
+  });
+
   it('refuses to overwrite a run or resume a missing one, naming the file', async () => {
     await assert.rejects(runTraining(cfg, { outDir: path.join(tmp, 'a'), resume: false, log: quiet }), /a\/checkpoint\.bin: a checkpoint already exists; pass --resume/);
     await assert.rejects(runTraining(cfg, { outDir: path.join(tmp, 'none'), resume: true, log: quiet }), /none\/checkpoint\.bin: no checkpoint to resume from/);
@@ -143,6 +181,10 @@ describe('native trainer (training/train.ts)', function () {
     assert.throws(() => loadTrainConfig(file, { ...data, meta: path.join(tmp, 'missing-meta.json') }), /missing-meta\.json: cannot read corpus meta\.json/);
     fs.writeFileSync(file, JSON.stringify({ model: { n_layer: 1, n_embd: 32, n_head: 4, n_positions: 16 }, training: { steps: 1, seq_len: 8, decay_fraction: 1.5 } }));
     assert.throws(() => loadTrainConfig(file, data), /broken\.json: training\.decay_fraction must be in \[0, 1\]/);
+    fs.writeFileSync(file, JSON.stringify({ model: { n_layer: 1, n_embd: 32, n_head: 4, n_positions: 16 }, training: { steps: 10, seq_len: 8, decay_fraction: 0.3, decay_start_step: 4, max_minutes: 5 } }));
+    assert.throws(() => loadTrainConfig(file, data), /broken\.json: training\.decay_start_step \(4\) replays a schedule in steps and cannot be combined with training\.max_minutes/);
+    fs.writeFileSync(file, JSON.stringify({ model: { n_layer: 1, n_embd: 32, n_head: 4, n_positions: 16 }, training: { steps: 10, seq_len: 8, decay_fraction: 0.3, decay_start_step: 10 } }));
+    assert.throws(() => loadTrainConfig(file, data), /broken\.json: training\.decay_start_step \(10\) must be an integer in \[training\.warmup_steps, training\.steps\) = \[100, 10\)/);
     fs.writeFileSync(file, JSON.stringify({ init_from: 'git:main:models/x', model: { n_layer: 1, n_embd: 32, n_head: 4, n_positions: 16 }, training: { steps: 1, seq_len: 8 } }));
     assert.throws(() => loadTrainConfig(file, data), /broken\.json: "init_from" "git:main:models\/x" is not git:<commit>:<model folder>/);
   });
@@ -163,6 +205,15 @@ describe('native trainer (training/train.ts)', function () {
     assert.deepEqual(byTime.filter((e) => e.elapsed_s! <= 50).map((e) => e.lr), new Array(51).fill(1));
     assert.ok(Math.abs(byTime.find((e) => e.elapsed_s === 75)!.lr - (0.1 + 0.9 * (1 - Math.sqrt(0.5)))) < 1e-7);
     assert.ok(Math.abs(byTime.at(-1)!.lr - 0.1) < 1e-9);
+    // fixed in steps (--decay-start-step, a replay): peak lr through step 4, then 1 - sqrt over steps 4..10
+    const replay = spawnSync(NATIVE_BIN, [...args, '--decay-start-step', '4'], { encoding: 'utf8' });
+    assert.equal(replay.status, 0, replay.stderr);
+    const replayed = replay.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { lr: number }).lr);
+    const fixedExpected = [0.5, 1, 1, 1, 1, ...[1, 2, 3, 4, 5].map((k) => 0.1 + 0.9 * (1 - Math.sqrt(k / 6)))];
+    replayed.forEach((lr, i) => assert.ok(Math.abs(lr - fixedExpected[i]) < 1e-7, `step ${i}: lr ${lr}, expected ${fixedExpected[i]}`));
+    const both = spawnSync(NATIVE_BIN, [...args, '--decay-start-step', '4', '--max-seconds', '100'], { encoding: 'utf8' });
+    assert.equal(both.status, 2);
+    assert.match(both.stderr, /--decay-start-step replays a schedule in steps; it cannot be combined with --max-seconds/);
   });
 
   it('trains with Muon for the hidden matrices when training.optimizer is "muon"', async () => {
