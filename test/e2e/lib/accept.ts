@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { GHOST } from './ghostText';
-import type { ScenarioContext } from './scenario';
+import { HANG_GUARD_MS, type ScenarioContext } from './scenario';
 
 /**
  * Tab, then Ctrl+S: the ghost text must be gone and the editor must show `text` (the typed prefix plus the
@@ -11,7 +11,7 @@ export async function tabAcceptsAndSaves(ctx: ScenarioContext, text: string, fil
   const ghostCount = () => page.locator(GHOST).count();
   await page.keyboard.press('Tab');
   // The editor's lines show ghost text too: first the ghost text must be gone, then the line holds the text.
-  const deadline = Date.now() + 5000;
+  const deadline = Date.now() + HANG_GUARD_MS;
   while ((await ghostCount()) > 0 || !(await wb.editorText()).includes(text)) {
     if (Date.now() > deadline) {
       throw new Error(`after Tab: ${await ghostCount()} ghost text element(s); the editor shows ${JSON.stringify(text)}: ${(await wb.editorText()).includes(text)}`);
@@ -19,7 +19,7 @@ export async function tabAcceptsAndSaves(ctx: ScenarioContext, text: string, fil
     await page.waitForTimeout(100);
   }
   await page.keyboard.press('Control+S');
-  const saved = Date.now() + 5000;
+  const saved = Date.now() + HANG_GUARD_MS;
   while (!fs.readFileSync(file, 'utf8').includes(text)) {
     if (Date.now() > saved) throw new Error(`${file} does not contain ${JSON.stringify(text)} after Ctrl+S`);
     await page.waitForTimeout(100);

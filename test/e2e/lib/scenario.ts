@@ -10,6 +10,13 @@ import type { Page } from 'playwright-core';
 import type { CodeServer } from '../../harness/codeServer';
 import type { Workbench } from './workbench';
 
+/**
+ * How long a step waits for what the user must eventually see (a save on disk, accepted text, a dismissed
+ * widget) before it fails: a guard against a hang, not a speed check, so it is generous; on a starved machine
+ * the TypeScript extension's save participant alone may take its full 1.75 s before VS Code writes a file.
+ */
+export const HANG_GUARD_MS = 60_000;
+
 export interface ScenarioContext {
   page: Page;
   wb: Workbench;

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ghostLinesBelow, inlineGhostText, visibleGhostText } from '../lib/ghostText';
-import type { Scenario } from '../lib/scenario';
+import { ghostLinesBelow, inlineGhostText, timeKeyToGhostText, visibleGhostText } from '../lib/ghostText';
+import { HANG_GUARD_MS, type Scenario } from '../lib/scenario';
 import { setWorkspaceSettings } from '../lib/workspaceSettings';
 
 /**
@@ -13,6 +13,8 @@ import { setWorkspaceSettings } from '../lib/workspaceSettings';
  * none (unreachable code).
  */
 const SIGNATURE = 'export function multiply(a: number, b: number): number {';
+/** Warm signature + Enter trials timed and reported (not asserted: no verdict depends on a time). */
+const TIMED_TRIALS = 10;
 
 export const scenario: Scenario = {
   name: 'freshline',
@@ -47,13 +49,13 @@ export const scenario: Scenario = {
 
     await step('Tab accepts it and saving writes it on that line', async () => {
       await page.keyboard.press('Tab');
-      const accepted = Date.now() + 5000;
+      const accepted = Date.now() + HANG_GUARD_MS;
       while ((await inlineGhostText(page)) !== '' || !(await wb.editorText()).includes(ghost.trim())) {
         if (Date.now() > accepted) throw new Error(`after Tab the editor does not show ${JSON.stringify(ghost)} (Tab indented instead of accepting?)`);
         await page.waitForTimeout(100);
       }
       await page.keyboard.press('Control+S');
-      const deadline = Date.now() + 5000;
+      const deadline = Date.now() + HANG_GUARD_MS;
       let line = '';
       for (;;) {
         const lines = fs.readFileSync(file, 'utf8').split('\n');
@@ -69,19 +71,23 @@ export const scenario: Scenario = {
       // Each time a new function at the end of the file, as a user writes one: a spot the completion cache
       // has not seen, so the model runs. (The line after the accepted `return` is not one: code there cannot
       // run, and Local GPT suggests nothing there.)
+      // Timed in the page, from Enter's keydown to the ghost text's DOM mutation (timeKeyToGhostText);
+      // issue #14 item 5 measured 10 trials after warm-up the same way.
       const times: number[] = [];
-      for (let trial = 0; trial < 3; trial++) {
+      for (let trial = 0; trial < TIMED_TRIALS; trial++) {
         await page.keyboard.press('Escape');
         await page.keyboard.press('Control+End');
         await page.keyboard.press('Enter');
         await wb.type(`export function scale${trial}(value: number, factor: number): number {`);
-        const started = Date.now();
-        await page.keyboard.press('Enter');
-        const shown = await visibleGhostText(ctx, 60_000).catch(() => null);
-        times.push(Date.now() - started);
-        log(`trial ${trial + 1}: ${shown === null ? 'no ghost text within 60 s' : `${times[trial]} ms, ${JSON.stringify(shown)}`}`);
+        const shown = await timeKeyToGhostText(ctx, 'Enter', 60_000);
+        if (shown) times.push(shown.ms);
+        log(`trial ${trial + 1}: ${shown === null ? 'no ghost text within 60 s' : `${shown.ms.toFixed(0)} ms, ${JSON.stringify(shown.text)}`}`);
       }
-      log(`signature + Enter -> ghost text (warm), ms: ${times.join(', ')}`);
+      // A report that measured nothing is a broken measurement, not a slow editor.
+      if (times.length === 0) throw new Error(`no ghost text in any of the ${TIMED_TRIALS} timed trials`);
+      const sorted = [...times].sort((a, b) => a - b);
+      const p50 = sorted[(sorted.length - 1) >> 1];
+      log(`signature + Enter -> ghost text (warm, ${times.length} of ${TIMED_TRIALS} trials showed one), ms: p50 ${p50.toFixed(0)}, min ${sorted[0].toFixed(0)}, max ${sorted[sorted.length - 1].toFixed(0)}; all: ${times.map((t) => t.toFixed(0)).join(', ')}`);
     });
 
     await step('clean up: file reverted and closed, settings reset', async () => {

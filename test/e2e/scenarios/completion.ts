@@ -6,7 +6,7 @@ import { tabAcceptsAndSaves } from '../lib/accept';
 import { GHOST, inlineGhostText, visibleGhostText } from '../lib/ghostText';
 import { GREEDY_MODEL_ONLY, greedyCompletion } from '../lib/modelCompletion';
 import { localGptSettings, setWorkspaceSettings } from '../lib/workspaceSettings';
-import type { Scenario } from '../lib/scenario';
+import { HANG_GUARD_MS, type Scenario } from '../lib/scenario';
 
 /**
  * Inline completions as a user sees them: ghost text while typing in a TypeScript file (exactly the
@@ -71,7 +71,7 @@ export const scenario: Scenario = {
       const before = await visibleGhostText(ctx, 30_000);
       const typed = before[0];
       await page.keyboard.type(typed);
-      const deadline = Date.now() + 5000;
+      const deadline = Date.now() + HANG_GUARD_MS;
       let after = '';
       while (Date.now() < deadline) {
         after = await inlineGhostText(page);
@@ -86,7 +86,7 @@ export const scenario: Scenario = {
 
     await step('Escape dismisses it', async () => {
       await page.keyboard.press('Escape');
-      const deadline = Date.now() + 3000;
+      const deadline = Date.now() + HANG_GUARD_MS;
       while ((await ghostCount()) > 0) {
         if (Date.now() > deadline) throw new Error('ghost text still shown after Escape');
         await page.waitForTimeout(100);
