@@ -41,6 +41,12 @@ export type PipelineSettings = Pick<
 export interface CompletionRequest extends DocumentSnapshot {
   /** Identity of the document (its URI string). */
   documentKey: string;
+  /**
+   * When the user last typed or moved the cursor in this document, in the pipeline's clock (`now`). The
+   * debounce counts from there: VS Code asks for inline completions only after its own 50 ms wait, which
+   * is part of the user's pause already. Absent: the debounce counts from the request.
+   */
+  lastActivityAt?: number;
 }
 
 /** A suggestion to show. */
@@ -147,7 +153,8 @@ export class CompletionPipeline {
     if (cached !== undefined) {
       return cached === '' ? noSuggestion('cachedEmpty') : { kind: 'suggestion', text: cached, source: 'cache', latencyMs: this.options.now() - started, multiline };
     }
-    if (!(await debounce(settings.debounceMs, token))) return noSuggestion('debounced');
+    const pausedFor = request.lastActivityAt === undefined ? 0 : Math.max(0, started - request.lastActivityAt);
+    if (!(await debounce(settings.debounceMs - pausedFor, token))) return noSuggestion('debounced');
 
     const hits = queryText !== null ? workspace!.findSnippets({ documentKey: request.documentKey, languageId: request.languageId, queryText }) : [];
     let snippets: ReturnType<typeof snippetBlock> | null = null;

@@ -9,6 +9,7 @@ import type { Prompt } from '../completion/prompt';
 import type { WorkerClient } from '../engine/workerClient';
 import { CONTRIBUTED_COMMANDS } from './commands';
 import { LocalGptCompletionProvider } from './completionProvider';
+import { LastActivity } from './lastActivity';
 import type { Services } from './services';
 import { sharedEngine } from './sharedEngine';
 import { registerWorkspaceFeature, type WorkspaceFeatureApi } from './workspaceFeature';
@@ -36,6 +37,7 @@ export function registerCompletionFeature(context: vscode.ExtensionContext, deps
   const counts = { model: 0, cache: 0 };
   const noSuggestion = zeroReasonCounts();
   let lastError = '';
+  const lastActivity = new LastActivity();
   const provider = new LocalGptCompletionProvider(pipeline, {
     isEnabled: () => deps.settings.current.enabled && engine.configError === null,
     onOutcome: (outcome, document, position) => {
@@ -63,8 +65,9 @@ export function registerCompletionFeature(context: vscode.ExtensionContext, deps
       if (error.message !== lastError) deps.log.warn(`completion failed: ${error.message}`);
       lastError = error.message;
     },
-  });
+  }, (document) => lastActivity.at(document));
   context.subscriptions.push(
+    lastActivity,
     vscode.languages.registerInlineCompletionItemProvider({ pattern: '**' }, provider),
     deps.settings.onDidChange(() => pipeline.reset()),
     vscode.commands.registerCommand(CONTRIBUTED_COMMANDS.triggerCompletion, async () => {

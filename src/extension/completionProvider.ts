@@ -30,6 +30,8 @@ export class LocalGptCompletionProvider implements vscode.InlineCompletionItemPr
   constructor(
     private readonly pipeline: CompletionPipeline,
     private readonly hooks: ProviderHooks,
+    /** When the user last typed or moved the cursor in a document (the debounce counts from there). */
+    private readonly lastActivityAt: (document: vscode.TextDocument) => number | undefined = () => undefined,
   ) {}
 
   async provideInlineCompletionItems(
@@ -75,6 +77,7 @@ export class LocalGptCompletionProvider implements vscode.InlineCompletionItemPr
           languageId: document.languageId,
           relativePath: vscode.workspace.asRelativePath(document.uri, false),
           documentKey: document.uri.toString(),
+          lastActivityAt: this.lastActivityAt(document),
         },
         token,
         context.triggerKind === vscode.InlineCompletionTriggerKind.Invoke ? { debounceMs: 0 } : {},

@@ -131,6 +131,28 @@ describe('completion/pipeline', () => {
     assert.equal(engine.calls.length, 0);
   });
 
+  it('the debounce counts from the last keystroke: a pause already as long as the debounce asks the engine at once', async () => {
+    const engine = new FakeEngine(() => 'x');
+    // An hour of debounce, and the user stopped typing an hour ago (VS Code's own wait is part of the pause).
+    const pipeline = new CompletionPipeline(engine, () => ({ ...settings, debounceMs: 3_600_000 }), { now: () => 7_200_000 });
+    const outcome = await pipeline.complete({ ...request('a ▮'), lastActivityAt: 3_600_000 }, token());
+    assert.equal(outcome.kind === 'suggestion' && outcome.text, 'x');
+    assert.equal(engine.calls.length, 1);
+  });
+
+  it('a keystroke just before the request leaves the whole debounce to wait, and a newer one cancels it', async () => {
+    const engine = new FakeEngine(() => 'x');
+    const pipeline = new CompletionPipeline(engine, () => ({ ...settings, debounceMs: 3_600_000 }), { now: () => 7_200_000 });
+    const t = token();
+    // One second of an hour's debounce has passed: the rest is waited for, and the next keystroke ends it.
+    const pending = pipeline.complete({ ...request('a ▮'), lastActivityAt: 7_199_000 }, t);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(engine.calls.length, 0);
+    t.cancel();
+    assert.deepEqual(await pending, { kind: 'none', reason: 'debounced' });
+    assert.equal(engine.calls.length, 0);
+  });
+
   it('a request cancelled before it starts (no debounce) is debounced too', async () => {
     const engine = new FakeEngine(() => 'x');
     const t = token();
