@@ -20,8 +20,9 @@ export const GREEDY_MODEL_ONLY: Readonly<Record<string, unknown>> = { temperatur
 /**
  * What the model completes at each of `offsets` of `text` with the extension's default settings plus
  * GREEDY_MODEL_ONLY, computed here in Node with the same worker and pipeline code as the headless CLI
- * (`npm run complete`), outside the editor, one fresh pipeline per spot (no cache between them): the
- * references the ghost text is compared with. `model`: a model folder, or undefined for the embedded model.
+ * (`npm run complete`), outside the editor, the spots in the order given: a fresh pipeline per spot (no
+ * completion cache between them) on one worker, which reuses the previous spot's KV cache as the editor's
+ * does. The references the ghost text is compared with. `model`: a model folder, or undefined for the embedded model.
  */
 export async function greedyCompletions(opts: {
   text: string;

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { summarize } from '../../../bench/lib/stats';
 import { ghostLinesBelow, inlineGhostText, timeKeyToGhostText, visibleGhostText } from '../lib/ghostText';
 import { HANG_GUARD_MS, type Scenario } from '../lib/scenario';
 import { setWorkspaceSettings } from '../lib/workspaceSettings';
@@ -87,9 +88,8 @@ export const scenario: Scenario = {
       }
       // A report that measured nothing is a broken measurement, not a slow editor.
       if (times.length === 0) throw new Error(`no ghost text in any of the ${TIMED_TRIALS} timed trials`);
-      const sorted = [...times].sort((a, b) => a - b);
-      const p50 = sorted[(sorted.length - 1) >> 1];
-      log(`signature + Enter -> ghost text (warm, ${times.length} of ${TIMED_TRIALS} trials showed one), ms: p50 ${p50.toFixed(0)}, min ${sorted[0].toFixed(0)}, max ${sorted[sorted.length - 1].toFixed(0)}; all: ${times.map((t) => t.toFixed(0)).join(', ')}`);
+      const s = summarize(times);
+      log(`signature + Enter -> ghost text (warm, ${s.n} of ${TIMED_TRIALS} trials showed one), ms: median ${s.median.toFixed(0)}, min ${s.min.toFixed(0)}, max ${s.max.toFixed(0)}; all: ${times.map((t) => t.toFixed(0)).join(', ')}`);
     });
 
     await step('clean up: file reverted and closed, settings reset', async () => {
