@@ -1,25 +1,34 @@
 /**
- * One-off experiment (not part of `npm run bench`): what int8 weights cost the embedded model.
- * `npx tsx bench/experiments/int8Accuracy.ts [DOCS_DIR]` builds the fp32 graph and the int8 graph
- * with 8-bit (levels 127) and 7-bit (levels 63, the export default) weights from
- * models/localgpt-code-small/model.safetensors, runs them on 256-token windows of held-out text
- * (default: this repository's own src/ TypeScript, which no training run saw) and prints each int8
- * variant's top-1 agreement with fp32 and the mean next-token loss of every graph.
+ * One-off experiment (not part of `npm run bench`): what the int8 graph costs a model, per way of quantizing.
+ *
+ *   npx tsx bench/experiments/int8Accuracy.ts [--model DIR] [--docs DIR] [--out FILE.json]
+ *
+ * Builds the fp32 graph and int8 graphs (8-bit and 7-bit weights with one activation scale per run, as
+ * ORT's quantize_dynamic writes; 7-bit with one scale per token, the export default) from the model
+ * folder's model.safetensors (default: the embedded model) and reports for each:
+ *   - accuracy on 256-token windows of held-out text (default: this repository's src/, which no
+ *     training run saw): mean next-token loss and top-1 agreement with fp32;
+ *   - split dependence: the largest change of the last logits when one 200-token prompt runs in pieces
+ *     (KV cache reused) instead of one run, as the editor's keystroke-by-keystroke prefill does;
+ *   - speed, 1 thread, the engine's session options, graphs interleaved: a decode step at context 256
+ *     and a 256-token prefill (first quartile of 60 rounds, so a busy machine's noise mostly drops out).
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { Command } from 'commander';
 import * as ort from 'onnxruntime-node';
-import { configFromJson } from '../../src/model/config';
+import { sessionOptionsFor } from '../../src/engine/backend';
+import { configFromJson, type GptConfig } from '../../src/model/config';
 import { buildGptGraph } from '../../src/model/export/gptGraph';
-import type { WeightLevels } from '../../src/model/export/quantize';
 import { gptFeeds } from '../../src/model/gptFeeds';
 import { BpeTokenizer } from '../../src/model/tokenizer';
 import { readTokenizerModel } from '../../src/model/tokenizer/hfFiles';
 import { readWeights } from '../../src/model/weights';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const MODEL = path.join(ROOT, 'models', 'localgpt-code-small');
 const T = 256;
+const SPLITS = [[100, 100], [150, 1, 1, 1, 47], [37, 63, 99, 1], [199, 1]];
 
 function sourceFiles(dir: string): string[] {
   return fs
@@ -42,32 +51,75 @@ function argmaxAt(x: Float32Array, at: number, n: number): number {
   return best;
 }
 
-async function main(): Promise<void> {
-  const config = configFromJson(JSON.parse(fs.readFileSync(path.join(MODEL, 'config.json'), 'utf8')));
-  const weights = readWeights(path.join(MODEL, 'model.safetensors'), config);
-  const tok = new BpeTokenizer(readTokenizerModel(path.join(MODEL, 'tokenizer.json')));
-  const docs = sourceFiles(process.argv[2] ?? path.join(ROOT, 'src')).map((f) => fs.readFileSync(f, 'utf8'));
-  const windows = docs.map((d) => tok.encode(d)).filter((ids) => ids.length > T).map((ids) => ids.slice(0, T + 1));
+const tensor = (type: 'int64' | 'float32', data: BigInt64Array | Float32Array, dims: number[]) => new ort.Tensor(type, data, dims);
 
-  const graphs: [string, Uint8Array][] = [
-    ['fp32', buildGptGraph(config, weights)],
-    ...([127, 63] as WeightLevels[]).map((levels): [string, Uint8Array] => [`int8 (levels ${levels})`, buildGptGraph(config, weights, { quantize: true, weightLevels: levels })]),
-  ];
-  const V = config.vocab_size;
-  const logits: Float32Array[][] = [];
-  for (const [, graph] of graphs) {
-    const session = await ort.InferenceSession.create(graph, { intraOpNumThreads: 1 });
-    const rows: Float32Array[] = [];
-    for (const ids of windows) {
-      const out = await session.run(gptFeeds((type, data, dims) => new ort.Tensor(type, data, dims), config, ids.slice(0, T)));
-      rows.push(out.logits.data as Float32Array);
-    }
-    logits.push(rows);
-    await session.release();
+/** Runs `ids` in runs of the given sizes, each reusing the previous run's KV cache; the last run's outputs. */
+async function runInPieces(session: ort.InferenceSession, config: GptConfig, ids: number[], pieces: number[], logitsToKeep = 1): Promise<ort.InferenceSession.OnnxValueMapType> {
+  let past: Record<string, ort.Tensor> = {};
+  let done = 0;
+  let out!: ort.InferenceSession.OnnxValueMapType;
+  for (const n of pieces) {
+    const feeds = gptFeeds(tensor, config, ids.slice(done, done + n), { pastLength: done, past, logitsToKeep }) as Record<string, ort.Tensor>;
+    out = await session.run(feeds);
+    past = out as Record<string, ort.Tensor>;
+    done += n;
   }
+  return out;
+}
+
+const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.floor(q * (xs.length - 1))];
+
+async function main(): Promise<void> {
+  const opts = new Command()
+    .option('--model <dir>', 'model folder with config.json, tokenizer.json and model.safetensors', path.join(ROOT, 'models', 'localgpt-code-small'))
+    .option('--docs <dir>', 'held-out TypeScript to score on', path.join(ROOT, 'src'))
+    .option('--out <file>', 'write the results as JSON')
+    .parse()
+    .opts<{ model: string; docs: string; out?: string }>();
+  const config = configFromJson(JSON.parse(fs.readFileSync(path.join(opts.model, 'config.json'), 'utf8')));
+  const weights = readWeights(path.join(opts.model, 'model.safetensors'), config);
+  const tok = new BpeTokenizer(readTokenizerModel(path.join(opts.model, 'tokenizer.json')));
+  const windows = sourceFiles(opts.docs)
+    .map((f) => tok.encode(fs.readFileSync(f, 'utf8')))
+    .filter((ids) => ids.length > T)
+    .map((ids) => ids.slice(0, T + 1));
+  const graphs: { name: string; bytes: Uint8Array }[] = [
+    { name: 'fp32', bytes: buildGptGraph(config, weights) },
+    { name: 'int8, 8-bit weights, scale per run', bytes: buildGptGraph(config, weights, { quantize: true, weightLevels: 127, activationScale: 'tensor' }) },
+    { name: 'int8, 7-bit weights, scale per run', bytes: buildGptGraph(config, weights, { quantize: true, weightLevels: 63, activationScale: 'tensor' }) },
+    { name: 'int8, 7-bit weights, scale per token (export default)', bytes: buildGptGraph(config, weights, { quantize: true }) },
+  ];
+  const options = sessionOptionsFor('native', 1) as ort.InferenceSession.SessionOptions;
+  const sessions = await Promise.all(graphs.map((g) => ort.InferenceSession.create(g.bytes, options)));
+  const V = config.vocab_size;
   const positions = windows.length * T;
-  console.log(`${windows.length} windows of ${T} tokens (${positions} positions)`);
-  graphs.forEach(([name], g) => {
+
+  const logits: Float32Array[][] = [];
+  for (const session of sessions) {
+    const rows: Float32Array[] = [];
+    for (const ids of windows) rows.push((await runInPieces(session, config, ids, [T], 0)).logits.data as Float32Array);
+    logits.push(rows);
+  }
+
+  const prompt = windows[0].slice(0, 200);
+  const timing = graphs.map(() => ({ decode: [] as number[], prefill: [] as number[] }));
+  const D = config.n_embd / config.n_head;
+  const past: Record<string, ort.Tensor> = {};
+  for (let l = 0; l < config.n_layer; l++) for (const kv of ['key', 'value']) past[`present.${l}.${kv}`] = tensor('float32', new Float32Array(config.n_head * T * D), [1, config.n_head, T, D]);
+  for (let round = 0; round < 60; round++) {
+    for (let g = 0; g < sessions.length; g++) {
+      const step = gptFeeds(tensor, config, [prompt[round % prompt.length]], { pastLength: T, past, logitsToKeep: 1 }) as Record<string, ort.Tensor>;
+      let t = performance.now();
+      for (let i = 0; i < 10; i++) await sessions[g].run(step);
+      timing[g].decode.push((performance.now() - t) / 10);
+      t = performance.now();
+      await runInPieces(sessions[g], config, windows[round % windows.length], [T]);
+      timing[g].prefill.push(performance.now() - t);
+    }
+  }
+
+  const results = [];
+  for (let g = 0; g < graphs.length; g++) {
     let nll = 0;
     let agree = 0;
     windows.forEach((ids, w) => {
@@ -76,8 +128,32 @@ async function main(): Promise<void> {
         agree += Number(argmaxAt(logits[g][w], t * V, V) === argmaxAt(logits[0][w], t * V, V));
       }
     });
-    console.log(`${name}: loss ${(nll / positions).toFixed(4)} nats/token, top-1 agreement with fp32 ${((100 * agree) / positions).toFixed(2)}%`);
-  });
+    const whole = (await runInPieces(sessions[g], config, prompt, [prompt.length])).logits.data as Float32Array;
+    let splitDiff = 0;
+    for (const pieces of SPLITS) {
+      const last = (await runInPieces(sessions[g], config, prompt, pieces)).logits.data as Float32Array;
+      for (let v = 0; v < V; v++) splitDiff = Math.max(splitDiff, Math.abs(last[v] - whole[v]));
+    }
+    results.push({
+      graph: graphs[g].name,
+      lossNatsPerToken: nll / positions,
+      top1AgreementWithFp32: agree / positions,
+      splitMaxAbsLogitDiff: splitDiff,
+      decodeMsPerToken: quantile(timing[g].decode, 0.25),
+      prefill256Ms: quantile(timing[g].prefill, 0.25),
+    });
+  }
+  const machine = { cpu: os.cpus()[0]?.model ?? '?', cpus: os.cpus().length, loadAverage: os.loadavg()[0] };
+  console.log(`${path.basename(opts.model)}: ${windows.length} windows of ${T} tokens (${positions} positions) from ${path.relative(ROOT, opts.docs) || '.'}; splits of a ${prompt.length}-token prompt: ${SPLITS.map((s) => s.join('+')).join(', ')}; ${machine.cpu}, load ${machine.loadAverage.toFixed(1)}`);
+  console.log('| graph | loss (nats/token) | top-1 = fp32 | split: max logit change | decode @256 (ms/token) | prefill 256 (ms) |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const r of results) {
+    console.log(`| ${r.graph} | ${r.lossNatsPerToken.toFixed(4)} | ${(100 * r.top1AgreementWithFp32).toFixed(2)}% | ${r.splitMaxAbsLogitDiff.toExponential(2)} | ${r.decodeMsPerToken.toFixed(3)} | ${r.prefill256Ms.toFixed(2)} |`);
+  }
+  if (opts.out) fs.writeFileSync(opts.out, `${JSON.stringify({ model: opts.model, date: new Date().toISOString(), machine, windows: windows.length, tokensPerWindow: T, splits: SPLITS, results }, null, 2)}\n`);
 }
 
-main();
+main().catch((e: unknown) => {
+  console.error(`int8Accuracy: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});

@@ -177,7 +177,7 @@ export function evaluateGoals(r: Pick<BenchResults, 'models' | 'throughput' | 'l
         : [],
       'min',
       pct,
-      'Why: the ceiling is one large int8 MatMulInteger; the graph also quantizes activations per linear (DynamicQuantizeLinear), runs LayerNorm, GELU and the masked score rectangle of each 128-token chunk in fp32 and hands each chunk through transformers.js; on a shared machine, also waiting for a core (compare the CPU-time share).',
+      'Why: the ceiling is one large int8 MatMulInteger; the graph also quantizes the activations of each token per linear (Abs, ReduceMax, QuantizeLinear: a scale per token, so logits do not depend on how the prompt was split), runs LayerNorm, GELU and the masked score rectangle of each 128-token chunk in fp32 and hands each chunk through transformers.js; on a shared machine, also waiting for a core (compare the CPU-time share).',
     ),
   );
 

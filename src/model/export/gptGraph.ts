@@ -31,6 +31,11 @@ interface GraphOptions {
   quantize?: boolean;
   /** Weight range when quantizing (quantize.ts): 63 (7-bit, exact on every CPU, the default) or 127. */
   weightLevels?: WeightLevels;
+  /**
+   * Activation scales when quantizing: one per token ('row', the default: a prompt gets the same
+   * logits however it is split into runs) or one per run ('tensor', ORT's quantize_dynamic).
+   */
+  activationScale?: ActivationScale;
 }
 
 /** Score given to masked keys: the most negative float32, as Hugging Face uses (exp() of it is 0). */
@@ -39,7 +44,7 @@ const MASKED_SCORE = -3.4028234663852886e38;
 export function buildGptGraph(
   config: GptConfig,
   weights: GptWeights,
-  { attentions = false, quantize = false, weightLevels = DEFAULT_WEIGHT_LEVELS }: GraphOptions = {},
+  { attentions = false, quantize = false, weightLevels = DEFAULT_WEIGHT_LEVELS, activationScale = 'row' }: GraphOptions = {},
 ): Uint8Array {
   const { n_embd: C, n_head: H, n_layer: L, vocab_size: V } = config;
   const D = C / H;
@@ -90,7 +95,7 @@ export function buildGptGraph(
       y = g.op1('MatMul', [x, g.floats(`${name}.weight`, [IN, OUT], W)]);
     } else {
       const qw = quantizeColumns(W, IN, OUT, weightLevels);
-      y = quantizedMatMul(g, x, g.tensor(`${name}.weight_quantized`, DataType.INT8, [IN, OUT], qw.q), g.floats(`${name}.weight_scale`, [OUT], qw.scale));
+      y = quantizedMatMul(g, activationScale, x, g.tensor(`${name}.weight_quantized`, DataType.INT8, [IN, OUT], qw.q), g.floats(`${name}.weight_scale`, [OUT], qw.scale), IN, OUT);
     }
     return b ? g.op1('Add', [y, g.floats(`${name}.bias`, [OUT], b)]) : y;
   };
@@ -122,7 +127,7 @@ export function buildGptGraph(
     const rows = g.op1('Cast', [g.op1('Transpose', [cols], { perm: [1, 2, 0] })], { to: DataType.FLOAT }); // [B, T, C]
     const scale = g.op1('Unsqueeze', [g.op1('Gather', [wteScale, inputIds], { axis: 0 }), g.int64s('axes_last', [-1])]); // [B, T, 1]
     tokEmb = g.op1('Mul', [rows, scale]);
-    lmHead = (x) => quantizedMatMul(g, x, wteQ, wteScale);
+    lmHead = (x) => quantizedMatMul(g, activationScale, x, wteQ, wteScale, C, V);
   }
   const posEmb = g.op1('Gather', [g.floats('wpe.weight', [config.n_positions, C], weights.wpe), positionIds], { axis: 0 });
   let x = g.op1('Add', [tokEmb, posEmb]);
@@ -181,7 +186,7 @@ export function buildGptGraph(
   return g.encode({
     name: 'gpt2',
     opset: OPSET,
-    docString: `GPT-2 (n_layer=${L}, n_head=${H}, n_embd=${C}, vocab_size=${V})${quantize ? ', int8 dynamic quantization' : ''}${attentions ? ', with attention outputs' : ''}`,
+    docString: `GPT-2 (n_layer=${L}, n_head=${H}, n_embd=${C}, vocab_size=${V})${quantize ? `, int8 dynamic quantization (activation scales per ${activationScale === 'row' ? 'token' : 'run'})` : ''}${attentions ? ', with attention outputs' : ''}`,
   });
 }
 
@@ -190,7 +195,7 @@ export function buildGptGraph(
  * form PyTorch exports it, which ONNX Runtime fuses into one FastGelu kernel.
  */
 function geluTanh(g: GraphBuilder, x: string): string {
-  const c = (name: string, value: number): string => (g.initializers.some((t) => t.name === name) ? name : g.scalar(name, value));
+  const c = (name: string, value: number): string => g.shared(name, () => g.scalar(name, value));
   const cube = g.op1('Pow', [x, c('gelu_3', 3)]);
   const inner = g.op1('Add', [x, g.op1('Mul', [cube, c('gelu_0.044715', 0.044715)])]);
   const t = g.op1('Tanh', [g.op1('Mul', [inner, c('gelu_sqrt_2_over_pi', Math.sqrt(2 / Math.PI))])]);
@@ -198,12 +203,43 @@ function geluTanh(g: GraphBuilder, x: string): string {
 }
 
 /**
- * y = x W with x quantized on the fly (per tensor, uint8) and W stored as int8 per column:
+ * y = x W [K, N] with x quantized on the fly and W stored as int8 per column. Per run ('tensor'):
  * DynamicQuantizeLinear -> MatMulInteger -> Cast -> Mul(x_scale * w_scale), the pattern
- * ONNX Runtime's quantize_dynamic writes, and which its CPU optimizer fuses.
+ * ONNX Runtime's quantize_dynamic writes, and which its CPU optimizer fuses into one kernel.
  */
-function quantizedMatMul(g: GraphBuilder, x: string, Wq: string, wScale: string): string {
+function quantizedMatMul(g: GraphBuilder, activationScale: ActivationScale, x: string, Wq: string, wScale: string, K: number, N: number): string {
+  if (activationScale === 'row') return rowQuantizedMatMul(g, x, Wq, wScale, K, N);
   const [xq, xScale, xZero] = g.op('DynamicQuantizeLinear', [x], {}, 3);
   const acc = g.op1('MatMulInteger', [xq, Wq, xZero, g.tensor(`${Wq}.zero_point`, DataType.INT8, [], Int8Array.of(0))]); // int32
   return g.op1('Mul', [g.op1('Cast', [acc], { to: DataType.FLOAT }), g.op1('Mul', [xScale, wScale])]);
+}
+
+export type ActivationScale = 'tensor' | 'row';
+
+/**
+ * y = x W with each token's activations quantized on their own: symmetric, scale = max |x_row| / 127,
+ * stored as uint8 around zero point 128. A token's result then does not depend on the other tokens
+ * of the run, so a prompt gives the same logits however it was split into runs: with per-run scales
+ * embedded-v6's last logits moved by up to 2.0 between splits of one 200-token prompt (a
+ * near-tie then goes either way, so the editor, which reuses the KV cache of earlier keystrokes, showed
+ * another suggestion than the whole prompt gives); with per-token scales they are bitwise equal. The
+ * extra nodes run unfused: a 256-token prefill takes ~17% longer, a decode step the same
+ * (bench/results/int8-accuracy-embedded-v6.json, docs/MODEL.md).
+ */
+function rowQuantizedMatMul(g: GraphBuilder, x: string, Wq: string, wScale: string, K: number, N: number): string {
+  const rows = g.op1('Reshape', [x, g.shared(`shape_rows_${K}`, (n) => g.int64s(n, [-1, K]))]); // [M, K], M = B*T
+  const amax = g.op1('ReduceMax', [g.op1('Abs', [rows])], { axes: [1], keepdims: 1 }); // [M, 1]
+  // A row of zeros gets a tiny scale rather than 0, which would divide by zero.
+  const xScale = g.op1('Max', [g.op1('Mul', [amax, g.shared('act_inv_127', (n) => g.scalar(n, 1 / 127))]), g.shared('act_min_scale', (n) => g.scalar(n, 1e-30))]);
+  const rowScale = g.op1('Reshape', [xScale, g.shared('shape_flat', (n) => g.int64s(n, [-1]))]); // [M]
+  // QuantizeLinear takes one scale per row of a 2-D tensor (axis 0), with a zero point per row.
+  const zero = g.shared('act_zero_u8', (n) => g.tensor(n, DataType.UINT8, [], Uint8Array.of(128)));
+  const rowZero = g.op1('Expand', [zero, g.op1('Shape', [rowScale])]);
+  const xq = g.op1('QuantizeLinear', [rows, rowScale, rowZero], { axis: 0 }); // [M, K] uint8
+  const acc = g.op1('MatMulInteger', [xq, Wq, zero, g.tensor(`${Wq}.zero_point`, DataType.INT8, [], Int8Array.of(0))]); // [M, N] int32
+  // Column scales first, the row scale after: ORT 1.30 fuses MatMulInteger -> Cast -> Mul into
+  // MatMulIntegerToFloat, which reads a per-row scale wrongly (the loss went from 3.98 to 5.15).
+  const y = g.op1('Mul', [g.op1('Mul', [g.op1('Cast', [acc], { to: DataType.FLOAT }), wScale]), xScale]); // [M, N]
+  const outShape = g.op1('Concat', [g.op1('Shape', [x], { end: -1 }), g.shared(`dim_${N}`, (n) => g.int64s(n, [N]))], { axis: 0 });
+  return g.op1('Reshape', [y, outShape]);
 }

@@ -21,7 +21,7 @@ const TOKENIZER_FILES = [TOKENIZER_FILE, TOKENIZER_CONFIG_FILE] as const;
 const OPTIONAL_TOKENIZER_FILES = ['special_tokens_map.json', 'vocab.json', 'merges.txt'];
 
 const QUANTIZATION_SCHEME =
-  'int8 dynamic quantization (DynamicQuantizeLinear + MatMulInteger): weights int8 per output column, symmetric 7-bit (-63..63, zero point 0, exact on CPUs without VNNI); activations uint8 per tensor, computed at run time';
+  'int8 dynamic quantization (QuantizeLinear + MatMulInteger): weights int8 per output column, symmetric 7-bit (-63..63, zero point 0, exact on CPUs without VNNI); activations uint8 per token (scale max |x| / 127, zero point 128), computed at run time, so logits do not depend on how the prompt was split into runs';
 
 /** Hugging Face GPT-2 `config.json`, with every key transformers (Python) and transformers.js read. */
 function hfConfigJson(config: GptConfig): Record<string, unknown> {

@@ -78,6 +78,11 @@ export class GraphBuilder {
     return this.tensor(name, DataType.INT64, dims, BigInt64Array.from(values.map(BigInt)));
   }
 
+  /** The initializer `name`, made by `make` the first time it is asked for (constants shared by several nodes). */
+  shared(name: string, make: (name: string) => string): string {
+    return this.initializers.some((t) => t.name === name) ? name : make(name);
+  }
+
   scalar(name: string, value: number): string {
     return this.tensor(name, DataType.FLOAT, [], Float32Array.of(value));
   }

@@ -59,11 +59,11 @@ export async function greedyCompletions(opts: {
 /**
  * Whether `ghost` (the first line the editor shows at the end of `text`, after typing `typed`) is the
  * model's greedy completion there, or that of an earlier spot of `typed` with the letters typed since
- * taken off its start (VS Code keeps showing a suggestion the user types through). Each spot is computed
- * twice: alone (the whole prompt in one run) and in typing order (each spot reusing the previous one's KV
- * cache, as the editor does): the int8 graph quantizes activations per tensor at run time, so its logits
- * depend on how the prompt was split into runs, and a near-tie can go either way (embedded-v6 in CI:
- * "mean(" in the editor, "min(" from the whole prompt). Returns the whole-prompt completion at the end.
+ * taken off its start (VS Code keeps showing a suggestion the user types through). The spots are computed
+ * in typing order, each reusing the previous one's KV cache as the editor does; the int8 graph scales
+ * activations per token, so that gives each spot the logits of its whole prompt in one run (with per-run
+ * scales a near-tie went the other way: embedded-v6 showed "mean(" in the editor where the whole prompt
+ * gives "min("). Returns the completion at the end.
  */
 export async function isGreedyGhostText(
   ghost: string,
@@ -72,14 +72,12 @@ export async function isGreedyGhostText(
   const end = opts.text.length;
   const typingOrder = Array.from({ length: opts.typed.length + 1 }, (_, i) => end - opts.typed.length + i);
   const asTyped = await greedyCompletions({ ...opts, offsets: typingOrder });
-  const alone: (string | null)[] = [];
-  for (const offset of typingOrder) alone.push((await greedyCompletions({ ...opts, offsets: [offset] }))[0]);
   const firstLine = (c: string | null) => (c === null ? null : c.split('\n')[0]);
   const shows = (c: string | null, offset: number) => {
     const since = opts.text.slice(offset, end); // typed after that spot
     const line = firstLine(c);
     return line !== null && line.startsWith(since) && line.slice(since.length) === ghost;
   };
-  const matches = typingOrder.some((offset, i) => shows(asTyped[i], offset) || shows(alone[i], offset));
-  return { matches, atEnd: alone[alone.length - 1] };
+  const matches = typingOrder.some((offset, i) => shows(asTyped[i], offset));
+  return { matches, atEnd: asTyped[asTyped.length - 1] };
 }

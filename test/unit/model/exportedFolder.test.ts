@@ -75,9 +75,10 @@ describe('model folder: export CLI and checkExportedFolder', () => {
     const gen = JSON.parse(fs.readFileSync(path.join(good, 'generation_config.json'), 'utf8'));
     assert.equal(gen.eos_token_id, 0);
     assert.match(fs.readFileSync(path.join(good, 'README.md'), 'utf8'), /onnx\/model_quantized\.onnx/);
-    // int8 weights: the quantized graph is much smaller than the fp32 one.
+    // int8 weights: the quantized graph is much smaller than the fp32 one (not 1/4: at this width, 32, the
+    // nodes that quantize activations per token weigh about as much as the weights).
     const size = (f: string): number => files.find((x) => x.path === f)!.bytes;
-    assert.ok(size('onnx/model_quantized.onnx') < 0.4 * size('onnx/model.onnx'));
+    assert.ok(size('onnx/model_quantized.onnx') < 0.5 * size('onnx/model.onnx'), `${size('onnx/model_quantized.onnx')} vs ${size('onnx/model.onnx')} bytes`);
   });
 
   it('checkExportedFolder describes a good folder', () => {

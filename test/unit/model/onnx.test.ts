@@ -144,6 +144,34 @@ for (const rt of RUNTIMES) {
       q8Logits.set(rt.name, step.logits.data);
     });
 
+    it('the int8 graph gives a prompt the same logits however it is split into runs (per-token activation scales)', async () => {
+      const { config, weights } = model(SHAPES[1]);
+      const tokens = tokensFor(20, config.vocab_size, 5);
+      const V = config.vocab_size;
+      // Logits of the last token after running `tokens` in runs of the given sizes, each reusing the KV cache of the previous.
+      const lastLogits = async (graph: Uint8Array, runs: number[]) => {
+        let past: Outputs | undefined;
+        let done = 0;
+        for (const n of runs) {
+          past = await rt.run(graph, sequenceFeeds(config, tokens.slice(done, done + n), past, done));
+          done += n;
+        }
+        return past!.logits.data.subarray(past!.logits.data.length - V);
+      };
+      const splits = [[20], [7, 1, 1, 11], [19, 1], [1, 18, 1]];
+      const perToken = buildGptGraph(config, weights, { quantize: true });
+      const whole = await lastLogits(perToken, splits[0]);
+      for (const runs of splits.slice(1)) {
+        const diff = maxAbsDiff(await lastLogits(perToken, runs), whole);
+        assert.ok(diff <= 1e-5, `runs of ${runs.join(', ')} tokens: the last logits differ by ${diff} from one run`);
+      }
+      // The premise: with one scale per run (ORT's quantize_dynamic) the same splits move the logits.
+      const perRun = buildGptGraph(config, weights, { quantize: true, activationScale: 'tensor' });
+      const perRunWhole = await lastLogits(perRun, splits[0]);
+      const moved = Math.max(...(await Promise.all(splits.slice(1).map(async (runs) => maxAbsDiff(await lastLogits(perRun, runs), perRunWhole)))));
+      assert.ok(moved > 1e-3, `per-run scales moved the logits by only ${moved}`);
+    });
+
     it('num_logits_to_keep = K gives the logits of the last K positions (0 or more than the tokens: all), the same KV cache', async () => {
       const { config, weights, fp32, q8 } = model(SHAPES[1]);
       const V = config.vocab_size;

@@ -6,12 +6,14 @@
  *    within LOGPROB_BOUND of ours at every step, and its greedy token is ours wherever ours leads
  *    the runner-up by more than twice the bound.
  * Bounds: f32 0.02 (llama.cpp's GELU uses an fp16 lookup table; measured 0.002 on embedded-v3 and
- * 0.0083 on embedded-v5); q8_0 0.5 (weights rounded to 8 bits in blocks of 32; measured 0.08 on
- * embedded-v3 and 0.43 on embedded-v5, whose longer training left larger weights and activations, so
- * the same rounding moves its logits more). The bounds follow the shipped model: a model trained
- * further may need them raised again, which its export check (int8 agreement) shows too; embedded-v6
- * (trained, not shipped) measured 0.0085 for f32 and 1.08 for q8_0, with 81% int8 top-1 agreement in
- * training/export.ts's check against embedded-v5's 94%.
+ * 0.0083 on embedded-v5, 0.0085 on embedded-v6); q8_0 1.5 (weights and, in llama.cpp's dot products,
+ * activations rounded to 8 bits in blocks of 32; measured 0.08 on embedded-v3, 0.43 on embedded-v5 and
+ * 1.08 on embedded-v6: each longer-trained model has larger weights and activations, so the same
+ * rounding moves its logits more; our own int8 graph's export check (training/export.ts, 16 tokens):
+ * max |logit difference| 0.70 and 94% top-1 agreement on embedded-v5, 1.09 and 94% on embedded-v6 with
+ * per-token activation scales (0.80 and 81% with the per-run scales the graph had before)).
+ * The bounds follow the shipped model: a model trained further may need them raised again, which
+ * its export check (int8 agreement) shows too.
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
@@ -27,7 +29,7 @@ import { exportGguf, type GgufType } from '../../../../src/model/export/gguf';
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 const MODEL_DIR = path.join(ROOT, 'models', manifest.localGpt.embeddedModel);
 const CODE = fs.readFileSync(path.join(ROOT, 'bench', 'fixtures', 'code-sample.txt'), 'utf8');
-export const LOGPROB_BOUND: Record<GgufType, number> = { f32: 0.02, q8_0: 0.5 };
+export const LOGPROB_BOUND: Record<GgufType, number> = { f32: 0.02, q8_0: 1.5 };
 /** Where llama.cpp's `gpt-2` split differs from ours: an apostrophe before these letters. */
 const CONTRACTION = /'(s|t|re|ve|m|ll|d)/;
 const STEPS = 16;
