@@ -88,6 +88,7 @@ async function measure(llama: NodeLlamaCpp.Llama, encode: (dir: string, text: st
       const n = Math.min(requested, m.shape.n_positions - D - 1);
       const ids = promptIds(n);
       const runs: Awaited<ReturnType<typeof run>>[] = [];
+      await run(ids); // once untimed at this length, as the throughput cell does
       await repeat(input.repeats, input.budgetMs, async () => void runs.push(await run(ids)));
       const pms = summarize(runs.map((r) => r.prefillMs));
       const dms = summarize(runs.map((r) => r.decodeMs / (D - 1)));
