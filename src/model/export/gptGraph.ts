@@ -88,6 +88,8 @@ export function buildGptGraph(
   const attnScale = g.scalar('attn_scale', 1 / Math.sqrt(D));
   const maskedScore = g.scalar('masked_score', MASKED_SCORE);
 
+  // The [B, T] rows every linear of the layers quantizes: made once, when the first one needs them.
+  let layerRows: TokenRows | undefined;
   // y = x W + b, in fp32 or through int8 dynamic quantization.
   const linear = (x: string, W: Float32Array, b: Float32Array | null, IN: number, OUT: number, name: string): string => {
     let y: string;
@@ -95,7 +97,7 @@ export function buildGptGraph(
       y = g.op1('MatMul', [x, g.floats(`${name}.weight`, [IN, OUT], W)]);
     } else {
       const qw = quantizeColumns(W, IN, OUT, weightLevels);
-      y = quantizedMatMul(g, activationScale, x, g.tensor(`${name}.weight_quantized`, DataType.INT8, [IN, OUT], qw.q), g.floats(`${name}.weight_scale`, [OUT], qw.scale), IN, OUT);
+      y = quantizedMatMul(g, activationScale, x, g.tensor(`${name}.weight_quantized`, DataType.INT8, [IN, OUT], qw.q), g.floats(`${name}.weight_scale`, [OUT], qw.scale), IN, OUT, () => (layerRows ??= tokenRows(g, inputIds)));
     }
     return b ? g.op1('Add', [y, g.floats(`${name}.bias`, [OUT], b)]) : y;
   };
@@ -127,7 +129,7 @@ export function buildGptGraph(
     const rows = g.op1('Cast', [g.op1('Transpose', [cols], { perm: [1, 2, 0] })], { to: DataType.FLOAT }); // [B, T, C]
     const scale = g.op1('Unsqueeze', [g.op1('Gather', [wteScale, inputIds], { axis: 0 }), g.int64s('axes_last', [-1])]); // [B, T, 1]
     tokEmb = g.op1('Mul', [rows, scale]);
-    lmHead = (x) => quantizedMatMul(g, activationScale, x, wteQ, wteScale, C, V);
+    lmHead = (x) => quantizedMatMul(g, activationScale, x, wteQ, wteScale, C, V, () => tokenRows(g, x)); // [B, K] rows
   }
   const posEmb = g.op1('Gather', [g.floats('wpe.weight', [config.n_positions, C], weights.wpe), positionIds], { axis: 0 });
   let x = g.op1('Add', [tokEmb, posEmb]);
@@ -207,8 +209,17 @@ function geluTanh(g: GraphBuilder, x: string): string {
  * DynamicQuantizeLinear -> MatMulInteger -> Cast -> Mul(x_scale * w_scale), the pattern
  * ONNX Runtime's quantize_dynamic writes, and which its CPU optimizer fuses into one kernel.
  */
-function quantizedMatMul(g: GraphBuilder, activationScale: ActivationScale, x: string, Wq: string, wScale: string, K: number, N: number): string {
-  if (activationScale === 'row') return rowQuantizedMatMul(g, x, Wq, wScale, K, N);
+function quantizedMatMul(
+  g: GraphBuilder,
+  activationScale: ActivationScale,
+  x: string,
+  Wq: string,
+  wScale: string,
+  K: number,
+  N: number,
+  rows: () => TokenRows,
+): string {
+  if (activationScale === 'row') return rowQuantizedMatMul(g, x, Wq, wScale, K, N, rows());
   const [xq, xScale, xZero] = g.op('DynamicQuantizeLinear', [x], {}, 3);
   const acc = g.op1('MatMulInteger', [xq, Wq, xZero, g.tensor(`${Wq}.zero_point`, DataType.INT8, [], Int8Array.of(0))]); // int32
   return g.op1('Mul', [g.op1('Cast', [acc], { to: DataType.FLOAT }), g.op1('Mul', [xScale, wScale])]);
@@ -223,23 +234,49 @@ export type ActivationScale = 'tensor' | 'row';
  * embedded-v6's last logits moved by up to 2.0 between splits of one 200-token prompt (a
  * near-tie then goes either way, so the editor, which reuses the KV cache of earlier keystrokes, showed
  * another suggestion than the whole prompt gives); with per-token scales they are bitwise equal. The
- * extra nodes run unfused: a 256-token prefill takes ~17% longer, a decode step the same
- * (bench/results/int8-accuracy-embedded-v6.json, docs/MODEL.md).
+ * extra nodes run unfused and cost ONNX Runtime time per run: a cold completion ~1.0-1.1x, a decode
+ * step ~10% more (bench/results/int8-{accuracy,engine-latency}-embedded-v6.json, docs/MODEL.md).
  */
-function rowQuantizedMatMul(g: GraphBuilder, x: string, Wq: string, wScale: string, K: number, N: number): string {
-  const rows = g.op1('Reshape', [x, g.shared(`shape_rows_${K}`, (n) => g.int64s(n, [-1, K]))]); // [M, K], M = B*T
-  const amax = g.op1('ReduceMax', [g.op1('Abs', [rows])], { axes: [1], keepdims: 1 }); // [M, 1]
+function rowQuantizedMatMul(g: GraphBuilder, x: string, Wq: string, wScale: string, K: number, N: number, rows: TokenRows): string {
+  const flat = g.op1('Reshape', [x, g.shared(`shape_rows_${K}`, (n) => g.int64s(n, [-1, K]))]); // [M, K], M = B*T
+  const amax = g.op1('ReduceMax', [g.op1('Abs', [flat])], { axes: [1], keepdims: 0 }); // [M]
   // A row of zeros gets a tiny scale rather than 0, which would divide by zero.
-  const xScale = g.op1('Max', [g.op1('Mul', [amax, g.shared('act_inv_127', (n) => g.scalar(n, 1 / 127))]), g.shared('act_min_scale', (n) => g.scalar(n, 1e-30))]);
-  const rowScale = g.op1('Reshape', [xScale, g.shared('shape_flat', (n) => g.int64s(n, [-1]))]); // [M]
+  const xScale = g.op1('Max', [g.op1('Mul', [amax, g.shared('act_inv_127', (n) => g.scalar(n, 1 / 127))]), g.shared('act_min_scale', (n) => g.scalar(n, 1e-30))]); // [M]
   // QuantizeLinear takes one scale per row of a 2-D tensor (axis 0), with a zero point per row.
-  const zero = g.shared('act_zero_u8', (n) => g.tensor(n, DataType.UINT8, [], Uint8Array.of(128)));
-  const rowZero = g.op1('Expand', [zero, g.op1('Shape', [rowScale])]);
-  const xq = g.op1('QuantizeLinear', [rows, rowScale, rowZero], { axis: 0 }); // [M, K] uint8
-  const acc = g.op1('MatMulInteger', [xq, Wq, zero, g.tensor(`${Wq}.zero_point`, DataType.INT8, [], Int8Array.of(0))]); // [M, N] int32
+  const xq = g.op1('QuantizeLinear', [flat, xScale, rows.zero], { axis: 0 }); // [M, K] uint8
+  const acc = g.op1('MatMulInteger', [xq, Wq, ACT_ZERO, g.tensor(`${Wq}.zero_point`, DataType.INT8, [], Int8Array.of(0))]); // [M, N] int32
   // Column scales first, the row scale after: ORT 1.30 fuses MatMulInteger -> Cast -> Mul into
   // MatMulIntegerToFloat, which reads a per-row scale wrongly (the loss went from 3.98 to 5.15).
-  const y = g.op1('Mul', [g.op1('Mul', [g.op1('Cast', [acc], { to: DataType.FLOAT }), wScale]), xScale]); // [M, N]
-  const outShape = g.op1('Concat', [g.op1('Shape', [x], { end: -1 }), g.shared(`dim_${N}`, (n) => g.int64s(n, [N]))], { axis: 0 });
-  return g.op1('Reshape', [y, outShape]);
+  const rowScale = g.op1('Unsqueeze', [xScale, g.shared('axes_1_rows', (n) => g.int64s(n, [1]))]); // [M, 1]
+  const y = g.op1('Mul', [g.op1('Mul', [g.op1('Cast', [acc], { to: DataType.FLOAT }), wScale]), rowScale]); // [M, N]
+  return g.op1('Reshape', [y, rows.shape(N)]);
+}
+
+/** The zero-point initializer of per-token activations (uint8 128: symmetric around it). */
+const ACT_ZERO = 'act_zero_u8';
+
+/**
+ * What the per-token quantized matmuls over one set of rows share, so each adds its own nodes only
+ * (every node costs ONNX Runtime time per run, most of a decode step at this model size): the
+ * zero points, one per row, and the output shapes [B, T, N].
+ */
+interface TokenRows {
+  zero: string;
+  shape(N: number): string;
+}
+
+/** TokenRows for the rows of `source` ([B, T] or [B, T, C]). */
+function tokenRows(g: GraphBuilder, source: string): TokenRows {
+  const bt = g.op1('Shape', [source], { end: 2 }); // [B, T]
+  const rowCount = g.op1('ReduceProd', [bt], { keepdims: 1 }); // [B*T]
+  const zeroScalar = g.shared(ACT_ZERO, (n) => g.tensor(n, DataType.UINT8, [], Uint8Array.of(128)));
+  const zero = g.op1('Expand', [zeroScalar, rowCount]); // [B*T] uint8
+  const shapes = new Map<number, string>();
+  return {
+    zero,
+    shape: (N) => {
+      if (!shapes.has(N)) shapes.set(N, g.op1('Concat', [bt, g.shared(`dim_${N}`, (n) => g.int64s(n, [N]))], { axis: 0 }));
+      return shapes.get(N)!;
+    },
+  };
 }
