@@ -29,8 +29,6 @@ const DECODE_HEADROOM = 64;
 
 export class OwnedKvCache {
   private consumed = false;
-  /** The spare set to hand on when this cache grew (both sets are replaced at once). */
-  private nextSpare: Float32Array[] | null = null;
 
   private constructor(
     readonly shape: KvShape,
@@ -74,7 +72,8 @@ export class OwnedKvCache {
     for (const f of fresh) {
       if (f.length !== heads * count * headDim) throw new Error(`OwnedKvCache: a new entry has ${f.length} values, ${heads} heads x ${count} tokens x ${headDim} need ${heads * count * headDim}`);
     }
-    const target = this.targetFor(length);
+    const next = this.nextSets(length);
+    const target = next.buffers;
     const old = this.length * headDim;
     const added = count * headDim;
     for (let e = 0; e < entries; e++) {
@@ -87,7 +86,7 @@ export class OwnedKvCache {
         dst.set(add.subarray(h * added, h * added + added), at + old);
       }
     }
-    return this.swapTo(target, length);
+    return this.consumeTo(next, length);
   }
 
   /** The cache cut to its first `length` tokens (this cache is consumed unless `length` is its own). */
@@ -96,36 +95,37 @@ export class OwnedKvCache {
     if (!Number.isInteger(length) || length < 0 || length > this.length) throw new Error(`OwnedKvCache: cannot cut ${this.length} tokens to ${length}`);
     if (length === this.length) return this;
     const { entries, heads, headDim } = this.shape;
-    const target = this.targetFor(length);
+    const next = this.nextSets(length);
+    const target = next.buffers;
     const keep = length * headDim;
     const old = this.length * headDim;
     for (let e = 0; e < entries; e++) {
       for (let h = 0; h < heads; h++) target[e].set(this.buffers[e].subarray(h * old, h * old + keep), h * keep);
     }
-    return this.swapTo(target, length);
+    return this.consumeTo(next, length);
   }
 
   /**
-   * Spare buffers with room for `length` tokens. When the current ones are too small, both sets are
+   * The buffer sets of the next cache: `buffers` to write its `length` tokens into (the spare set when it
+   * has room) and `spare`, the set after that (this cache's buffers). When the spare set is too small, both are
    * replaced at once, with room for DECODE_HEADROOM tokens more (or double, whichever is more, up to the
    * context): fresh memory costs page faults, and so they all happen in the prefill call that needs the
    * room, not in the first decode steps of the completion after it (GPT-2 small at 256 tokens: the first
    * two steps took 35-60 ms instead of 12).
    */
-  private targetFor(length: number): Float32Array[] {
+  private nextSets(length: number): { buffers: Float32Array[]; spare: Float32Array[] } {
     const { entries, heads, headDim, maxLength } = this.shape;
-    if (capacityOf(this.spare, this.shape) >= length) return this.spare;
+    if (capacityOf(this.spare, this.shape) >= length) return { buffers: this.spare, spare: this.buffers };
     const capacity = Math.min(maxLength, Math.max(length + DECODE_HEADROOM, INITIAL_CAPACITY, 2 * this.capacity));
     // fill(0) touches every page now: a fresh buffer's pages fault in at their first write otherwise, which
     // for the spare set is the first decode step (GPT-2 small: 60 ms instead of 12).
     const allocate = () => Array.from({ length: entries }, () => new Float32Array(heads * capacity * headDim).fill(0));
-    this.nextSpare = allocate();
-    return allocate();
+    return { buffers: allocate(), spare: allocate() };
   }
 
-  private swapTo(target: Float32Array[], length: number): OwnedKvCache {
+  private consumeTo(next: { buffers: Float32Array[]; spare: Float32Array[] }, length: number): OwnedKvCache {
     this.consumed = true;
-    return new OwnedKvCache(this.shape, length, target, this.nextSpare ?? this.buffers);
+    return new OwnedKvCache(this.shape, length, next.buffers, next.spare);
   }
 
   private checkUsable(): void {

@@ -247,7 +247,7 @@ function rowQuantizedMatMul(g: GraphBuilder, x: string, Wq: string, wScale: stri
   const acc = g.op1('MatMulInteger', [xq, Wq, ACT_ZERO, g.tensor(`${Wq}.zero_point`, DataType.INT8, [], Int8Array.of(0))]); // [M, N] int32
   // Column scales first, the row scale after: ORT 1.30 fuses MatMulInteger -> Cast -> Mul into
   // MatMulIntegerToFloat, which reads a per-row scale wrongly (the loss went from 3.98 to 5.15).
-  const rowScale = g.op1('Unsqueeze', [xScale, g.shared('axes_1_rows', (n) => g.int64s(n, [1]))]); // [M, 1]
+  const rowScale = g.op1('Unsqueeze', [xScale, g.shared('axes_1', (n) => g.int64s(n, [1]))]); // [M, 1]
   const y = g.op1('Mul', [g.op1('Mul', [g.op1('Cast', [acc], { to: DataType.FLOAT }), wScale]), rowScale]); // [M, N]
   return g.op1('Reshape', [y, rows.shape(N)]);
 }
@@ -275,8 +275,12 @@ function tokenRows(g: GraphBuilder, source: string): TokenRows {
   return {
     zero,
     shape: (N) => {
-      if (!shapes.has(N)) shapes.set(N, g.op1('Concat', [bt, g.shared(`dim_${N}`, (n) => g.int64s(n, [N]))], { axis: 0 }));
-      return shapes.get(N)!;
+      let shape = shapes.get(N);
+      if (shape === undefined) {
+        shape = g.op1('Concat', [bt, g.shared(`dim_${N}`, (n) => g.int64s(n, [N]))], { axis: 0 });
+        shapes.set(N, shape);
+      }
+      return shape;
     },
   };
 }
