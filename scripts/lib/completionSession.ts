@@ -54,6 +54,9 @@ interface SessionOptions {
 class RecordingEngine implements CompletionEngine {
   last: EngineReply | null = null;
   constructor(private readonly inner: WorkerClient) {}
+  ensureLoaded(): Promise<ModelInfo> {
+    return this.inner.ensureLoaded();
+  }
   get capabilities() {
     return this.inner.capabilities;
   }

@@ -29,6 +29,12 @@ export interface CompletionEngine {
   complete(prompt: string, options: GenerationOptions, token: CancellationLike): Promise<EngineReply | null>;
   /** Capabilities of the loaded model; null while none is loaded (prefix-only prompts then). */
   readonly capabilities: ModelCapabilities | null;
+  /**
+   * Loads the model when none is loaded (an engine that loads lazily, on its first request). The
+   * pipeline calls it before it builds its first prompt: the prompt's format (FIM or prefix) and token
+   * budget are the model's. Throws like `complete`.
+   */
+  ensureLoaded?(): Promise<unknown>;
   /** Context window of the loaded model, tokens; null while none is loaded. */
   readonly contextLength: number | null;
 }
@@ -129,6 +135,10 @@ export class CompletionPipeline {
    */
   async complete(request: CompletionRequest, token: CancellationLike, overrides: Partial<PipelineSettings> = {}): Promise<CompletionOutcome> {
     const started = this.options.now();
+    if (this.engine.capabilities === null && this.engine.ensureLoaded) {
+      await this.engine.ensureLoaded();
+      if (token.isCancellationRequested) return noSuggestion('cancelled');
+    }
     const settings = { ...this.settings(), ...overrides };
     const fim = this.engine.capabilities?.fim ?? false;
     const budget = {

@@ -11,7 +11,7 @@ const timings = { promptTokens: 3, reusedTokens: 0, prefillMs: 1, decodeMs: 1, t
 
 class FakeEngine implements CompletionEngine {
   readonly calls: { prompt: string; options: GenerationOptions }[] = [];
-  capabilities = { fim: false };
+  capabilities: { fim: boolean } | null = { fim: false };
   contextLength: number | null = null;
   constructor(private readonly answer: (prompt: string) => string | null) {}
   async complete(prompt: string, options: GenerationOptions): Promise<EngineReply | null> {
@@ -69,6 +69,39 @@ describe('completion/pipeline', () => {
     const typed = suggestion(await pipeline.complete(request('const total = ite▮'), token()));
     assert.deepEqual([typed.source, typed.text], ['cache', 'ms.length;'], 'typing through keeps the suggestion');
     assert.equal(engine.calls.length, 1, 'no new generation');
+  });
+
+  it('an engine that loads lazily is loaded before the first prompt is built: a FIM model gets a FIM prompt at once', async () => {
+    const engine = new (class extends FakeEngine {
+      override capabilities: { fim: boolean } | null = null;
+      loads = 0;
+      async ensureLoaded(): Promise<void> {
+        this.loads++;
+        this.capabilities = { fim: true };
+      }
+    })(() => 'return x;');
+    const pipeline = new CompletionPipeline(engine, () => settings);
+    suggestion(await pipeline.complete(request('function f(x) {\n  ▮\n}\n'), token()));
+    suggestion(await pipeline.complete(request('function g(x) {\n  ▮\n}\n'), token()));
+    assert.equal(engine.loads, 1, 'loaded once');
+    assert.deepEqual(
+      engine.calls.map((c) => c.prompt.startsWith('<fim_prefix>')),
+      [true, true],
+    );
+  });
+
+  it('a request cancelled while the model loads asks nothing of the model', async () => {
+    const t = token();
+    const engine = new (class extends FakeEngine {
+      override capabilities: { fim: boolean } | null = null;
+      async ensureLoaded(): Promise<void> {
+        t.cancel();
+        this.capabilities = { fim: false };
+      }
+    })(() => 'x;');
+    const outcome = await new CompletionPipeline(engine, () => settings).complete(request('const a = ▮'), t);
+    assert.deepEqual(outcome, { kind: 'none', reason: 'cancelled' });
+    assert.equal(engine.calls.length, 0);
   });
 
   it('localGpt.beamWidth above 1 asks the engine for beam search', async () => {
