@@ -1,7 +1,8 @@
 /**
  * The settings variants the editor-path evaluation compares. Every feature is reached through the
  * extension's settings (package.json), so a variant is a list of setting values:
- *   - ablation: the model alone, each workspace/editor feature on its own, all but retrieval, all of them;
+ *   - ablation: the model alone, each workspace/editor feature on its own, all but retrieval, all of them,
+ *     and all of them without the text after the cursor;
  *   - decoding: the first line by greedy decoding (the default), sampling at temperature 0.2, and beam search
  *     (single-line requests).
  * A variant that turns on a feature whose setting package.json does not declare fails with a message
@@ -45,6 +46,9 @@ export const VARIANTS: readonly Variant[] = [
   // Everything but retrieval: with `all`, what retrieval adds to the other features.
   { name: 'all but retrieval', suite: 'ablation', features: ['tokenBoundary', 'cache'] },
   { name: 'all', suite: 'ablation', features: ['tokenBoundary', 'cache', 'retrieval'] },
+  // What fill-in-the-middle buys a FIM model: the same without the text after the cursor in the prompt
+  // (post-processing reads the next lines whatever this budget; a prefix-only model sees no difference).
+  { name: 'all, no suffix', suite: 'ablation', features: ['tokenBoundary', 'cache', 'retrieval'], settings: { suffixTokens: 0 } },
   { name: 'greedy (default)', suite: 'decoding', settings: { ...FIRST_LINE } },
   { name: 'sampling (temperature 0.2)', suite: 'decoding', settings: { ...FIRST_LINE, temperature: 0.2 } },
   { name: 'beam 2', suite: 'decoding', settings: { ...FIRST_LINE, beamWidth: 2 } },

@@ -25,6 +25,13 @@ describe('eval/lib/variants: settings variants of the evaluation', () => {
     }
   });
 
+  it('"all, no suffix" is "all" with no suffix token budget', () => {
+    const all = resolveVariant(VARIANTS.find((v) => v.name === 'all')!);
+    const noSuffix = resolveVariant(VARIANTS.find((v) => v.name === 'all, no suffix')!);
+    assert.deepEqual(noSuffix.features, all.features);
+    assert.deepEqual(noSuffix.overrides, { ...all.overrides, suffixTokens: 0 });
+  });
+
   it('a variant with an unknown plain setting fails', () => {
     assert.throws(() => resolveVariant({ name: 'x', suite: 'decoding', settings: { beamWidthz: 2 } }), /variant "x": localGpt\.beamWidthz is not a Local GPT setting/);
   });
