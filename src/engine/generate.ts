@@ -18,6 +18,7 @@ import type { GenerationOptions, GenerationTimings, StopReason } from './protoco
 import { lineStopAt } from './lineStop';
 import { beamSearch } from './beamSearch';
 import type { LogitsMixer } from './cacheMixer';
+import { controlTokenIds, suppressControlTokens } from './controlTokens';
 import { createTokenSelector } from './sampling';
 import { backOffToBoundary, maskToHealing, remainingAfter } from './tokenBoundary';
 
@@ -253,6 +254,7 @@ export class PrefixReusingGenerator<P> {
       return selectAny(row, position);
     };
     const eos = new Set(this.lm.eosTokenIds);
+    const control = texts ? controlTokenIds(texts, this.lm.eosTokenIds) : null;
     const context = prompt.slice(-DECODE_CONTEXT_TOKENS);
     const contextText = this.codec.decode(context);
     const generated: number[] = [];
@@ -265,6 +267,7 @@ export class PrefixReusingGenerator<P> {
       const select = unhealed ? selectHealing : selectAny;
       const row = Float32Array.from(logits!); // the mixer and the selector edit their row; the stored one stays raw
       mix?.(row, this.sequence);
+      if (control) suppressControlTokens(row, control);
       const next = select(row, this.sequence.length);
       if (eos.has(next)) {
         stopReason = 'eos';
@@ -342,13 +345,15 @@ export class PrefixReusingGenerator<P> {
     mix: LogitsMixer | null,
   ): Promise<GenerationOutcome> {
     const { now } = this.options;
+    const texts = this.codec.tokenTexts;
+    const control = texts ? controlTokenIds(texts, this.lm.eosTokenIds) : null;
     /** The row for the token after `sequence`, with the copy model mixed in (a copy: the model's row stays as it was). */
     const mixed = (row: Float32Array, sequence: readonly number[]) => {
       const out = Float32Array.from(row);
       mix?.(out, sequence);
+      if (control) suppressControlTokens(out, control);
       return out;
     };
-    const texts = this.codec.tokenTexts;
     const context = prompt.slice(-DECODE_CONTEXT_TOKENS);
     const contextText = this.codec.decode(context);
     const textOf = (ids: readonly number[]) => {

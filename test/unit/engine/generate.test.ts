@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { PrefixReusingGenerator, commonPrefixLength, findStop, fitPrompt } from '../../../src/engine/generate';
 import type { GenerationOptions } from '../../../src/engine/protocol';
-import { FakeLm, MERGED_AB, encodeFake, fakeCodec, mergedAb, mergedCodec, referenceGreedy } from './fakeLm';
+import { FakeLm, MERGED_AB, VOCAB, encodeFake, fakeCodec, mergedAb, mergedCodec, referenceGreedy } from './fakeLm';
 
 const greedy = (maxNewTokens: number, stop: string[] = []): GenerationOptions => ({ maxNewTokens, temperature: 0, topK: 0, topP: 1, seed: 0, stop });
 const never = () => false;
@@ -38,6 +38,32 @@ describe('engine/generate: pure helpers', () => {
 });
 
 describe('engine/generate: generation loop with prefix reuse', () => {
+  it('never generates a control token (a special token other than end-of-text), greedy or beam', async () => {
+    // id VOCAB is a special token (decodes to nothing, like <fim_suffix>), and the model likes it best at every step.
+    const CONTROL = VOCAB;
+    const codec = { decode: fakeCodec.decode, tokenTexts: [...fakeCodec.tokenTexts!, ''] };
+    const lm = new FakeLm();
+    const forward = lm.forward.bind(lm);
+    lm.forward = async (ids, past) => {
+      const out = await forward(ids, past);
+      const logits = new Float32Array(VOCAB + 1);
+      logits.set(out.logits);
+      logits[CONTROL] = 9;
+      return { logits, past: out.past };
+    };
+    const prompt = encodeFake('function\nhello');
+    for (const options of [greedy(12), { ...greedy(12), beamWidth: 2 }]) {
+      const out = await new PrefixReusingGenerator(lm, codec, opts).generate(prompt, options, never);
+      // The same search over the model without that token.
+      const plain = await new PrefixReusingGenerator(new FakeLm(), fakeCodec, opts).generate(prompt, options, never);
+      assert.ok(out.status === 'done' && plain.status === 'done');
+      assert.ok(!out.ids.includes(CONTROL), `beam ${options.beamWidth ?? 1}: ${out.ids.join(',')}`);
+      assert.deepEqual(out.ids, plain.ids, `beam ${options.beamWidth ?? 1}: what the model without the control token gives`);
+    }
+    const greedyOut = await new PrefixReusingGenerator(lm, codec, opts).generate(prompt, greedy(12), never);
+    assert.deepEqual(greedyOut.status === 'done' && greedyOut.ids, referenceGreedy(prompt, 12));
+  });
+
   it('greedy output equals a cache-free reference', async () => {
     const lm = new FakeLm();
     const gen = new PrefixReusingGenerator(lm, fakeCodec, opts);
