@@ -7,27 +7,17 @@
  * -Infinity before a token is picked; end-of-text stays, since it is how a completion ends.
  */
 
-const controlIds = new WeakMap<readonly string[], Map<string, Int32Array>>();
-
 /**
  * The ids whose text is empty (special tokens decode to nothing) and that are not end-of-text. Byte tokens
  * of a character never decode to an empty string, so only special tokens qualify.
  */
 export function controlTokenIds(tokenTexts: readonly string[], eosTokenIds: readonly number[]): Int32Array {
-  const key = eosTokenIds.join(',');
-  let byEos = controlIds.get(tokenTexts);
-  if (!byEos) controlIds.set(tokenTexts, (byEos = new Map()));
-  let ids = byEos.get(key);
-  if (!ids) {
-    const eos = new Set(eosTokenIds);
-    const found: number[] = [];
-    tokenTexts.forEach((text, id) => {
-      if (text === '' && !eos.has(id)) found.push(id);
-    });
-    ids = Int32Array.from(found);
-    byEos.set(key, ids);
-  }
-  return ids;
+  const eos = new Set(eosTokenIds);
+  const found: number[] = [];
+  tokenTexts.forEach((text, id) => {
+    if (text === '' && !eos.has(id)) found.push(id);
+  });
+  return Int32Array.from(found);
 }
 
 /** Sets the control tokens' logits in `row` to -Infinity. */

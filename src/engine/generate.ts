@@ -106,6 +106,8 @@ export class PrefixReusingGenerator<P> {
   /** rows[i]: logits at position rowsStart + i of `sequence` (predicting the token after it). */
   private rows: Float32Array[] = [];
   private rowsStart = 0;
+  /** The control tokens of this model's vocabulary (controlTokens.ts), found on first use; null: no token texts. */
+  private controlIds: Int32Array | null | undefined;
   /** Tokens actually run through the model by this generator, over its life (for tests and stats). */
   tokensRun = 0;
 
@@ -114,6 +116,14 @@ export class PrefixReusingGenerator<P> {
     private readonly codec: TextCodec,
     private readonly options: GeneratorOptions = { prefillChunk: 128, now: () => performance.now() },
   ) {}
+
+  private controlTokens(): Int32Array | null {
+    if (this.controlIds === undefined) {
+      const texts = this.codec.tokenTexts;
+      this.controlIds = texts ? controlTokenIds(texts, this.lm.eosTokenIds) : null;
+    }
+    return this.controlIds;
+  }
 
   /** Token ids whose keys/values the cache holds. */
   get cachedTokenIds(): readonly number[] {
@@ -254,7 +264,7 @@ export class PrefixReusingGenerator<P> {
       return selectAny(row, position);
     };
     const eos = new Set(this.lm.eosTokenIds);
-    const control = texts ? controlTokenIds(texts, this.lm.eosTokenIds) : null;
+    const control = this.controlTokens();
     const context = prompt.slice(-DECODE_CONTEXT_TOKENS);
     const contextText = this.codec.decode(context);
     const generated: number[] = [];
@@ -345,8 +355,7 @@ export class PrefixReusingGenerator<P> {
     mix: LogitsMixer | null,
   ): Promise<GenerationOutcome> {
     const { now } = this.options;
-    const texts = this.codec.tokenTexts;
-    const control = texts ? controlTokenIds(texts, this.lm.eosTokenIds) : null;
+    const control = this.controlTokens();
     /** The row for the token after `sequence`, with the copy model mixed in (a copy: the model's row stays as it was). */
     const mixed = (row: Float32Array, sequence: readonly number[]) => {
       const out = Float32Array.from(row);
@@ -354,6 +363,7 @@ export class PrefixReusingGenerator<P> {
       if (control) suppressControlTokens(out, control);
       return out;
     };
+    const texts = this.codec.tokenTexts;
     const context = prompt.slice(-DECODE_CONTEXT_TOKENS);
     const contextText = this.codec.decode(context);
     const textOf = (ids: readonly number[]) => {
