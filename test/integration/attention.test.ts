@@ -1,11 +1,13 @@
 // Explain Attention in the real extension host: the command on a TypeScript file (highlights, ranked
 // tokens, explanation, the panel resolves), clearing on edit and by command, a 5,000-line file with a
-// small window (fast, host never stalls), the last completion, and a model without attention outputs.
+// small window (the host sends the worker a few KB around the cursor, not the file), the last completion,
+// and a model without attention outputs.
 // The model is a tiny random GPT-2 exported by the project's exporter (cached in the temp dir).
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { HostToWorker } from '../../src/engine/protocol';
 import type { AttentionState, ExplainResult } from '../../src/extension/attentionFeature';
 import { tinyGpt2, variantOf } from '../unit/engine/fixtures/tinyModels';
 import { activateExtension, openWorkspaceFile, waitFor } from './helpers';
@@ -73,16 +75,31 @@ describe('Explain Attention', function () {
     assert.equal((await inspect()).highlighted, 0);
   });
 
-  it('a 5,000-line file: the window is capped by localGpt.attention.maxTokens and the host does not stall', async () => {
+  it('a 5,000-line file: the window is capped by localGpt.attention.maxTokens and the host sends the worker only a slice', async () => {
+    const { completions } = await activateExtension();
     await config().update('attention.maxTokens', 64, vscode.ConfigurationTarget.Global);
     const lines = Array.from({ length: 5000 }, (_, i) => `export const value${i} = compute(items[${i}], ${i % 7});`);
     const doc = await vscode.workspace.openTextDocument({ language: 'typescript', content: lines.join('\n') });
     const editor = await vscode.window.showTextDocument(doc);
     const pos = new vscode.Position(2500, 20);
     editor.selection = new vscode.Selection(pos, pos);
-    // The extension host's event loop keeps ticking while the worker computes. (On a machine shared with a
-    // training run the host sees gaps of several hundred ms with nothing running; reading a 5,000-line file
-    // or tokenizing in the host would cost seconds.)
+    // The host must not stall on a big file: it sends the worker a slice around the cursor, and the worker
+    // tokenizes and runs the model. Asserted on what the host sent (the attention panel shares the
+    // completions' worker client), not on measured time: the event loop's longest gap is reported only,
+    // since on a loaded machine it measures the machine.
+    const engine = completions.engine;
+    const sent: HostToWorker[] = [];
+    const request = engine.request.bind(engine);
+    engine.request = (build, deadlineMs, token) =>
+      request(
+        (id) => {
+          const message = build(id);
+          sent.push(message);
+          return message;
+        },
+        deadlineMs,
+        token,
+      );
     let maxGap = 0;
     let last = performance.now();
     const timer = setInterval(() => {
@@ -96,13 +113,18 @@ describe('Explain Attention', function () {
       result = await explainAttention();
     } finally {
       clearInterval(timer);
+      delete (engine as { request?: unknown }).request; // the class's own method again
     }
     const ms = performance.now() - started;
     console.log(`      5,000 lines, maxTokens 64: ${ms.toFixed(0)} ms, longest event-loop gap ${maxGap.toFixed(0)} ms`);
     assert.ok(result.ok, result.message);
     assert.ok(result.tokens! <= 64 && result.tokens! >= 32, `${result.tokens} tokens`);
     assert.equal(result.query!.line, 2501);
-    assert.ok(maxGap < 2000, `the extension host stalled for ${maxGap.toFixed(0)} ms`);
+    const attention = sent.filter((m) => m.type === 'attention');
+    assert.ok(attention.length > 0, `the host sent an attention request: ${JSON.stringify(sent.map((m) => m.type))}`);
+    for (const m of attention) {
+      assert.ok(m.type === 'attention' && m.text.length <= 4096, `a slice of the ${doc.getText().length}-character file, not the file: ${m.type === 'attention' ? m.text.length : 0} characters`);
+    }
     await config().update('attention.maxTokens', undefined, vscode.ConfigurationTarget.Global);
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });

@@ -6,21 +6,24 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AttentionState, ExplainResult } from '../../src/extension/attentionFeature';
+import type { LocalGptApi } from '../../src/extension/extension';
 import { tinyGpt2 } from '../unit/engine/fixtures/tinyModels';
-import { activateExtension, EXTENSION_ID, waitFor } from './helpers';
+import { acceptShownSuggestion, activateExtension, EXTENSION_ID, triggerAndSettle, waitFor } from './helpers';
 
 const Global = vscode.ConfigurationTarget.Global;
 
-/** Accepts the inline suggestion once it is shown (commit is a no-op before that). */
-async function acceptSuggestion(doc: vscode.TextDocument, before: string, timeoutMs: number): Promise<void> {
-  await waitFor(
-    async () => {
-      await vscode.commands.executeCommand('editor.action.inlineSuggest.commit');
-      return doc.getText() !== before;
-    },
-    'the inline suggestion to be accepted',
-    timeoutMs,
-  );
+/**
+ * Triggers a completion at the cursor, waits until the request ends (however long the model takes), and
+ * accepts the suggestion once it is shown (commit is a no-op before that). False when the model had no
+ * completion here, or it was not shown to accept.
+ */
+async function completeAndAccept(api: LocalGptApi, doc: vscode.TextDocument, before: string): Promise<boolean> {
+  const ended = await triggerAndSettle(api, 'the completion request');
+  if (!ended.includes('model')) {
+    console.log(`      the request at ${JSON.stringify(before.slice(-20))} ended: ${ended.join(', ')}`);
+    return false;
+  }
+  return acceptShownSuggestion(doc, before);
 }
 
 describe('Inline completions (real worker and model)', function () {
@@ -45,7 +48,8 @@ describe('Inline completions (real worker and model)', function () {
   });
 
   it('suggests text in a TypeScript document; accepting inserts it; the status bar shows the latency', async () => {
-    const { services } = await activateExtension();
+    const api = await activateExtension();
+    const { services } = api;
     // Spots where a code model continues: a real model may have nothing to say at one of them.
     const spots = [
       'function add(a: number, b: number) {\n  return a + b;\n}\n\nconst total = ',
@@ -60,14 +64,12 @@ describe('Inline completions (real worker and model)', function () {
       const editor = await vscode.window.showTextDocument(doc);
       const end = doc.lineAt(doc.lineCount - 1).range.end;
       editor.selection = new vscode.Selection(end, end);
-      await vscode.commands.executeCommand('localGpt.triggerCompletion');
-      if (n === 0) {
-        await waitFor(() => /Local GPT: (ready|generating)/.test(services.statusBar.current.text), 'the model to load', 120_000);
-        console.log(`      model loaded after ${Date.now() - started} ms (worker start + model load)`);
-      }
-      try {
-        await acceptSuggestion(doc, content, 15_000);
-      } catch {
+      // The first request also starts the worker and loads the model (logged when the status bar says so).
+      const loaded = n === 0 ? waitFor(() => /Local GPT: (ready|generating)/.test(services.statusBar.current.text), 'the model to load', 120_000) : null;
+      void loaded?.then(() => console.log(`      model loaded after ${Date.now() - started} ms (worker start + model load)`), () => undefined);
+      const acceptedHere = await completeAndAccept(api, doc, content);
+      await loaded;
+      if (!acceptedHere) {
         console.log(`      no suggestion at ${JSON.stringify(content.slice(-20))}; next spot`);
         continue;
       }
@@ -79,11 +81,13 @@ describe('Inline completions (real worker and model)', function () {
       break;
     }
     assert.ok(accepted, 'no suggestion at any spot');
-    await waitFor(() => /Local GPT: ready · \d+ ms$/.test(services.statusBar.current.text), 'the status bar latency');
+    // After the accept VS Code may ask again at the new cursor: the status bar says "generating" until that run ends.
+    await waitFor(() => /Local GPT: ready · \d+ ms$/.test(services.statusBar.current.text), 'the status bar latency', 120_000);
     console.log(`      status bar: ${services.statusBar.current.text}`);
   });
 
   it('a CRLF document: an accepted multi-line completion keeps it all-CRLF; Explain Attention then explains that completion', async () => {
+    const api = await activateExtension();
     await config().update('multiline', 'always', Global);
     // Spots where a code model writes more than one line (a real model may stop after one at some).
     const spots = [
@@ -102,10 +106,7 @@ describe('Inline completions (real worker and model)', function () {
       const editor = await vscode.window.showTextDocument(doc);
       const end = doc.lineAt(doc.lineCount - 1).range.end;
       editor.selection = new vscode.Selection(end, end);
-      await vscode.commands.executeCommand('localGpt.triggerCompletion');
-      try {
-        await acceptSuggestion(doc, content, 30_000);
-      } catch {
+      if (!(await completeAndAccept(api, doc, content))) {
         console.log(`      no suggestion at ${JSON.stringify(spot.slice(-20))}; next spot`);
         await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
         continue;

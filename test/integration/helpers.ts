@@ -31,8 +31,13 @@ export function useFaultWorker(
   return () => void api.completions.engine.replaceOptions(before);
 }
 
-/** Resolves once `predicate` holds, polling every 50 ms; rejects with `what` after `timeoutMs`. */
-export async function waitFor(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
+/**
+ * Resolves once `predicate` holds, polling every 50 ms; rejects with `what` after `timeoutMs`. The
+ * timeout only guards against a hang: a wait ends when its condition holds, so it can be generous (the
+ * CI machine is shared and at times heavily loaded). The default stays under mocha's 30 s per test
+ * (test/integration/index.ts), so a wait that never ends names what it waited for.
+ */
+export async function waitFor(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await predicate()) return;
@@ -49,20 +54,60 @@ export async function openWorkspaceFile(relativePath: string): Promise<vscode.Te
   return vscode.window.showTextDocument(doc);
 }
 
+/** Requests so far by how they ended: suggestions by source, the others by reason. */
+export const outcomeCounts = (api: LocalGptApi): Record<string, number> => ({ ...api.completions.counts, ...api.completions.noSuggestion });
+
+/** Outcomes that end a request for good (not superseded by a newer request), grown since `before`. */
+export const settledSince = (api: LocalGptApi, before: Record<string, number>): string[] =>
+  Object.entries(outcomeCounts(api)).filter(([key, n]) => key !== 'debounced' && key !== 'cancelled' && n > before[key]).map(([key]) => key);
+
+/**
+ * Runs "Local GPT: Trigger Completion" at the active editor's cursor and waits until a request ends for
+ * good: a suggestion (`model`, `cache`) or a reason there is none (`empty`, `error`, ...). Returns how it
+ * ended. However long the model takes on a busy machine, the wait is for that event; `timeoutMs` only
+ * guards against a hang.
+ */
+export async function triggerAndSettle(api: LocalGptApi, what: string, timeoutMs = 120_000): Promise<string[]> {
+  const before = outcomeCounts(api);
+  await vscode.commands.executeCommand('localGpt.triggerCompletion');
+  await waitFor(() => settledSince(api, before).length > 0, what, timeoutMs);
+  return settledSince(api, before);
+}
+
+/**
+ * Accepts the inline suggestion once VS Code shows it (commit is a no-op before that), `before` being the
+ * document's text until then; false when none was shown to accept.
+ */
+export async function acceptShownSuggestion(doc: vscode.TextDocument, before: string): Promise<boolean> {
+  try {
+    await waitFor(
+      async () => {
+        await vscode.commands.executeCommand('editor.action.inlineSuggest.commit');
+        return doc.getText() !== before;
+      },
+      'the inline suggestion to be accepted',
+      30_000,
+    );
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Gets a completion from the model through the real inline completion path: opens a TypeScript
  * document at a few code spots (a unique first line keeps the completion cache out of it), runs
- * "Local GPT: Trigger Completion", waits until the provider hands VS Code a completion that the
- * model produced (not a cache hit), accepts it and returns the inserted text. A real model may have
+ * "Local GPT: Trigger Completion", waits until the request ends, and when the model produced a
+ * completion (not a cache hit) accepts it and returns the inserted text. A real model may have
  * nothing to say at one spot, so the next is tried; throws when none gives a completion.
+ * `timeoutMs` guards each request against a hang: the wait ends when the request does, not at a time.
  */
-export async function completionFromModel(api: LocalGptApi, label: string, timeoutMs = 20_000): Promise<string> {
+export async function completionFromModel(api: LocalGptApi, label: string, timeoutMs = 120_000): Promise<string> {
   const spots = [
     'function add(a: number, b: number) {\n  return a + b;\n}\n\nconst total = ',
     'export function greet(name: string): string {\n  return ',
     'for (let i = 0; i < 10; i++) {\n  console.',
   ];
-  const counts = api.completions.counts;
   for (const spot of spots) {
     const content = `// ${label} ${Date.now()}\n${spot}`;
     const doc = await vscode.workspace.openTextDocument({ language: 'typescript', content });
@@ -70,20 +115,13 @@ export async function completionFromModel(api: LocalGptApi, label: string, timeo
     try {
       const end = doc.lineAt(doc.lineCount - 1).range.end;
       editor.selection = new vscode.Selection(end, end);
-      const before = counts.model;
-      await vscode.commands.executeCommand('localGpt.triggerCompletion');
-      try {
-        await waitFor(() => counts.model > before, `a completion from the model (${label})`, timeoutMs);
-        await waitFor(
-          async () => {
-            await vscode.commands.executeCommand('editor.action.inlineSuggest.commit');
-            return doc.getText() !== content;
-          },
-          'the inline suggestion to be accepted',
-          5000,
-        );
-      } catch {
-        console.log(`      (${label}) no completion at ${JSON.stringify(spot.slice(-16))}; next spot`);
+      const ended = await triggerAndSettle(api, `the completion request (${label})`, timeoutMs);
+      if (!ended.includes('model')) {
+        console.log(`      (${label}) no completion from the model at ${JSON.stringify(spot.slice(-16))} (${ended.join(', ')}); next spot`);
+        continue;
+      }
+      if (!(await acceptShownSuggestion(doc, content))) {
+        console.log(`      (${label}) the completion at ${JSON.stringify(spot.slice(-16))} was not shown to accept; next spot`);
         continue;
       }
       assert.ok(doc.getText().startsWith(content), 'the completion is inserted at the cursor');

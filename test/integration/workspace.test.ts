@@ -7,9 +7,28 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { tinyGpt2 } from '../unit/engine/fixtures/tinyModels';
-import { activateExtension, EXTENSION_ID, waitFor } from './helpers';
+import type { LocalGptApi } from '../../src/extension/extension';
+import { activateExtension, EXTENSION_ID, triggerAndSettle, waitFor } from './helpers';
 
 const Global = vscode.ConfigurationTarget.Global;
+
+/**
+ * Triggers completions at the cursor until one reaches the model with a prompt that ends with `text`.
+ * Each trigger is followed until its request ends, however long the model takes, so a retry does not
+ * cancel a request on its way; a trigger VS Code dropped (on a busy machine) is retried after 60 s.
+ */
+async function promptEndingWith(api: LocalGptApi, text: string, what: string, timeoutMs: number): Promise<void> {
+  const reached = () => api.completions.lastPrompt()?.text.endsWith(text) === true;
+  await waitFor(
+    async () => {
+      if (reached()) return true;
+      await triggerAndSettle(api, what, 60_000).catch(() => undefined);
+      return reached();
+    },
+    what,
+    timeoutMs,
+  );
+}
 
 describe('Workspace features (retrieval and the copy model)', function () {
   this.timeout(400_000);
@@ -32,7 +51,8 @@ describe('Workspace features (retrieval and the copy model)', function () {
   });
 
   it('at a fresh line, the prompt holds the helper defined in another workspace file; turning retrieval off removes it', async () => {
-    const { completions } = await activateExtension();
+    const api = await activateExtension();
+    const { completions } = api;
     const folder = vscode.workspace.workspaceFolders![0];
     const math = vscode.Uri.joinPath(folder.uri, 'src', 'math.ts').toString();
     const started = Date.now();
@@ -59,16 +79,7 @@ describe('Workspace features (retrieval and the copy model)', function () {
     assert.ok(completions.workspace.cache.has(doc.uri.toString()), 'the open document is followed for the copy model');
 
     // Trigger until a request for this spot reaches the model (on a busy machine a trigger can be dropped).
-    await waitFor(
-      async () => {
-        if (completions.lastPrompt()?.text.endsWith(content)) return true;
-        await vscode.commands.executeCommand('localGpt.triggerCompletion');
-        await new Promise((r) => setTimeout(r, 10_000)); // a new trigger cancels the request in flight: not too often
-        return completions.lastPrompt()?.text.endsWith(content) === true;
-      },
-      'a model request for the fresh line',
-      180_000,
-    );
+    await promptEndingWith(api, content, 'a model request for the fresh line', 180_000);
     console.log(`      prompted: ${state()}`);
     const prompt = completions.lastPrompt()!;
     assert.deepEqual(prompt.snippets?.map((s) => s.replace(/:\d+-\d+$/, '')), ['src/math.ts']);
@@ -81,16 +92,7 @@ describe('Workspace features (retrieval and the copy model)', function () {
     await config().update('workspace.retrieval', false, Global);
     await waitFor(() => completions.workspace.index.fileCount === 0, 'the index to be dropped');
     await editor.edit((b) => b.insert(doc.lineAt(doc.lineCount - 1).range.end, 'r'));
-    await waitFor(
-      async () => {
-        if (completions.lastPrompt()?.text.endsWith(`${content}r`)) return true;
-        await vscode.commands.executeCommand('localGpt.triggerCompletion');
-        await new Promise((r) => setTimeout(r, 10_000)); // a new trigger cancels the request in flight: not too often
-        return completions.lastPrompt()?.text.endsWith(`${content}r`) === true;
-      },
-      'a model request after typing',
-      120_000,
-    );
+    await promptEndingWith(api, `${content}r`, 'a model request after typing', 120_000);
     assert.equal(completions.lastPrompt()!.snippets, undefined);
     assert.ok(!completions.lastPrompt()!.text.includes('Compare this snippet'));
 

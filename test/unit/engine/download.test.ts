@@ -9,10 +9,14 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { mock } from 'node:test';
 import { DownloadError, ensureHubModel, fileUrl, refusedUrl, type DownloadProgress, type HubModelRequest } from '../../../src/engine/download';
 import { inspectModelFolder } from '../../../src/engine/modelFolder';
 import { hubModelDir } from '../../../src/engine/modelSource';
 import { tinyGpt2 } from './fixtures/tinyModels';
+
+/** The real timer, for the test's own polling while the download runs on fake timers. */
+const realSetTimeout = globalThis.setTimeout;
 
 type Fault = { kind: 'status'; file: string; status: number } | { kind: 'cut'; file: string } | { kind: 'stall'; file: string };
 
@@ -217,35 +221,57 @@ describe('engine/download (loopback Hub)', function () {
     assert.equal(fs.existsSync(hubModelDir(dir, 'acme/tiny-gpt2', 'main')), false, 'no model folder appears');
     assert.deepEqual(leftovers(dir), []);
     fault = null;
-    const folder = await ensureHubModel(request(dir, { stallTimeoutMs: 300 }));
+    // The default deadline: the retry is about the download, not the deadline (a busy machine may pause 0.3 s).
+    const folder = await ensureHubModel(request(dir));
     assert.ok(fs.readFileSync(path.join(folder, 'onnx/model.onnx')).equals(fs.readFileSync(path.join(source, 'onnx/model.onnx'))));
   });
 
   it('a file that keeps sending slowly is not cut by the stall deadline', async () => {
     const dir = cacheDir();
+    // The model file comes in 8 pieces; the test sends the next one (sendNext) when it chooses.
+    let sendNext = null as (() => void) | null; // (`as`: assigned in the server's callback)
+    let sent = 0;
     const slow = http.createServer((req, res) => {
       const file = (req.url ?? '').replace(/^\/acme\/tiny-gpt2\/resolve\/main\//, '');
       if (!fs.existsSync(path.join(source, file))) return void res.writeHead(404).end();
       const body = fs.readFileSync(path.join(source, file));
       res.writeHead(200, { 'content-length': body.length });
       if (file !== 'onnx/model.onnx') return void res.end(body);
-      // 8 pieces 100 ms apart: the whole file takes longer than the deadline, each gap is shorter
-      let at = 0;
       const piece = Math.ceil(body.length / 8);
-      const next = () => {
-        res.write(body.subarray(at, at + piece));
-        at += piece;
-        if (at >= body.length) res.end();
-        else setTimeout(next, 100);
+      sendNext = () => {
+        const end = Math.min(body.length, sent + piece);
+        res.write(body.subarray(sent, end));
+        sent = end;
+        if (sent >= body.length) res.end();
       };
-      next();
     });
     await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    // The stall deadline runs on a fake clock that moves only when the test ticks it: 300 ms after each
+    // piece has arrived, 2.4 s in all, longer than the 400 ms deadline, each gap shorter, however slowly
+    // the machine delivers the pieces.
+    mock.timers.enable({ apis: ['setTimeout'] });
     try {
       const slowHost = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/`;
-      const folder = await ensureHubModel(request(dir, { remoteHost: slowHost, stallTimeoutMs: 400 }));
+      let received = 0;
+      const download = ensureHubModel(
+        request(dir, { remoteHost: slowHost, stallTimeoutMs: 400, onProgress: (p) => void (p.file === 'onnx/model.onnx' && (received = p.loadedBytes)) }),
+      );
+      let failed = null as unknown;
+      download.catch((e: unknown) => (failed = e));
+      /** Polls with the real timer until `check` holds or the download failed. */
+      const until = async (check: () => boolean) => {
+        while (!check() && failed === null) await new Promise((r) => realSetTimeout(r, 5));
+      };
+      await until(() => sendNext !== null);
+      for (let i = 0; i < 8 && failed === null; i++) {
+        sendNext!();
+        await until(() => received >= sent);
+        mock.timers.tick(300);
+      }
+      const folder = await download;
       assert.ok(fs.readFileSync(path.join(folder, 'onnx/model.onnx')).equals(fs.readFileSync(path.join(source, 'onnx/model.onnx'))));
     } finally {
+      mock.timers.reset();
       slow.closeAllConnections();
       slow.close();
     }

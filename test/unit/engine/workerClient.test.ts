@@ -2,10 +2,12 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { mock } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { sourceWorker } from '../../../src/engine/sourceWorker';
 import { WorkerClient, type ClientEvent, type EngineConfig } from '../../../src/engine/workerClient';
 import type { GenerationOptions } from '../../../src/engine/protocol';
+import type { WorkerFactory } from '../../../src/engine/workerFactory';
 
 const FAKE = path.join(__dirname, 'fixtures/fakeWorker.ts');
 const greedy: GenerationOptions = { maxNewTokens: 4, temperature: 0, topK: 0, topP: 1, seed: 0, stop: [] };
@@ -33,16 +35,44 @@ function client(mode: string, extra: Partial<ConstructorParameters<typeof Worker
   const lines = (what: string) => (fs.existsSync(startLog) ? fs.readFileSync(startLog, 'utf8').split('\n').filter((l) => l === what).length : 0);
   const starts = () => lines('start');
   const states = () => events.flatMap((e) => (e.type === 'state' ? [e.state] : []));
-  return { c, events, starts, states, lines };
+  /** Ends the "hang-in-native" worker's pretend native call, or lets the "long-alive" one answer. */
+  const release = () => fs.appendFileSync(startLog, 'release\n');
+  return { c, events, starts, states, lines, release };
 }
+
+/** The real timer: `until` polls with it while a test runs the client on fake timers. */
+const realSetTimeout = globalThis.setTimeout;
 
 const until = async (check: () => boolean, ms = 30_000) => {
   const end = Date.now() + ms;
   while (!check()) {
     if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => realSetTimeout(r, 20));
   }
 };
+
+/**
+ * Runs `body` with the client's timers (reply deadlines, restart backoff) on a fake clock that moves only
+ * when the test calls `mock.timers.tick`: a deadline passes where the test says, never because a busy
+ * machine was slow to deliver a message. The workers are threads with their own, real timers.
+ */
+async function withFakeTimers(body: () => Promise<void>): Promise<void> {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    await body();
+  } finally {
+    mock.timers.reset();
+  }
+}
+
+/** A worker factory for the fake worker that also hands each worker it starts to `started`. */
+const recording =
+  (started: (w: Worker) => void): WorkerFactory =>
+  (workerData) => {
+    const w = sourceWorker(FAKE)(workerData);
+    started(w);
+    return w;
+  };
 
 const cancellable = () => {
   const listeners: (() => void)[] = [];
@@ -75,11 +105,13 @@ describe('engine/workerClient (fake workers)', function () {
   });
 
   it('a cancelled request resolves null', async () => {
-    const { c } = client('slow');
+    const { c, lines } = client('slow');
     await c.ensureLoaded();
     const token = cancellable();
     const pending = c.complete('x', greedy, token);
-    setTimeout(() => token.cancel(), 50);
+    // Cancelled once the worker has the request (it answers only a cancel): no race with a reply.
+    await until(() => lines('complete') === 1);
+    token.cancel();
     assert.equal(await pending, null);
     await c.dispose();
   });
@@ -110,28 +142,55 @@ describe('engine/workerClient (fake workers)', function () {
     await c.dispose();
   });
 
-  it('a worker hung inside a native ONNX Runtime call is replaced at once but stopped only when the call returns', async () => {
-    const { c, lines, events } = client('hang-in-native', { replyDeadlineMs: 300 });
-    await assert.rejects(c.complete('x', greedy), /the worker hangs/);
-    // A new worker serves while the old one is still inside its call (terminating it now would abort the process).
-    await until(() => lines('start') === 2);
-    assert.equal((await c.complete('y', greedy))?.text, 'ok:y');
-    assert.equal(lines('native-done'), 0, 'served before the old call returned');
-    assert.ok(events.some((e) => e.type === 'log' && /inside an ONNX Runtime call; it is stopped when that call returns/.test(e.message)));
-    await until(() => lines('native-done') === 1); // the fake call's own length, however slow the machine
-    await new Promise((r) => setTimeout(r, 400));
-    const ticks = lines('tick');
-    await new Promise((r) => setTimeout(r, 400));
-    assert.equal(lines('tick'), ticks, 'then the old thread is stopped');
-    await c.dispose();
-  });
+  it('a worker hung inside a native ONNX Runtime call is replaced at once but stopped only when the call returns', () =>
+    withFakeTimers(async () => {
+      const workers: Worker[] = [];
+      const exited = new Set<Worker>();
+      const createWorker = recording((w) => {
+        workers.push(w);
+        w.once('exit', () => exited.add(w));
+      });
+      const { c, lines, events, release } = client('hang-in-native', { replyDeadlineMs: 300, createWorker });
+      const hung = c.complete('x', greedy);
+      await until(() => lines('native-start') === 1);
+      mock.timers.tick(300); // the reply deadline passes
+      await assert.rejects(hung, /the worker hangs/);
+      mock.timers.tick(50); // the restart backoff
+      // A new worker serves while the old one is still inside its call (terminating it now would abort the process).
+      // Its deadline does not pass: the fake clock stands still however long the reply takes.
+      await until(() => lines('start') === 2);
+      assert.equal((await c.complete('y', greedy))?.text, 'ok:y');
+      assert.equal(lines('native-done'), 0, 'served before the old call returned');
+      assert.equal(exited.has(workers[0]), false, 'the old thread runs on inside its call');
+      assert.ok(events.some((e) => e.type === 'log' && /inside an ONNX Runtime call; it is stopped when that call returns/.test(e.message)));
+      release(); // the old call returns now (a client that waited for it would never have served)
+      await until(() => exited.has(workers[0])); // then the old thread is stopped
+      assert.equal(lines('native-done'), 1, 'after its call returned');
+      await c.dispose();
+    }));
 
-  it('a long request that keeps saying "alive" is not mistaken for a hang', async () => {
-    const { c, starts } = client('long-alive', { replyDeadlineMs: 1000 });
-    assert.equal((await c.complete('slowly', greedy))?.text, 'ok:slowly');
-    assert.equal(starts(), 1);
-    await c.dispose();
-  });
+  it('a long request that keeps saying "alive" is not mistaken for a hang', () =>
+    withFakeTimers(async () => {
+      let beats = 0;
+      const { c, starts, release } = client('long-alive', {
+        replyDeadlineMs: 1000,
+        // Counted in the same 'message' dispatch as the client's own listener: a beat counted has reset its deadline.
+        createWorker: recording((w) => w.on('message', (m: { type?: string }) => void (m.type === 'alive' && beats++))),
+      });
+      const reply = c.complete('slowly', greedy);
+      // Three times: a beat arrives, then 900 ms pass on the client's clock; 2.7 s in all, past the 1 s deadline
+      // (a client that ignored the beats would give up at the second tick).
+      for (let i = 0; i < 3; i++) {
+        const seen = beats;
+        await until(() => beats > seen);
+        mock.timers.tick(900);
+        assert.equal(c.state, 'generating', `not taken for a hang after ${(i + 1) * 900} ms`);
+      }
+      release();
+      assert.equal((await reply)?.text, 'ok:slowly');
+      assert.equal(starts(), 1);
+      await c.dispose();
+    }));
 
   it('a worker that cannot start its runtime fails with its message, and the editor is not blocked', async () => {
     const { c } = client('fail-start');

@@ -142,6 +142,7 @@ describe('reliability/typing: fast typing through the pipeline and the real engi
     assert.ok(lastPrompt.endsWith(before.slice(-60)), `prompt ${JSON.stringify(lastPrompt.slice(-80))} ends with ${JSON.stringify(before.slice(-60))}`);
     assert.equal(ops.length, 200);
 
+    // The event loop's lag is reported, not asserted: it measures the machine (npm run bench measures it).
     const maxLagMs = lag.max / 1e6;
     console.log(`      ${JSON.stringify(counts)} maxGenerationsAtOnce=${maxRunning} maxEventLoopLag=${maxLagMs.toFixed(0)}ms`);
     assert.equal(counts.requests, last);
@@ -150,7 +151,6 @@ describe('reliability/typing: fast typing through the pipeline and the real engi
     assert.ok(counts.cancelled > 0, 'superseded requests resolve as cancelled');
     assert.equal(waiters.size, 0, 'no request left waiting in the worker');
     assert.equal(running, 0);
-    assert.ok(maxLagMs < 1000, `event loop lag ${maxLagMs} ms`);
     await core.handle({ type: 'dispose' });
   });
 });
