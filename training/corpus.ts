@@ -3,10 +3,11 @@
  * tokenizer and writes data/corpus/ (train.bin, val.bin, val-files.jsonl, meta.json, tokenizer/).
  * Relative paths are resolved from the current folder (the repo root under `npm run`).
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { buildCorpus } from './corpus/buildCorpus';
+import { FIM_ORDERS, type FimOrder } from '../src/engine/protocol';
 import { DEFAULT_FIM_OPTIONS } from './corpus/fim';
 
 function positiveInt(value: string): number {
@@ -52,6 +53,7 @@ const program = new Command()
   .option('--fim-rate <x>', 'share of training files written as fill-in-the-middle examples (0: none)', share, DEFAULT_FIM_OPTIONS.rate)
   .option('--fim-piece-kb <n>', 'FIM examples are cut from line-aligned pieces of at most this many KB of a file', nonNegative, DEFAULT_FIM_OPTIONS.maxPieceBytes / 1000)
   .option('--fim-max-middle-lines <n>', 'longest FIM middle, in lines', positiveInt, DEFAULT_FIM_OPTIONS.maxMiddleLines)
+  .addOption(new Option('--fim-order <order>', 'FIM example order: spm (suffix first, the middle continues the prefix) or psm').choices(FIM_ORDERS).default(DEFAULT_FIM_OPTIONS.order))
   .option('--max-val-overlap <x>', 'drop validation files sharing more than this share of their lines with one training file', share, 0.3)
   .option('--offline', 'use cached tarballs only; never run npm pack', false);
 
@@ -73,6 +75,7 @@ const opts = program.opts<{
   fimRate: number;
   fimPieceKb: number;
   fimMaxMiddleLines: number;
+  fimOrder: FimOrder;
   maxValOverlap: number;
   offline: boolean;
 }>();
@@ -97,7 +100,7 @@ try {
     maxPackageBytes: opts.maxPackageMb * 1e6,
     modelMaxLength: opts.modelMaxLength,
     tokenizerDir: opts.tokenizer === undefined ? undefined : resolve(opts.tokenizer),
-    fim: { rate: opts.fimRate, maxPieceBytes: Math.round(opts.fimPieceKb * 1000), maxMiddleLines: opts.fimMaxMiddleLines },
+    fim: { rate: opts.fimRate, maxPieceBytes: Math.round(opts.fimPieceKb * 1000), maxMiddleLines: opts.fimMaxMiddleLines, order: opts.fimOrder },
     maxValOverlap: opts.maxValOverlap,
     offline: opts.offline,
     log,

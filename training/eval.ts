@@ -11,7 +11,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { FIM_ORDERS, type FimOrder } from '../src/engine/protocol';
 import { readTokenizerFiles, BpeTokenizer, FIM_MIDDLE_ID, FIM_PREFIX_ID, FIM_SUFFIX_ID } from '../src/model/tokenizer';
 import { byteLevelToBytes } from '../src/model/tokenizer/byteLevel';
 import { readVocabSize } from './trainer/config';
@@ -73,7 +74,7 @@ async function evaluate(
   maxNew: number,
   progress: (msg: string) => void,
   keepPredictions = 0,
-  fim = false,
+  fim: FimOrder | false = false,
 ): Promise<Metrics> {
   const t0 = Date.now();
   let nats = 0;
@@ -102,7 +103,7 @@ async function evaluate(
   const predictions: string[] = [];
   for (const [k, s] of samples.entries()) {
     if (k > 0 && k % 100 === 0) progress(`  ${lm.name}: ${k}/${samples.length} lines, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-    const prompt = fim ? fimPrompt(tok, s, lm.contextLength - maxNew) : prefixPrompt(tok, s, lm.contextLength - maxNew);
+    const prompt = fim !== false ? fimPrompt(tok, s, lm.contextLength - maxNew, fim) : prefixPrompt(tok, s, lm.contextLength - maxNew);
     const gen = await lm.greedy(prompt, maxNew, stop);
     const text = tok.decode(gen.filter((id) => id !== 0));
     const pred = text.split('\n')[0].trimEnd();
@@ -131,14 +132,17 @@ function prefixPrompt(tok: BpeTokenizer, s: LineSample, budget: number): number[
 }
 
 /**
- * The prompt builder's FIM form (src/completion/prompt.ts) without the header line the val files lack:
- * `<fim_prefix>` prefix `<fim_suffix>` suffix `<fim_middle>`, the suffix cut to a quarter of `budget` tokens
- * and the prefix to the rest (its end kept), like the editor's suffixTokens/prefix budgets.
+ * The prompt builder's FIM form (src/completion/prompt.ts) in `order`, without the header line the val files
+ * lack: psm `<fim_prefix>` prefix `<fim_suffix>` suffix `<fim_middle>`, spm `<fim_prefix><fim_suffix>` suffix
+ * `<fim_middle>` prefix; the suffix cut to a quarter of `budget` tokens and the prefix to the rest (its end
+ * kept), like the editor's suffixTokens/prefix budgets.
  */
-function fimPrompt(tok: BpeTokenizer, s: LineSample, budget: number): number[] {
+function fimPrompt(tok: BpeTokenizer, s: LineSample, budget: number, order: FimOrder): number[] {
   const suffix = tok.encodeOrdinary(s.suffix).slice(0, Math.floor(budget / 4));
   const prefix = tok.encodeOrdinary(s.prefix).slice(-(budget - 3 - suffix.length));
-  return [FIM_PREFIX_ID, ...prefix, FIM_SUFFIX_ID, ...suffix, FIM_MIDDLE_ID];
+  return order === 'spm'
+    ? [FIM_PREFIX_ID, FIM_SUFFIX_ID, ...suffix, FIM_MIDDLE_ID, ...prefix]
+    : [FIM_PREFIX_ID, ...prefix, FIM_SUFFIX_ID, ...suffix, FIM_MIDDLE_ID];
 }
 
 /** The first held-out lines with every model's completion: `code` cells, pipes escaped. */
@@ -184,10 +188,10 @@ async function main(): Promise<void> {
     .option('--reference', 'use the TS reference forward pass even when onnx/model.onnx exists (slow)', false)
     .option('--json <file>', 'also write the metrics as JSON')
     .option('--examples <n>', 'print the first N held-out line completions of every model (not cherry-picked)', (v) => parseInt(v, 10), 0)
-    .option('--fim', 'also complete the same lines from a FIM prompt with the following lines as suffix (one more row)', false)
+    .addOption(new Option('--fim <order>', 'also complete the same lines from a FIM prompt in this order with the following lines as suffix (one more row)').choices(FIM_ORDERS))
     .parse();
   const [modelDir] = program.args;
-  const o = program.opts<{ data: string; valTokens: number; maxLines: number; perFile: number; maxNew: number; ngramOrder: number; reference: boolean; json?: string; examples: number; fim: boolean }>();
+  const o = program.opts<{ data: string; valTokens: number; maxLines: number; perFile: number; maxNew: number; ngramOrder: number; reference: boolean; json?: string; examples: number; fim?: FimOrder }>();
   const log = (m: string) => console.error(m);
 
   const config = readModelConfig(modelDir);
@@ -208,10 +212,10 @@ async function main(): Promise<void> {
   log(`eval: ${windows.length} windows of ${windowLen - 1} predicted tokens, ${samples.length} held-out lines, tokenizer from ${tokDir}`);
 
   const rows: Metrics[] = [await evaluate(gpt, windows, samples, tok, byteLen, o.maxNew, log, o.examples)];
-  if (o.fim) {
+  if (o.fim !== undefined) {
     // Line completion only: the loss windows are the same left-to-right tokens as the row above.
-    const fimRow = await evaluate(gpt, [], samples, tok, byteLen, o.maxNew, log, o.examples, true);
-    rows.push({ ...fimRow, model: `${gpt.name}, FIM prompt (next lines as suffix)`, valLoss: NaN, bitsPerByte: NaN, top1: NaN, tokens: 0 });
+    const fimRow = await evaluate(gpt, [], samples, tok, byteLen, o.maxNew, log, o.examples, o.fim);
+    rows.push({ ...fimRow, model: `${gpt.name}, ${o.fim} FIM prompt (next lines as suffix)`, valLoss: NaN, bitsPerByte: NaN, top1: NaN, tokens: 0 });
   }
   if (o.ngramOrder > 0) {
     const t0 = Date.now();

@@ -13,6 +13,7 @@
 import * as fs from 'node:fs';
 import { Command } from 'commander';
 import { EDITOR_BLOCK } from '../eval/lib/report';
+import type { FimOrder } from '../src/engine/protocol';
 import type { CorpusMeta } from './corpus/buildCorpus';
 import type { Metrics } from './eval';
 import { eventsOf, type TrainerEvent } from './trainer/run';
@@ -34,7 +35,7 @@ interface TrainingJson {
   schedule?: string;
   init_from?: string;
   val_loss?: number;
-  fim?: boolean;
+  fim?: FimOrder | boolean;
   /** Set by the GPU trainer (training/gpu/train_torch.py); absent: training/native. */
   trainer?: string;
   hardware?: string;
@@ -154,6 +155,13 @@ export function evaluationSection(evalFile: EvalFile, baseline: EvalFile | undef
   ].join('\n');
 }
 
+/** The example form of a FIM order; a corpus meta.json from before the order was recorded was psm. */
+function fimForm(order: FimOrder | undefined): string {
+  return (order ?? 'psm') === 'spm'
+    ? '`<fim_prefix><fim_suffix>` suffix `<fim_middle>` header + prefix + middle `<|endoftext|>` (spm: the middle continues the prefix; the last three are encoded as one text)'
+    : '`<fim_prefix>` header + prefix `<fim_suffix>` suffix `<fim_middle>` middle `<|endoftext|>` (psm)';
+}
+
 function corpusSection(meta: CorpusMeta): string {
   const s = meta.splits;
   const d = meta.dedupe;
@@ -179,7 +187,7 @@ function corpusSection(meta: CorpusMeta): string {
     '',
     `Validation files sharing more than ${o.maxFraction * 100}% of their content lines (trimmed, ≥ 10 characters) with one training file were dropped: ${int(o.droppedFiles)} of ${int(o.checkedFiles)} files (${int(o.droppedTokens)} tokens).`,
     '',
-    `Fill-in-the-middle: ${pct(f.rate)} of the training files (by a hash of the path) are written as \`<fim_prefix>\` header + prefix \`<fim_suffix>\` suffix \`<fim_middle>\` middle \`<|endoftext|>\`, the order of the extension's FIM prompt, cut from line-aligned pieces of at most ${int(f.maxPieceBytes)} bytes (the middle touches 1–${f.maxMiddleLines} lines; it starts at a line start, after the indentation or inside a line and ends before or after a newline or inside a line, where an editor's cursor is): ${int(f.files)} files, ${int(f.examples)} examples (${int(f.plainPieces)} pieces without a valid cut stay plain). Validation data stays left-to-right, so validation losses compare with a model trained without FIM.`,
+    `Fill-in-the-middle: ${pct(f.rate)} of the training files (by a hash of the path) are written as ${fimForm(f.order)}, the order of the extension's FIM prompt, cut from line-aligned pieces of at most ${int(f.maxPieceBytes)} bytes (the middle touches 1–${f.maxMiddleLines} lines; it starts at a line start, after the indentation or inside a line and ends before or after a newline or inside a line, where an editor's cursor is): ${int(f.files)} files, ${int(f.examples)} examples (${int(f.plainPieces)} pieces without a valid cut stay plain). Validation data stays left-to-right, so validation losses compare with a model trained without FIM.`,
     '',
     `Skipped packages: ${skipped.length === 0 ? 'none' : skipped.map((p) => `${p.name}@${p.version} (${p.skipReason})`).join('; ')}.`,
     '',

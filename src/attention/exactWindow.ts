@@ -4,7 +4,8 @@
  * suffix included, after the window fit and token healing) followed by the ids it generated. Nothing is
  * re-tokenized; this module only places those tokens on the document so the editor can highlight them.
  *
- * - Prompt tokens: the part before `<fim_suffix>` (all of a prefix-only prompt) ends with the document
+ * - Prompt tokens: the prompt's end (prefix-only and spm prompts), or its part before `<fim_suffix>` when it
+ *   ends with `<fim_middle>` (psm), ends with the document
  *   text before the completion (minus the characters a healed token took back, which the first generated
  *   token spells again). Walking both backwards from there, character by character, maps that text onto
  *   document offsets; a `\r` of a CRLF document that the prompt's `\n` stands for is skipped. Tokens left
@@ -105,7 +106,8 @@ function place(
 /** The exact tokens, placed on the document; `generatedFrom` = the number of prompt tokens. */
 export function placeExactTokens(prompt: readonly TokenPiece[], generated: readonly TokenPiece[], p: ExactPlacement): AttentionToken[] {
   const promptTexts = pieceTexts(prompt);
-  const suffixAt = promptTexts.findIndex((t, i) => prompt[i].special && t === p.fimSuffixToken);
+  const endsWithControl = prompt.length > 0 && prompt[prompt.length - 1].special;
+  const suffixAt = endsWithControl ? promptTexts.findIndex((t, i) => prompt[i].special && t === p.fimSuffixToken) : -1;
   const prefixCount = suffixAt >= 0 ? suffixAt : prompt.length;
   const prefixText = promptTexts.slice(0, prefixCount).join('');
   const before = p.healed && p.textBefore.endsWith(p.healed) ? p.textBefore.slice(0, -p.healed.length) : p.textBefore;

@@ -140,7 +140,7 @@ export class CompletionPipeline {
       if (token.isCancellationRequested) return noSuggestion('cancelled');
     }
     const settings = { ...this.settings(), ...overrides };
-    const fim = this.engine.capabilities?.fim ?? false;
+    const fim = (this.engine.capabilities?.fim ?? false) !== false;
     const budget = {
       prefixTokens: prefixTokenBudget(settings, this.engine.contextLength, fim),
       suffixTokens: settings.suffixTokens,

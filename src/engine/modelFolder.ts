@@ -6,9 +6,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FIM_TOKENS, type ErrorCode, type ModelCapabilities } from './protocol';
+import { FIM_ORDERS, FIM_TOKENS, type ErrorCode, type FimOrder, type ModelCapabilities } from './protocol';
 import { CONFIG_FILE, GENERATION_CONFIG_FILE, ONNX_FILES, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, type OnnxDtype } from '../model/folderLayout';
-import { isRecord } from '../validation/checks';
+import { isOneOf, isRecord } from '../validation/checks';
 
 export class ModelFolderError extends Error {
   constructor(
@@ -115,14 +115,20 @@ function tokenizerHas(tokenizer: Record<string, unknown>, token: string): boolea
   return isRecord(vocab) && token in vocab;
 }
 
+/** The FIM order `config.json` declares: `"fim": "spm"` or `"psm"`; `true` (the older key) means psm. */
+function declaredFimOrder(fim: unknown): FimOrder | false {
+  if (fim === true) return 'psm';
+  return isOneOf(FIM_ORDERS, fim) ? fim : false;
+}
+
 /**
  * FIM is used only when the tokenizer has the three FIM tokens AND `config.json` says the model was
- * trained for it (`"fim": true`): a prefix-only model that merely has the tokens would see a prompt
+ * trained for it, in which order: a prefix-only model that merely has the tokens would see a prompt
  * format it never learned.
  */
 export function capabilitiesOf(config: Record<string, unknown>, tokenizer: Record<string, unknown>): ModelCapabilities {
   const hasTokens = Object.values(FIM_TOKENS).every((t) => tokenizerHas(tokenizer, t));
-  return { fim: config.fim === true && hasTokens };
+  return { fim: hasTokens ? declaredFimOrder(config.fim) : false };
 }
 
 export function inspectModelFolder(dir: string, options: { quantized: boolean }): ModelFolder {

@@ -176,9 +176,17 @@ export interface GenerationTimings {
 /** Special tokens of the fill-in-the-middle format (StarCoder spelling, also ours). */
 export const FIM_TOKENS = { prefix: '<fim_prefix>', suffix: '<fim_suffix>', middle: '<fim_middle>' } as const;
 
+/**
+ * Order of a fill-in-the-middle prompt. `psm`: `<fim_prefix>` prefix `<fim_suffix>` suffix `<fim_middle>`
+ * (StarCoder's default). `spm`: `<fim_prefix><fim_suffix>` suffix `<fim_middle>` prefix, so the middle
+ * continues the prefix directly, as in left-to-right text (Bavarian et al. 2022's SPM variant; our models).
+ */
+export type FimOrder = 'psm' | 'spm';
+export const FIM_ORDERS: readonly FimOrder[] = ['psm', 'spm'];
+
 export interface ModelCapabilities {
-  /** The model was trained for fill-in-the-middle and its tokenizer has the FIM tokens. */
-  fim: boolean;
+  /** The FIM order the model was trained for (its tokenizer has the FIM tokens), or false. */
+  fim: FimOrder | false;
 }
 
 export interface ModelInfo {
@@ -287,7 +295,7 @@ const modelInfo = object({
   backend: oneOf(BACKEND_NAMES),
   contextLength: num({ int: true, min: 1 }),
   vocabSize: num({ int: true, min: 1 }),
-  capabilities: object({ fim: bool }),
+  capabilities: object({ fim: (v, path) => (v === false ? null : oneOf(FIM_ORDERS)(v, path)) }),
 });
 
 const WORKER_MESSAGE_VALIDATORS: Record<WorkerToHost['type'], Record<string, Check>> = {

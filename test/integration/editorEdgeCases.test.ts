@@ -31,7 +31,7 @@ function providerWithFakeEngine(answer: string | Error, settings: Partial<Settin
   const errors: Error[] = [];
   const outcomes: CompletionOutcome[] = [];
   const engine: CompletionEngine = {
-    capabilities: { fim: true },
+    capabilities: { fim: 'psm' },
     contextLength: 1024,
     complete(prompt: string): Promise<EngineReply | null> {
       prompts.push(prompt);

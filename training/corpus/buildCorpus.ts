@@ -8,6 +8,7 @@ import type { BpeModel } from '../../src/model/tokenizer';
 import { buildCopies } from './buildCopies';
 import type { Deduplicator as DeduplicatorType } from './dedupe';
 import { Deduplicator } from './dedupe';
+import type { FimOrder } from '../../src/engine/protocol';
 import { type FimOptions, fimDocumentTokens, isFimFile } from './fim';
 import { LineIndex } from './lineOverlap';
 import { fetchTarball } from './fetchTarball';
@@ -106,6 +107,8 @@ interface FimReport {
   rate: number;
   maxPieceBytes: number;
   maxMiddleLines: number;
+  /** Absent in a meta.json written before the order was an option: those corpora were psm. */
+  order?: FimOrder;
   /** Train files written in FIM form, the examples (pieces) made from them, and how many pieces stayed plain (no valid cut). */
   files: number;
   examples: number;

@@ -1,11 +1,17 @@
 import { createHash } from 'node:crypto';
+import type { FimOrder } from '../../src/engine/protocol';
 import { FIM_MIDDLE_ID, FIM_PREFIX_ID, FIM_SUFFIX_ID } from '../../src/model/tokenizer';
 
 /**
  * Fill-in-the-middle training examples in the exact form the completion prompt builder sends
- * (src/completion/prompt.ts): `<fim_prefix>` header + prefix `<fim_suffix>` suffix `<fim_middle>`, followed
- * here by the middle the model should write; the corpus puts `<|endoftext|>` after it (the next document's
- * separator), which is where generation stops.
+ * (src/completion/prompt.ts), in either order (FimOrder), followed by the middle the model should write;
+ * the corpus puts `<|endoftext|>` after it (the next document's separator), which is where generation stops.
+ * - `spm` (the default): `<fim_prefix><fim_suffix>` suffix `<fim_middle>` header + prefix + middle, the last
+ *   three encoded as one text. The middle continues the prefix as in a plain document, so the model's
+ *   left-to-right skill carries over, and the cursor's token boundary is handled as for a prefix prompt (token
+ *   healing at inference). embedded-v2/v3/v7 learned nothing from psm examples: after `<fim_middle>` the
+ *   first token ignored where the prefix, a suffix's length back, had ended.
+ * - `psm`: `<fim_prefix>` header + prefix `<fim_suffix>` suffix `<fim_middle>` middle, each encoded apart.
  *
  * A file longer than the training context would put its prefix and its middle in different training windows,
  * so a FIM-chosen file is first cut at line boundaries into pieces of at most `maxPieceBytes`; every piece
@@ -19,9 +25,10 @@ export interface FimOptions {
   maxPieceBytes: number;
   /** Longest middle, in lines. */
   maxMiddleLines: number;
+  order: FimOrder;
 }
 
-export const DEFAULT_FIM_OPTIONS: FimOptions = { rate: 0.5, maxPieceBytes: 1400, maxMiddleLines: 8 };
+export const DEFAULT_FIM_OPTIONS: FimOptions = { rate: 0.5, maxPieceBytes: 1400, maxMiddleLines: 8, order: 'spm' };
 
 /** The text pieces of one example. `prefix + middle + suffix` is the piece the example was cut from. */
 export interface FimSpan {
@@ -137,8 +144,9 @@ export function fimSpan(piece: string, seedKey: string, maxMiddleLines: number):
   return { prefix: piece.slice(0, start), middle: piece.slice(start, end), suffix: piece.slice(end) };
 }
 
-/** `<fim_prefix>` header+prefix `<fim_suffix>` suffix `<fim_middle>` middle, as token ids. */
-export function fimExampleTokens(encode: EncodeOrdinary, header: string, span: FimSpan): number[] {
+/** One example as token ids, in `order` (see the top of this file). */
+export function fimExampleTokens(encode: EncodeOrdinary, header: string, span: FimSpan, order: FimOrder): number[] {
+  if (order === 'spm') return [FIM_PREFIX_ID, FIM_SUFFIX_ID, ...encode(span.suffix), FIM_MIDDLE_ID, ...encode(header + span.prefix + span.middle)];
   return [FIM_PREFIX_ID, ...encode(header + span.prefix), FIM_SUFFIX_ID, ...encode(span.suffix), FIM_MIDDLE_ID, ...encode(span.middle)];
 }
 
@@ -149,6 +157,6 @@ export function fimExampleTokens(encode: EncodeOrdinary, header: string, span: F
 export function fimDocumentTokens(encode: EncodeOrdinary, documentKey: string, header: string, text: string, options: FimOptions): number[][] {
   return splitAtLines(text, options.maxPieceBytes).map((piece, index) => {
     const span = fimSpan(piece, `${documentKey}#${index}`, options.maxMiddleLines);
-    return span === undefined ? encode(header + piece) : fimExampleTokens(encode, header, span);
+    return span === undefined ? encode(header + piece) : fimExampleTokens(encode, header, span, options.order);
   });
 }

@@ -14,6 +14,8 @@ import * as readline from 'node:readline';
 import { TrainConfig, type TrainingPrecision, flopsPerToken } from './config';
 import { checkpointPath, exportModelFolder, readCheckpointWeights, writeInitialCheckpoint } from './checkpoint';
 import { type GptWeights, decodeSafetensors, readWeights } from '../../src/model/weights';
+import { FIM_ORDERS, type FimOrder } from '../../src/engine/protocol';
+import { isOneOf } from '../../src/validation/checks';
 
 const NATIVE_DIR = path.resolve(__dirname, '..', 'native');
 export const NATIVE_BIN = path.join(NATIVE_DIR, 'build', 'gpt-train');
@@ -159,13 +161,15 @@ function copyTokenizer(runDir: string, modelDir: string): void {
 }
 
 /**
- * Whether the run's corpus has fill-in-the-middle examples (corpus meta.json `fim.examples`): the exported
- * config.json then says `"fim": true`, which makes the extension use FIM prompts (src/engine/modelFolder.ts).
+ * The order of the run's fill-in-the-middle examples (corpus meta.json `fim`; a corpus from before the
+ * order existed was psm), or false when it has none: the exported config.json then says `"fim": "spm"`
+ * (or "psm"), which makes the extension use FIM prompts in that order (src/engine/modelFolder.ts).
  */
-function corpusHasFim(metaFile: string): boolean {
+function corpusFimOrder(metaFile: string): FimOrder | false {
   try {
-    const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as { fim?: { examples?: unknown } };
-    return typeof meta.fim?.examples === 'number' && meta.fim.examples > 0;
+    const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as { fim?: { examples?: unknown; order?: unknown } };
+    if (!(typeof meta.fim?.examples === 'number' && meta.fim.examples > 0)) return false;
+    return isOneOf(FIM_ORDERS, meta.fim.order) ? meta.fim.order : 'psm';
   } catch {
     return false;
   }
@@ -186,7 +190,7 @@ export function exportFromCheckpoint(cfg: TrainConfig, runDir: string, sub: 'lat
   const { info, weights } = readCheckpointWeights(checkpointPath(runDir), cfg.model);
   const dir = path.join(runDir, sub);
   const meta = fs.existsSync(path.join(runDir, 'data', 'meta.json')) ? path.join(runDir, 'data', 'meta.json') : cfg.data.meta;
-  const fim = corpusHasFim(meta);
+  const fim = corpusFimOrder(meta);
   const fixed = info.fixedSchedule;
   exportModelFolder(dir, cfg.model, weights, {
     config: cfg.name,
@@ -203,7 +207,7 @@ export function exportFromCheckpoint(cfg: TrainConfig, runDir: string, sub: 'lat
     ...(cfg.init_from !== undefined ? { init_from: cfg.init_from.startsWith('git:') ? cfg.init_from : path.relative(process.cwd(), cfg.init_from) } : {}),
     fim,
     ...extra,
-  }, fim ? { fim: true } : {});
+  }, fim !== false ? { fim } : {});
   copyTokenizer(runDir, dir);
   return dir;
 }

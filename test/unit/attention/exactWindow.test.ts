@@ -39,7 +39,7 @@ describe('attention/exactWindow: the exact tokens of the last completion placed 
     assert.ok(tokens.every((t) => !t.text.includes('\r')));
   });
 
-  it('fill-in-the-middle: the marker and the suffix come after the prefix, unplaced; a healed token spans the typed characters', () => {
+  it('fill-in-the-middle, psm: the marker and the suffix come after the prefix, unplaced; a healed token spans the typed characters', () => {
     // The user typed "re"; healing took the token "re" back and the model generated "return".
     const p = { ...base, textBefore: 'if (x) re', baseOffset: 10, completionOffset: 19, acceptedText: 'turn', healed: 're' };
     const tokens = placeExactTokens(pieces('<fim_prefix>', 'if (x) ', FIM, '}', '<fim_middle>'), pieces('return'), p);
@@ -49,6 +49,20 @@ describe('attention/exactWindow: the exact tokens of the last completion placed 
       [FIM, 17, 17, false],
       ['}', 17, 17, false],
       ['<fim_middle>', 17, 17, false],
+      ['return', 17, 23, true],
+    ]);
+  });
+
+  it('fill-in-the-middle, spm: the markers and the suffix come first, unplaced at the window start; the prompt\'s end maps onto the document', () => {
+    const p = { ...base, textBefore: 'if (x) re', baseOffset: 10, completionOffset: 19, acceptedText: 'turn', healed: 're' };
+    const tokens = placeExactTokens(pieces('<fim_prefix>', FIM, '}', '<fim_middle>', '// a.ts\n', 'if (x) '), pieces('return'), p);
+    assert.deepEqual(brief(tokens), [
+      ['<fim_prefix>', 10, 10, false],
+      [FIM, 10, 10, false],
+      ['}', 10, 10, false],
+      ['<fim_middle>', 10, 10, false],
+      ['// a.ts\n', 10, 10, false],
+      ['if (x) ', 10, 17, false],
       ['return', 17, 23, true],
     ]);
   });

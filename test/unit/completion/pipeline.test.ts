@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import type { CancellationLike } from '../../../src/completion/debounce';
 import { debounce } from '../../../src/completion/debounce';
 import { CompletionPipeline, prefixTokenBudget, RETRIEVAL_SHARE, type CompletionEngine, type CompletionOutcome, type CompletionResult, type EngineReply, type PipelineSettings } from '../../../src/completion/pipeline';
-import type { GenerationOptions } from '../../../src/engine/protocol';
+import type { GenerationOptions, ModelCapabilities } from '../../../src/engine/protocol';
 import type { WorkspaceContextProvider } from '../../../src/workspace/workspaceContext';
 import { withCursor } from './cursor';
 
@@ -11,7 +11,7 @@ const timings = { promptTokens: 3, reusedTokens: 0, prefillMs: 1, decodeMs: 1, t
 
 class FakeEngine implements CompletionEngine {
   readonly calls: { prompt: string; options: GenerationOptions }[] = [];
-  capabilities: { fim: boolean } | null = { fim: false };
+  capabilities: ModelCapabilities | null = { fim: false };
   contextLength: number | null = null;
   constructor(private readonly answer: (prompt: string) => string | null) {}
   async complete(prompt: string, options: GenerationOptions): Promise<EngineReply | null> {
@@ -73,11 +73,11 @@ describe('completion/pipeline', () => {
 
   it('an engine that loads lazily is loaded before the first prompt is built: a FIM model gets a FIM prompt at once', async () => {
     const engine = new (class extends FakeEngine {
-      override capabilities: { fim: boolean } | null = null;
+      override capabilities: ModelCapabilities | null = null;
       loads = 0;
       async ensureLoaded(): Promise<void> {
         this.loads++;
-        this.capabilities = { fim: true };
+        this.capabilities = { fim: 'spm' };
       }
     })(() => 'return x;');
     const pipeline = new CompletionPipeline(engine, () => settings);
@@ -85,7 +85,7 @@ describe('completion/pipeline', () => {
     suggestion(await pipeline.complete(request('function g(x) {\n  ▮\n}\n'), token()));
     assert.equal(engine.loads, 1, 'loaded once');
     assert.deepEqual(
-      engine.calls.map((c) => c.prompt.startsWith('<fim_prefix>')),
+      engine.calls.map((c) => c.prompt.startsWith('<fim_prefix><fim_suffix>')),
       [true, true],
     );
   });
@@ -93,7 +93,7 @@ describe('completion/pipeline', () => {
   it('a request cancelled while the model loads asks nothing of the model', async () => {
     const t = token();
     const engine = new (class extends FakeEngine {
-      override capabilities: { fim: boolean } | null = null;
+      override capabilities: ModelCapabilities | null = null;
       async ensureLoaded(): Promise<void> {
         t.cancel();
         this.capabilities = { fim: false };

@@ -3,13 +3,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gatherContext } from '../../../src/completion/context';
 import { buildPrompt, headerLine } from '../../../src/completion/prompt';
+import type { FimOrder } from '../../../src/engine/protocol';
 import { withCursor } from './cursor';
 
 interface GoldenCase {
   name: string;
   languageId: string;
   relativePath: string;
-  fim: boolean;
+  fim: FimOrder | false;
   document: string;
   prompt: string;
   format: 'prefix' | 'fim';

@@ -53,7 +53,7 @@ describe('npm run corpus (buildCorpus, offline fixtures)', function () {
       minPackageBytes: 100,
       maxPackageBytes: 0,
       modelMaxLength: 256,
-      fim: { rate: 0, maxPieceBytes: 1400, maxMiddleLines: 8 },
+      fim: { rate: 0, maxPieceBytes: 1400, maxMiddleLines: 8, order: 'spm' },
       maxValOverlap: 0.3,
       offline: true,
       log: () => {},

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import { buildPrompt } from '../../../src/completion/prompt';
 import type { CompletionContext } from '../../../src/completion/context';
+import { FIM_ORDERS } from '../../../src/engine/protocol';
 import { readTokenizerFiles, END_OF_TEXT_ID, FIM_MIDDLE_ID, FIM_PREFIX_ID, FIM_SUFFIX_ID } from '../../../src/model/tokenizer';
 import { type FimSpan, fimDocumentTokens, fimExampleTokens, fimSpan, isFimFile, splitAtLines } from '../../../training/corpus/fim';
 
@@ -75,39 +76,53 @@ describe('fill-in-the-middle training examples', () => {
     }
   });
 
-  it('writes exactly the tokens of the prompt builder\'s FIM prompt, then the middle', () => {
-    const header = '// redux/src/clamp.ts\n';
-    const span = { prefix: 'function clamp(x, lo, hi) {\n', middle: '  return Math.min(hi, Math.max(lo, x));\n', suffix: '}\n' };
-    const tokens = fimExampleTokens(encode, header, span);
-    const context = { languageId: 'typescript', relativePath: 'redux/src/clamp.ts', prefix: span.prefix, suffix: span.suffix } as CompletionContext;
-    const prompt = buildPrompt(context, { fim: true });
+  const clampHeader = '// redux/src/clamp.ts\n';
+  const clampSpan = { prefix: 'function clamp(x, lo, hi) {\n  ret', middle: 'urn Math.min(hi, Math.max(lo, x));', suffix: '\n}\n' };
+  const clampContext = { languageId: 'typescript', relativePath: 'redux/src/clamp.ts', prefix: clampSpan.prefix, suffix: clampSpan.suffix } as CompletionContext;
+
+  it('psm: writes exactly the tokens of the prompt builder\'s psm prompt, then the middle', () => {
+    const tokens = fimExampleTokens(encode, clampHeader, clampSpan, 'psm');
+    const prompt = buildPrompt(clampContext, { fim: 'psm' });
     assert.equal(prompt.format, 'fim');
-    assert.deepEqual(tokens, [...tokenizer.encode(prompt.text), ...encode(span.middle)]);
+    assert.deepEqual(tokens, [...tokenizer.encode(prompt.text), ...encode(clampSpan.middle)]);
     // and spelled out: the special ids in the prompt builder's order, around the ordinary-text tokens
     assert.deepEqual(tokens, [
-      FIM_PREFIX_ID, ...encode(header + span.prefix), FIM_SUFFIX_ID, ...encode(span.suffix), FIM_MIDDLE_ID, ...encode(span.middle),
+      FIM_PREFIX_ID, ...encode(clampHeader + clampSpan.prefix), FIM_SUFFIX_ID, ...encode(clampSpan.suffix), FIM_MIDDLE_ID, ...encode(clampSpan.middle),
     ]);
     assert.ok(!tokens.includes(END_OF_TEXT_ID));
-    assert.equal(tokenizer.decode(tokens.slice(1, tokens.indexOf(FIM_SUFFIX_ID))), header + span.prefix);
+    assert.equal(tokenizer.decode(tokens.slice(1, tokens.indexOf(FIM_SUFFIX_ID))), clampHeader + clampSpan.prefix);
+  });
+
+  it('spm: the suffix first, then header, prefix and middle encoded as one text, so the prompt builder\'s spm prompt is the example cut at the cursor', () => {
+    const tokens = fimExampleTokens(encode, clampHeader, clampSpan, 'spm');
+    assert.deepEqual(tokens, [FIM_PREFIX_ID, FIM_SUFFIX_ID, ...encode(clampSpan.suffix), FIM_MIDDLE_ID, ...encode(clampHeader + clampSpan.prefix + clampSpan.middle)]);
+    const prompt = buildPrompt(clampContext, { fim: 'spm' });
+    assert.equal(prompt.format, 'fim');
+    assert.equal(tokenizer.decode(tokens), prompt.text + clampSpan.middle);
+    // `ret|urn` is one token in the example: the prompt's last pre-token is what token healing takes back at inference
+    assert.ok(!tokens.includes(END_OF_TEXT_ID));
+    assert.equal(tokenizer.decode(tokens.slice(tokens.indexOf(FIM_MIDDLE_ID) + 1)), clampHeader + clampSpan.prefix + clampSpan.middle);
   });
 
   it('never turns special-token text inside a file into special ids', () => {
-    const tokens = fimExampleTokens(encode, '// p/a.ts\n', { prefix: 'const s = "<fim_middle>";\n', middle: 'x();\n', suffix: 'y("<|endoftext|>");\n' });
-    assert.equal(tokens.filter((t) => t <= FIM_SUFFIX_ID).length, 3);
+    for (const order of FIM_ORDERS) {
+      const tokens = fimExampleTokens(encode, '// p/a.ts\n', { prefix: 'const s = "<fim_middle>";\n', middle: 'x();\n', suffix: 'y("<|endoftext|>");\n' }, order);
+      assert.equal(tokens.filter((t) => t <= FIM_SUFFIX_ID).length, 3, order);
+    }
   });
 
   it('makes one example per piece of a long file, each with the header, and leaves uncuttable pieces plain', () => {
     const header = '// pkg/lib/a.ts\n';
     const lines = Array.from({ length: 30 }, (_, i) => `export const value${i} = compute(${i});\n`);
     const text = lines.join('');
-    const options = { rate: 1, maxPieceBytes: 400, maxMiddleLines: 4 };
+    const options = { rate: 1, maxPieceBytes: 400, maxMiddleLines: 4, order: 'spm' } as const;
     const examples = fimDocumentTokens(encode, 'pkg/lib/a.ts', header, text, options);
     const pieces = splitAtLines(text, 400);
     assert.equal(examples.length, pieces.length);
     assert.ok(pieces.length > 1);
     examples.forEach((ids, i) => {
       const span = fimSpan(pieces[i], `pkg/lib/a.ts#${i}`, 4)!;
-      assert.deepEqual(ids, fimExampleTokens(encode, header, span));
+      assert.deepEqual(ids, fimExampleTokens(encode, header, span, 'spm'));
     });
     assert.deepEqual(fimDocumentTokens(encode, 'k', header, 'only(1);\n', options), [encode(header + 'only(1);\n')]);
   });

@@ -65,11 +65,14 @@ describe('engine/modelFolder', () => {
     assert.throws(() => inspectModelFolder('/nonexistent/x', { quantized: false }), (e: unknown) => e instanceof ModelFolderError && e.code === 'modelNotFound');
   });
 
-  it('FIM needs both the tokens and the training flag', () => {
-    assert.deepEqual(capabilitiesOf({ fim: true }, fimTokenizer), { fim: true });
+  it('FIM needs both the tokens and the training flag, which names the order (true: the older key, psm)', () => {
+    assert.deepEqual(capabilitiesOf({ fim: 'spm' }, fimTokenizer), { fim: 'spm' });
+    assert.deepEqual(capabilitiesOf({ fim: 'psm' }, fimTokenizer), { fim: 'psm' });
+    assert.deepEqual(capabilitiesOf({ fim: true }, fimTokenizer), { fim: 'psm' });
+    assert.deepEqual(capabilitiesOf({ fim: 'msp' }, fimTokenizer), { fim: false }, 'an order we cannot build');
     assert.deepEqual(capabilitiesOf({}, fimTokenizer), { fim: false }, 'prefix-only model with FIM tokens');
-    assert.deepEqual(capabilitiesOf({ fim: true }, { added_tokens: [] }), { fim: false });
-    assert.deepEqual(capabilitiesOf({ fim: true }, { model: { vocab: { '<fim_prefix>': 1, '<fim_middle>': 2, '<fim_suffix>': 3 } } }), { fim: true });
+    assert.deepEqual(capabilitiesOf({ fim: 'spm' }, { added_tokens: [] }), { fim: false });
+    assert.deepEqual(capabilitiesOf({ fim: 'spm' }, { model: { vocab: { '<fim_prefix>': 1, '<fim_middle>': 2, '<fim_suffix>': 3 } } }), { fim: 'spm' });
   });
 
   it('context length under each architecture’s name', () => {

@@ -55,4 +55,14 @@ describe('engine/protocol', () => {
       error: 'message.stopReason must be one of eos, stop, maxTokens, contextFull',
     });
   });
+
+  it('a ready message names the FIM order or false', () => {
+    for (const fim of ['psm', 'spm', false] as const) {
+      assert.equal(parseWorkerMessage({ type: 'ready', id: 1, model: { ...model, capabilities: { fim } }, loadMs: 12 }).ok, true, String(fim));
+    }
+    assert.deepEqual(parseWorkerMessage({ type: 'ready', id: 1, model: { ...model, capabilities: { fim: true } }, loadMs: 12 }), {
+      ok: false,
+      error: 'message.model.capabilities.fim must be one of psm, spm',
+    });
+  });
 });

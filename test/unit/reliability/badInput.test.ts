@@ -14,7 +14,7 @@ import { hubModelDir, isHubId, resolveModelSetting } from '../../../src/engine/m
 function fakeEngine(answer: string) {
   const prompts: string[] = [];
   const engine: CompletionEngine = {
-    capabilities: { fim: true },
+    capabilities: { fim: 'psm' },
     contextLength: 512,
     complete: (prompt: string, _options: GenerationOptions): Promise<EngineReply | null> => {
       prompts.push(prompt);

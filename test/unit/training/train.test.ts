@@ -260,10 +260,10 @@ describe('native trainer (training/train.ts)', function () {
     assert.throws(() => loadTrainConfig(file, makeData(tmp)), /bad-precision\.json: training\.precision must be one of "fp32", "bf16", got "fp16"/);
   });
 
-  it('init_from starts a run from a model folder\'s weights, and config.json says fim when the corpus has FIM examples', async () => {
+  it('init_from starts a run from a model folder\'s weights, and config.json names the FIM order when the corpus has FIM examples', async () => {
     const source = path.join(tmp, 'a', 'final'); // trained by the first test
     const fimMeta = path.join(tmp, 'fim-meta.json');
-    fs.writeFileSync(fimMeta, JSON.stringify({ vocabSize: VOCAB, fim: { rate: 0.5, examples: 3 } }));
+    fs.writeFileSync(fimMeta, JSON.stringify({ vocabSize: VOCAB, fim: { rate: 0.5, examples: 3, order: 'spm' } }));
     const continued: TrainConfig = { ...cfg, init_from: source, data: { ...cfg.data, meta: fimMeta }, training: { ...cfg.training, steps: 3, warmup_steps: 1 } };
     const res = await runTraining(continued, { outDir: path.join(tmp, 'init'), resume: false, log: quiet, snapshotData: true });
     const first = eventsOf(res.events, 'step')[0];
@@ -271,7 +271,7 @@ describe('native trainer (training/train.ts)', function () {
     assert.equal(first.step, 1);
     assert.ok(trainedLoss < Math.log(VOCAB) - 1.5, `first loss ${trainedLoss} should be that of the trained model, well below ln(${VOCAB})`);
     const exported = JSON.parse(fs.readFileSync(path.join(tmp, 'init', 'final', 'config.json'), 'utf8')) as Record<string, unknown>;
-    assert.equal(exported.fim, true);
+    assert.equal(exported.fim, 'spm');
     assert.equal(exported.model_type, 'gpt2');
     const provenance = JSON.parse(fs.readFileSync(path.join(tmp, 'init', 'final', 'training.json'), 'utf8')) as Record<string, unknown>;
     assert.equal(provenance.init_from, path.relative(process.cwd(), source));
