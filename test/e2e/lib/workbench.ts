@@ -34,6 +34,26 @@ export class Workbench {
     throw new Error(`status bar item: expected ${String(expected)}, last seen ${JSON.stringify(last)}`);
   }
 
+  /** The cursor's line and column (1-based) as the status bar's "Ln 21, Col 3" item shows them. */
+  async cursorPosition(): Promise<{ line: number; column: number }> {
+    const text = (await this.page.locator('.part.statusbar .statusbar-item', { hasText: /^Ln \d+, Col \d+/ }).first().innerText()).trim();
+    const m = /^Ln (\d+), Col (\d+)/.exec(text);
+    if (!m) throw new Error(`status bar: no cursor position in ${JSON.stringify(text)}`);
+    return { line: Number(m[1]), column: Number(m[2]) };
+  }
+
+  /** Waits until the status bar shows the cursor on `line` (it follows the editor a moment later), returns its column. */
+  async waitForCursorLine(line: number, timeoutMs = 10_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    let last = await this.cursorPosition();
+    while (last.line !== line) {
+      if (Date.now() > deadline) throw new Error(`status bar: expected the cursor on line ${line}, last seen line ${last.line}`);
+      await this.page.waitForTimeout(50);
+      last = await this.cursorPosition();
+    }
+    return last.column;
+  }
+
   /** Runs a command palette entry by its full title, e.g. "Local GPT: Show Log". */
   async runCommand(title: string, timeoutMs = 20_000): Promise<void> {
     await this.page.keyboard.press('Escape');

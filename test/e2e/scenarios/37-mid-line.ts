@@ -47,10 +47,14 @@ export const scenario: Scenario = {
       await step(`${spot.name}: the ghost text is the model's greedy completion, and Tab inserts it`, async () => {
         await page.keyboard.press('Control+End');
         await page.keyboard.press('Enter');
+        // VS Code may indent the new line (after the previous spot's accepted text left a bracket open): the
+        // status bar's column on the line after the file's last says how much.
+        const newLine = fs.readFileSync(file, 'utf8').split('\n').length + 1;
+        const indentation = ' '.repeat((await wb.waitForCursorLine(newLine)) - 1);
         await wb.type(spot.typed);
         const ghost = await visibleGhostText(ctx, 120_000);
         // The document as typed: what is on disk (saved by the previous spot), Enter at its end, the typed text.
-        const text = `${fs.readFileSync(file, 'utf8')}\n${spot.typed}`;
+        const text = `${fs.readFileSync(file, 'utf8')}\n${indentation}${spot.typed}`;
         const { matches, atEnd } = await isGreedyGhostText(ghost, {
           text, typed: spot.typed, languageId: 'typescript', relativePath: 'src/math.ts', model: undefined, embeddedModel: manifest.localGpt.embeddedModel,
         });
