@@ -13,7 +13,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { FIM_ORDERS, type FimOrder } from '../src/engine/protocol';
-import { readTokenizerFiles, BpeTokenizer, FIM_MIDDLE_ID, FIM_PREFIX_ID, FIM_SUFFIX_ID } from '../src/model/tokenizer';
+import { readTokenizerFiles, BpeTokenizer } from '../src/model/tokenizer';
+import { fimPromptIds } from './corpus/fim';
 import { byteLevelToBytes } from '../src/model/tokenizer/byteLevel';
 import { readVocabSize } from './trainer/config';
 import { NGramModel } from './trainer/ngram';
@@ -140,9 +141,7 @@ function prefixPrompt(tok: BpeTokenizer, s: LineSample, budget: number): number[
 function fimPrompt(tok: BpeTokenizer, s: LineSample, budget: number, order: FimOrder): number[] {
   const suffix = tok.encodeOrdinary(s.suffix).slice(0, Math.floor(budget / 4));
   const prefix = tok.encodeOrdinary(s.prefix).slice(-(budget - 3 - suffix.length));
-  return order === 'spm'
-    ? [FIM_PREFIX_ID, FIM_SUFFIX_ID, ...suffix, FIM_MIDDLE_ID, ...prefix]
-    : [FIM_PREFIX_ID, ...prefix, FIM_SUFFIX_ID, ...suffix, FIM_MIDDLE_ID];
+  return fimPromptIds(prefix, suffix, order);
 }
 
 /** The first held-out lines with every model's completion: `code` cells, pipes escaped. */

@@ -15,6 +15,7 @@ import { Command } from 'commander';
 import { EDITOR_BLOCK } from '../eval/lib/report';
 import type { FimOrder } from '../src/engine/protocol';
 import type { CorpusMeta } from './corpus/buildCorpus';
+import { recordedFimOrder } from './corpus/fim';
 import type { Metrics } from './eval';
 import { eventsOf, type TrainerEvent } from './trainer/run';
 
@@ -155,9 +156,9 @@ export function evaluationSection(evalFile: EvalFile, baseline: EvalFile | undef
   ].join('\n');
 }
 
-/** The example form of a FIM order; a corpus meta.json from before the order was recorded was psm. */
+/** The example form of the FIM order a corpus meta.json records. */
 function fimForm(order: FimOrder | undefined): string {
-  return (order ?? 'psm') === 'spm'
+  return recordedFimOrder(order) === 'spm'
     ? '`<fim_prefix><fim_suffix>` suffix `<fim_middle>` header + prefix + middle `<|endoftext|>` (spm: the middle continues the prefix; the last three are encoded as one text)'
     : '`<fim_prefix>` header + prefix `<fim_suffix>` suffix `<fim_middle>` middle `<|endoftext|>` (psm)';
 }

@@ -17,7 +17,7 @@ import { INTERNAL_COMMANDS } from '../../src/extension/commands';
 import { LocalGptCompletionProvider } from '../../src/extension/completionProvider';
 import { documentText } from '../../src/extension/documentText';
 import type { LocalGptApi } from '../../src/extension/extension';
-import { activateExtension, completionFromModel, EXTENSION_ID, waitFor } from './helpers';
+import { activateExtension, completionFromModel, EXTENSION_ID, triggerAndSettle, waitFor } from './helpers';
 
 const Global = vscode.ConfigurationTarget.Global;
 const MB20 = 20 * 1024 * 1024;
@@ -215,27 +215,19 @@ describe('Editor edge cases: the registered provider with the real worker and mo
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
-  /** Requests so far by how they ended: suggestions by source, the others by reason. */
-  const outcomeCounts = (api: LocalGptApi): Record<string, number> => ({ ...api.completions.counts, ...api.completions.noSuggestion });
-  /** Outcomes that end a request for good (not superseded by a newer request), grown since `before`. */
-  const settledSince = (api: LocalGptApi, before: Record<string, number>) =>
-    Object.entries(outcomeCounts(api)).filter(([key, n]) => key !== 'debounced' && key !== 'cancelled' && n > before[key]).map(([key]) => key);
-
   /**
    * Triggers a completion at `position` and waits until a request ends for good (a suggestion, or a reason such
    * as `binary` or `empty`); the document must not change (nothing is accepted). Returns how it ended.
    */
-  async function triggerAndSettle(api: LocalGptApi, editor: vscode.TextEditor, position: vscode.Position): Promise<string[]> {
+  async function triggerAtAndSettle(api: LocalGptApi, editor: vscode.TextEditor, position: vscode.Position): Promise<string[]> {
     const doc = editor.document;
     editor.selection = new vscode.Selection(position, position);
     const version = doc.version;
-    const before = outcomeCounts(api);
-    await vscode.commands.executeCommand('localGpt.triggerCompletion');
     // 60 s: only a guard against a hang (a model run on a loaded machine takes a few seconds at most).
-    await waitFor(() => settledSince(api, before).length > 0, `the request at ${doc.uri.toString()} to end`, 60_000);
+    const ended = await triggerAndSettle(api, `the request at ${doc.uri.toString()} to end`, 60_000);
     assert.equal(doc.version, version, 'triggering a completion does not change the document');
     await vscode.commands.executeCommand('editor.action.inlineSuggest.hide');
-    return settledSince(api, before);
+    return ended;
   }
 
   it('binary-looking, 20 MB, 100k-character line, untitled and notebook: no change, no error, then completions still come', async () => {
@@ -266,7 +258,7 @@ describe('Editor edge cases: the registered provider with the real worker and mo
     for (const [name, open] of cases) {
       const started = Date.now();
       const [doc, position] = await open();
-      const ended = await triggerAndSettle(api, await vscode.window.showTextDocument(doc), position);
+      const ended = await triggerAtAndSettle(api, await vscode.window.showTextDocument(doc), position);
       console.log(`      ${name}: unchanged (${Date.now() - started} ms), ended: ${ended.join(', ')}, status bar "${services.statusBar.current.text}"`);
       // Binary-looking text is skipped before the model (and before the debounce, so any request there ends so).
       if (name === 'binary-looking') assert.deepEqual(ended, ['binary']);
@@ -284,7 +276,7 @@ describe('Editor edge cases: the registered provider with the real worker and mo
     await vscode.commands.executeCommand('notebook.cell.edit');
     const cellEditor = vscode.window.activeTextEditor;
     if (cellEditor?.document === cell) {
-      const ended = await triggerAndSettle(api, cellEditor, endOf(cell));
+      const ended = await triggerAtAndSettle(api, cellEditor, endOf(cell));
       console.log(`      notebook cell: the cell editor was active; triggered, ended: ${ended.join(', ')}`);
       assert.ok(!ended.includes('error'), `no engine error: ${ended.join(', ')}`);
     } else {

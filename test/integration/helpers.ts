@@ -55,10 +55,10 @@ export async function openWorkspaceFile(relativePath: string): Promise<vscode.Te
 }
 
 /** Requests so far by how they ended: suggestions by source, the others by reason. */
-export const outcomeCounts = (api: LocalGptApi): Record<string, number> => ({ ...api.completions.counts, ...api.completions.noSuggestion });
+const outcomeCounts = (api: LocalGptApi): Record<string, number> => ({ ...api.completions.counts, ...api.completions.noSuggestion });
 
 /** Outcomes that end a request for good (not superseded by a newer request), grown since `before`. */
-export const settledSince = (api: LocalGptApi, before: Record<string, number>): string[] =>
+const settledSince = (api: LocalGptApi, before: Record<string, number>): string[] =>
   Object.entries(outcomeCounts(api)).filter(([key, n]) => key !== 'debounced' && key !== 'cancelled' && n > before[key]).map(([key]) => key);
 
 /**

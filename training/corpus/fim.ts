@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { FimOrder } from '../../src/engine/protocol';
+import { FIM_ORDERS, type FimOrder } from '../../src/engine/protocol';
+import { isOneOf } from '../../src/validation/checks';
 import { FIM_MIDDLE_ID, FIM_PREFIX_ID, FIM_SUFFIX_ID } from '../../src/model/tokenizer';
 
 /**
@@ -144,10 +145,25 @@ export function fimSpan(piece: string, seedKey: string, maxMiddleLines: number):
   return { prefix: piece.slice(0, start), middle: piece.slice(start, end), suffix: piece.slice(end) };
 }
 
+/**
+ * A FIM prompt as token ids in `order`: psm ends with `<fim_middle>`, spm with the prefix's ids (so a text that
+ * continues the prefix, the middle, can be part of them).
+ */
+export function fimPromptIds(prefix: readonly number[], suffix: readonly number[], order: FimOrder): number[] {
+  return order === 'spm'
+    ? [FIM_PREFIX_ID, FIM_SUFFIX_ID, ...suffix, FIM_MIDDLE_ID, ...prefix]
+    : [FIM_PREFIX_ID, ...prefix, FIM_SUFFIX_ID, ...suffix, FIM_MIDDLE_ID];
+}
+
 /** One example as token ids, in `order` (see the top of this file). */
 export function fimExampleTokens(encode: EncodeOrdinary, header: string, span: FimSpan, order: FimOrder): number[] {
-  if (order === 'spm') return [FIM_PREFIX_ID, FIM_SUFFIX_ID, ...encode(span.suffix), FIM_MIDDLE_ID, ...encode(header + span.prefix + span.middle)];
-  return [FIM_PREFIX_ID, ...encode(header + span.prefix), FIM_SUFFIX_ID, ...encode(span.suffix), FIM_MIDDLE_ID, ...encode(span.middle)];
+  if (order === 'spm') return fimPromptIds(encode(header + span.prefix + span.middle), encode(span.suffix), 'spm');
+  return [...fimPromptIds(encode(header + span.prefix), encode(span.suffix), 'psm'), ...encode(span.middle)];
+}
+
+/** The order a corpus meta.json records for its FIM examples; a corpus from before the order was recorded was psm. */
+export function recordedFimOrder(order: unknown): FimOrder {
+  return isOneOf(FIM_ORDERS, order) ? order : 'psm';
 }
 
 /**

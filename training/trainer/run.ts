@@ -14,8 +14,8 @@ import * as readline from 'node:readline';
 import { TrainConfig, type TrainingPrecision, flopsPerToken } from './config';
 import { checkpointPath, exportModelFolder, readCheckpointWeights, writeInitialCheckpoint } from './checkpoint';
 import { type GptWeights, decodeSafetensors, readWeights } from '../../src/model/weights';
-import { FIM_ORDERS, type FimOrder } from '../../src/engine/protocol';
-import { isOneOf } from '../../src/validation/checks';
+import type { FimOrder } from '../../src/engine/protocol';
+import { recordedFimOrder } from '../corpus/fim';
 
 const NATIVE_DIR = path.resolve(__dirname, '..', 'native');
 export const NATIVE_BIN = path.join(NATIVE_DIR, 'build', 'gpt-train');
@@ -169,7 +169,7 @@ function corpusFimOrder(metaFile: string): FimOrder | false {
   try {
     const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as { fim?: { examples?: unknown; order?: unknown } };
     if (!(typeof meta.fim?.examples === 'number' && meta.fim.examples > 0)) return false;
-    return isOneOf(FIM_ORDERS, meta.fim.order) ? meta.fim.order : 'psm';
+    return recordedFimOrder(meta.fim.order);
   } catch {
     return false;
   }
