@@ -98,16 +98,16 @@ async function measureModel(transformers: Transformers, input: ThroughputInput, 
   log(`${m.key} ${m.dtype}: loaded ${folder.onnxFile} in ${loadMs.toFixed(0)} ms`);
 
   // Time inside ORT's session.run and inside the lm's forward, for decode steps only.
-  const ortSession = (session.model as unknown as { sessions: Record<string, { run: (feeds: unknown) => Promise<unknown> }> }).sessions.model;
+  const ortSession = session.lmSession as unknown as { run: (feeds: unknown, fetches?: unknown) => Promise<unknown> };
   const run = ortSession.run.bind(ortSession);
   let decoding = false;
   let decodeRunMs = 0;
   let decodeForwardMs = 0;
   let decodeSteps = 0;
   let onFirstDecode = () => {};
-  ortSession.run = async (feeds: unknown) => {
+  ortSession.run = async (feeds: unknown, fetches?: unknown) => {
     const t = now();
-    const r = await run(feeds);
+    const r = await run(feeds, fetches);
     if (decoding) decodeRunMs += now() - t;
     return r;
   };

@@ -1,11 +1,12 @@
 /**
  * Where a decode step's time goes: ONNX Runtime's own profiler on the completion graph, run as the
- * engine runs it (OwnedCacheLm: the engine's session options, fetching only the last logits row and
- * the new keys/values), decode steps after a prefill. Per operator type: kernel time per step and
+ * engine runs it (OwnedCacheLm: the graph without `present.*` outputs, src/model/decodeGraph.ts, the
+ * engine's session options, fetching only the last logits row and the new keys/values), decode steps
+ * after a prefill; `--with-present` runs the file as shipped (what transformers.js runs). Per operator type: kernel time per step and
  * its share; "outside kernels" is session.run's wall time minus the kernel times (graph dispatch,
  * allocation, input/output binding); "JS" is the wall time around session.run minus ORT's own run.
  *
- *   npx tsx bench/experiments/decodeProfile.ts <model dir> [--int8|--fp32] [--context N] [--steps N] [--threads N]
+ *   npx tsx bench/experiments/decodeProfile.ts <model dir> [--int8|--fp32] [--context N] [--steps N] [--threads N] [--with-present]
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -13,6 +14,7 @@ import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { sessionOptionsFor } from '../../src/engine/backend';
 import { configFromJson } from '../../src/model/config';
+import { withoutPresentOutputs } from '../../src/model/decodeGraph';
 import { gptFeeds } from '../../src/model/gptFeeds';
 
 interface ProfileEvent {
@@ -37,7 +39,9 @@ async function main(): Promise<void> {
   const steps = opt('--steps', 32);
   const file = path.join(dir, 'onnx', int8 ? 'model_quantized.onnx' : 'model.onnx');
   const prefix = path.join(os.tmpdir(), `decode-profile-${process.pid}`);
-  const session = await ort.InferenceSession.create(file, { ...(sessionOptionsFor('native', threads) as ort.InferenceSession.SessionOptions), enableProfiling: true, profileFilePrefix: prefix });
+  const shipped = fs.readFileSync(file);
+  const graph = args.includes('--with-present') ? shipped : (withoutPresentOutputs(shipped, file)?.bytes ?? shipped);
+  const session = await ort.InferenceSession.create(graph, { ...(sessionOptionsFor('native', threads) as ort.InferenceSession.SessionOptions), enableProfiling: true, profileFilePrefix: prefix });
   const D = shape.n_embd / shape.n_head;
   const newKv = session.outputNames.filter((n) => n.startsWith('new_key_values.'));
   const fetches = ['logits', ...newKv];
@@ -88,7 +92,7 @@ async function main(): Promise<void> {
   const per = (us: number) => us / 1000 / steps;
   const runMs = per(decodeRuns.reduce((a, r) => a + r.dur, 0));
   const wallMs = runs.filter((r) => r.decode).reduce((a, r) => a + r.wall, 0) / steps;
-  console.log(`${path.basename(dir)} ${int8 ? 'int8' : 'fp32'}, ${threads} thread(s), decode at context ${context}..${context + steps - 1}, ${steps} steps, load ${os.loadavg()[0].toFixed(1)}`);
+  console.log(`${path.basename(dir)} ${int8 ? 'int8' : 'fp32'}${graph === shipped ? ' (with present.*)' : ''}, ${threads} thread(s), decode at context ${context}..${context + steps - 1}, ${steps} steps, load ${os.loadavg()[0].toFixed(1)}`);
   console.log(`session.run wall ${wallMs.toFixed(3)} ms/step; ORT model_run ${runMs.toFixed(3)} ms; kernels ${per(kernels).toFixed(3)} ms; outside kernels ${(runMs - per(kernels)).toFixed(3)} ms; JS ${(wallMs - runMs).toFixed(3)} ms`);
   for (const [op, us] of [...byOp.entries()].sort((a, b) => b[1] - a[1])) console.log(`  ${op.padEnd(24)} ${per(us).toFixed(3)} ms/step  ${((100 * us) / kernels).toFixed(1)}% of kernels`);
 }

@@ -22,17 +22,18 @@ export interface OrtSession {
 
 const NEW_KV = /^new_key_values\.(\d+)\.(key|value)$/;
 const PAST_KV = /^past_key_values\.(\d+)\.(key|value)$/;
-const OWNED_CACHE_INPUTS = new Set(['input_ids', 'attention_mask', 'position_ids', 'num_logits_to_keep']);
+const OWNED_CACHE_INPUTS = ['input_ids', 'attention_mask', 'position_ids', 'num_logits_to_keep'];
 
 /**
  * The completion graph's ORT session and cache shape when it can run with an owned cache: it
  * outputs `new_key_values.{i}.key/value` for every `past_key_values.{i}.*` input (our exports) and
- * takes no inputs beyond the standard ones; null for any other graph.
+ * takes the standard inputs, position_ids included (the cache's empty slots are masked, so positions
+ * cannot be counted from the mask), and no others; null for any other graph.
  */
 export function ownedCacheSupport(session: OrtSession, contextLength: number): { shape: KvShape; entryNames: string[] } | null {
   const pastNames = session.inputNames.filter((n) => PAST_KV.test(n));
-  if (pastNames.length === 0 || session.inputNames.some((n) => !PAST_KV.test(n) && !OWNED_CACHE_INPUTS.has(n))) return null;
-  if (!['input_ids', 'attention_mask', 'num_logits_to_keep'].every((n) => session.inputNames.includes(n))) return null;
+  if (pastNames.length === 0 || session.inputNames.some((n) => !PAST_KV.test(n) && !OWNED_CACHE_INPUTS.includes(n))) return null;
+  if (!OWNED_CACHE_INPUTS.every((n) => session.inputNames.includes(n))) return null;
   const newNames = new Set(session.outputNames.filter((n) => NEW_KV.test(n)));
   if (!pastNames.every((n) => newNames.has(n.replace('past_key_values.', 'new_key_values.')))) return null;
   const dims = session.inputMetadata?.find((m) => m.name === pastNames[0])?.shape;
@@ -48,11 +49,10 @@ export function ownedCacheSupport(session: OrtSession, contextLength: number): {
  */
 export class OwnedCacheLm implements CausalLm<SessionKv> {
   private readonly fetches: string[];
-  /** attention_mask is all ones (batch 1, no padding): one buffer, viewed at each length. */
-  private readonly ones: BigInt64Array;
 
   constructor(
     private readonly transformers: Transformers,
+    /** The completion graph without `present.*` outputs (src/model/decodeGraph.ts), or as shipped. */
     private readonly session: OrtSession,
     private readonly shape: KvShape,
     /** `{i}.key` / `{i}.value`, in cache entry order. */
@@ -61,7 +61,6 @@ export class OwnedCacheLm implements CausalLm<SessionKv> {
     readonly eosTokenIds: readonly number[],
   ) {
     this.fetches = ['logits', ...entryNames.map((n) => `new_key_values.${n}`)];
-    this.ones = new BigInt64Array(contextLength).fill(1n);
   }
 
   private tensor(type: 'int64' | 'float32', data: BigInt64Array | Float32Array, dims: number[]): unknown {
@@ -73,17 +72,18 @@ export class OwnedCacheLm implements CausalLm<SessionKv> {
     const n = ids.length;
     const total = past.length + n;
     if (total > this.contextLength) throw new Error(`${total} tokens exceed the model's context of ${this.contextLength}`);
+    // The past is fed whole, every slot of its buffers, with the empty slots masked (see OwnedKvCache);
+    // position_ids carry the tokens' real positions.
+    const slots = past.capacity;
     const feeds: Record<string, unknown> = {
       input_ids: this.tensor('int64', BigInt64Array.from(ids, (x) => BigInt(x)), [1, n]),
-      attention_mask: this.tensor('int64', this.ones.subarray(0, total), [1, total]),
+      attention_mask: this.tensor('int64', past.attentionMask(n), [1, slots + n]),
+      position_ids: this.tensor('int64', BigInt64Array.from({ length: n }, (_, i) => BigInt(past.length + i)), [1, n]),
       num_logits_to_keep: this.tensor('int64', BigInt64Array.of(1n), []),
     };
-    if (this.session.inputNames.includes('position_ids')) {
-      feeds.position_ids = this.tensor('int64', BigInt64Array.from({ length: n }, (_, i) => BigInt(past.length + i)), [1, n]);
-    }
     const { heads, headDim } = this.shape;
     this.entryNames.forEach((name, e) => {
-      feeds[`past_key_values.${name}`] = this.tensor('float32', past.entry(e), [1, heads, past.length, headDim]);
+      feeds[`past_key_values.${name}`] = this.tensor('float32', past.entry(e), [1, heads, slots, headDim]);
     });
     const out = await this.session.run(feeds, this.fetches);
     const logits = out.logits.data as Float32Array;

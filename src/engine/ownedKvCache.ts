@@ -1,16 +1,17 @@
 /**
  * A KV cache kept in our own buffers instead of the runtime's `present.*` outputs.
  *
- * The standard decoder interface returns the whole cache (`present`, past + new) from every call,
- * and ONNX Runtime copies each output into a fresh JS buffer: on GPT-2 small at 256 tokens that is
- * 19 MB allocated, zero-filled and copied per decode step, more than half the step
- * (BENCHMARKS.md). Graphs exported by this project also output the new tokens' keys/values
- * (`new_key_values.*`), so the engine fetches only those and appends them here, into buffers it
- * reuses: two sets per cache (double buffering), grown geometrically up to the context length.
+ * The standard decoder interface returns the whole cache (`present`, past + new) from every call: the
+ * graph concatenates it and ONNX Runtime copies each output into a fresh JS buffer, a copy of the whole
+ * cache per layer and step that grows with the context. Graphs exported by this project also output
+ * the new tokens' keys/values (`new_key_values.*`), and the engine runs them without `present.*`
+ * (src/model/decodeGraph.ts), so it fetches only those and writes them here, in place.
  *
- * Each entry (one per layer and key/value) is laid out as the graph's `past_key_values` input wants
- * it, [heads, length, headDim] contiguous from the start of its buffer, so a subarray view is the
- * input tensor's data with no copy (ONNX Runtime node wraps JS memory as is).
+ * Each entry (one per layer and key/value) is one buffer of fixed capacity, [heads, capacity, headDim],
+ * fed whole as the graph's `past_key_values` input (ONNX Runtime node wraps JS memory as is, no copy)
+ * with `attentionMask` 0 over the slots that hold no token. Appending writes only the new tokens;
+ * cutting to a prefix (typing after a deletion) writes nothing. The slots past `length` keep stale
+ * or zero values, always finite: a masked key's probability is exactly 0, and 0 x a finite value is 0.
  */
 
 export interface KvShape {
@@ -32,36 +33,40 @@ export class OwnedKvCache {
 
   private constructor(
     readonly shape: KvShape,
-    /** Tokens held. */
+    /** Tokens held: slots 0 .. length-1 of every head. */
     readonly length: number,
     private readonly buffers: Float32Array[],
-    /** The other buffer set: written by the next append or truncate, then swapped in. */
-    private readonly spare: Float32Array[],
   ) {}
 
   static empty(shape: KvShape): OwnedKvCache {
     for (const [k, v] of Object.entries(shape)) {
       if (!Number.isInteger(v) || v <= 0) throw new Error(`OwnedKvCache: ${k} must be a positive integer, got ${v}`);
     }
-    return new OwnedKvCache(shape, 0, [], []);
+    return new OwnedKvCache(shape, 0, []);
   }
 
-  /** Tokens the current buffers have room for. */
+  /** Token slots per head in the buffers (the `past_sequence_length` the graph is fed). */
   get capacity(): number {
-    return capacityOf(this.buffers, this.shape);
+    return this.buffers.length === 0 ? 0 : this.buffers[0].length / (this.shape.heads * this.shape.headDim);
   }
 
-  /** Entry `index` as [heads, length, headDim]: a view into the cache, valid until the cache is consumed. */
+  /** Entry `index` as [heads, capacity, headDim]: a view of the cache, valid until the cache is consumed. */
   entry(index: number): Float32Array {
     this.checkUsable();
-    const { heads, headDim } = this.shape;
-    if (this.length === 0) return new Float32Array(0);
-    return this.buffers[index].subarray(0, heads * this.length * headDim);
+    return this.buffers[index] ?? new Float32Array(0);
+  }
+
+  /** The graph's attention_mask for a run of `count` new tokens after this cache: the held slots, the empty ones (0), the new tokens. */
+  attentionMask(count: number): BigInt64Array {
+    this.checkUsable();
+    const mask = new BigInt64Array(this.capacity + count).fill(1n);
+    mask.fill(0n, this.length, this.capacity);
+    return mask;
   }
 
   /**
    * The cache extended by `fresh[i]` ([heads, count, headDim] for entry i). This cache is consumed:
-   * its buffers become the new cache's spare set, so it must not be used again.
+   * the new one writes into its buffers, so it must not be used again.
    */
   append(fresh: readonly Float32Array[], count: number): OwnedKvCache {
     this.checkUsable();
@@ -72,21 +77,13 @@ export class OwnedKvCache {
     for (const f of fresh) {
       if (f.length !== heads * count * headDim) throw new Error(`OwnedKvCache: a new entry has ${f.length} values, ${heads} heads x ${count} tokens x ${headDim} need ${heads * count * headDim}`);
     }
-    const next = this.nextSets(length);
-    const target = next.buffers;
-    const old = this.length * headDim;
+    const buffers = length > this.capacity ? this.grown(length) : this.buffers;
+    const capacity = buffers[0].length / (heads * headDim);
     const added = count * headDim;
     for (let e = 0; e < entries; e++) {
-      const src = this.buffers[e];
-      const dst = target[e];
-      const add = fresh[e];
-      for (let h = 0; h < heads; h++) {
-        const at = h * length * headDim;
-        if (old > 0) dst.set(src.subarray(h * old, h * old + old), at);
-        dst.set(add.subarray(h * added, h * added + added), at + old);
-      }
+      for (let h = 0; h < heads; h++) buffers[e].set(fresh[e].subarray(h * added, h * added + added), (h * capacity + this.length) * headDim);
     }
-    return this.consumeTo(next, length);
+    return this.consumeTo(buffers, length);
   }
 
   /** The cache cut to its first `length` tokens (this cache is consumed unless `length` is its own). */
@@ -94,45 +91,34 @@ export class OwnedKvCache {
     this.checkUsable();
     if (!Number.isInteger(length) || length < 0 || length > this.length) throw new Error(`OwnedKvCache: cannot cut ${this.length} tokens to ${length}`);
     if (length === this.length) return this;
-    const { entries, heads, headDim } = this.shape;
-    const next = this.nextSets(length);
-    const target = next.buffers;
-    const keep = length * headDim;
-    const old = this.length * headDim;
-    for (let e = 0; e < entries; e++) {
-      for (let h = 0; h < heads; h++) target[e].set(this.buffers[e].subarray(h * old, h * old + keep), h * keep);
-    }
-    return this.consumeTo(next, length);
+    return this.consumeTo(this.buffers, length);
   }
 
   /**
-   * The buffer sets of the next cache: `buffers` to write its `length` tokens into (the spare set when it
-   * has room) and `spare`, the set after that (this cache's buffers). When the spare set is too small, both are
-   * replaced at once, with room for DECODE_HEADROOM tokens more (or double, whichever is more, up to the
-   * context): fresh memory costs page faults, and so they all happen in the prefill call that needs the
-   * room, not in the first decode steps of the completion after it (GPT-2 small at 256 tokens: the first
-   * two steps took 35-60 ms instead of 12).
+   * New buffers with room for `length` tokens and DECODE_HEADROOM more (or double, whichever is more,
+   * up to the context), holding this cache's tokens. Allocated in the prefill call that needs the room,
+   * so the completion's decode steps after it never grow (a fresh buffer's page faults cost GPT-2 small's
+   * first decode steps 35-60 ms instead of 12 when they fell there).
    */
-  private nextSets(length: number): { buffers: Float32Array[]; spare: Float32Array[] } {
+  private grown(length: number): Float32Array[] {
     const { entries, heads, headDim, maxLength } = this.shape;
-    if (capacityOf(this.spare, this.shape) >= length) return { buffers: this.spare, spare: this.buffers };
-    const capacity = Math.min(maxLength, Math.max(length + DECODE_HEADROOM, INITIAL_CAPACITY, 2 * this.capacity));
-    // fill(0) touches every page now: a fresh buffer's pages fault in at their first write otherwise, which
-    // for the spare set is the first decode step (GPT-2 small: 60 ms instead of 12).
-    const allocate = () => Array.from({ length: entries }, () => new Float32Array(heads * capacity * headDim).fill(0));
-    return { buffers: allocate(), spare: allocate() };
+    const old = this.capacity;
+    const capacity = Math.min(maxLength, Math.max(length + DECODE_HEADROOM, INITIAL_CAPACITY, 2 * old));
+    const held = this.length * headDim;
+    return Array.from({ length: entries }, (_, e) => {
+      // fill(0) touches every page now, not at the first decode step that writes there.
+      const buffer = new Float32Array(heads * capacity * headDim).fill(0);
+      for (let h = 0; h < heads && held > 0; h++) buffer.set(this.buffers[e].subarray(h * old * headDim, h * old * headDim + held), h * capacity * headDim);
+      return buffer;
+    });
   }
 
-  private consumeTo(next: { buffers: Float32Array[]; spare: Float32Array[] }, length: number): OwnedKvCache {
+  private consumeTo(buffers: Float32Array[], length: number): OwnedKvCache {
     this.consumed = true;
-    return new OwnedKvCache(this.shape, length, next.buffers, next.spare);
+    return new OwnedKvCache(this.shape, length, buffers);
   }
 
   private checkUsable(): void {
     if (this.consumed) throw new Error('OwnedKvCache: this cache was extended or cut already; use the cache that returned');
   }
-}
-
-function capacityOf(buffers: readonly Float32Array[], shape: KvShape): number {
-  return buffers.length === 0 ? 0 : buffers[0].length / (shape.heads * shape.headDim);
 }

@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import type { PreTrainedModel, PreTrainedTokenizer } from '@huggingface/transformers';
 import { onnxFileOf, type OnnxDtype } from '../model/folderLayout';
 import { withAttentionOutputs } from '../model/attentionGraph';
+import { withoutPresentOutputs } from '../model/decodeGraph';
 import { sessionOptionsFor, type Transformers } from './backend';
 import type { CausalLm } from './generate';
 import { graphMismatch, ModelFolderError, type ModelFolder } from './modelFolder';
@@ -56,7 +57,14 @@ export class EngineSession {
     readonly model: PreTrainedModel,
     readonly lm: CausalLm<SessionKv>,
     private readonly options: OpenOptions,
+    /** The session `lm` runs when it is not the completion graph's own (openDecodeGraph); released with this. */
+    private readonly decodeSession: OrtSession | null,
   ) {}
+
+  /** The ONNX Runtime session `lm` calls (for measuring it): the decode graph's, or the completion graph's own. */
+  get lmSession(): OrtSession {
+    return this.decodeSession ?? (this.model as unknown as { sessions: Record<string, OrtSession> }).sessions.model;
+  }
 
   static async open(transformers: Transformers, folder: ModelFolder, options: OpenOptions): Promise<EngineSession> {
     const progress_callback = (p: { status: string; file?: string; loaded?: number; total?: number }) => {
@@ -87,10 +95,11 @@ export class EngineSession {
       throw new ModelFolderError('invalidModel', mismatch);
     }
     const owned = options.ownedCache === false || !ortSession ? null : ownedCacheSupport(ortSession, folder.contextLength);
-    const lm = owned
-      ? new OwnedCacheLm(transformers, ortSession, owned.shape, owned.entryNames, folder.contextLength, folder.eosTokenIds)
+    const decode = owned ? await openDecodeGraph(transformers, ortSession, folder, options) : null;
+    const lm = owned && decode
+      ? new OwnedCacheLm(transformers, decode, owned.shape, owned.entryNames, folder.contextLength, folder.eosTokenIds)
       : new TransformersCausalLm(transformers, model, folder.contextLength, folder.eosTokenIds);
-    const session = new EngineSession(transformers, folder, info, tokenizer, model, lm, options);
+    const session = new EngineSession(transformers, folder, info, tokenizer, model, lm, options, decode !== ortSession ? decode : null);
     session.graphs.set(folder.onnxFile, Promise.resolve(model));
     return session;
   }
@@ -157,14 +166,7 @@ export class EngineSession {
     const { bytes, outputs } = withAttentionOutputs(await fs.promises.readFile(file), file);
     if (outputs.length === 0) return { file, outputs, session: null };
     const completion = (this.model as unknown as { sessions: Record<string, OrtSession> }).sessions.model;
-    // The completion session's class is the runtime transformers.js chose (onnxruntime-node or -web).
-    const runtime = completion?.constructor as unknown as { create?: (bytes: Uint8Array, options: Record<string, unknown>) => Promise<OrtSession> } | undefined;
-    if (typeof runtime?.create !== 'function') throw new Error(`internal: cannot create an ONNX Runtime session for the attention graph of ${file}`);
-    const options = { ...sessionOptionsFor(this.options.backend, this.options.threads).session_options, executionProviders: [this.options.backend === 'wasm' ? 'wasm' : 'cpu'] };
-    // Through the runtime's native-call hooks, like the model's own sessions: a worker is never stopped inside one of its calls.
-    const around = aroundOf(this.transformers);
-    const session = await around(() => runtime.create!(bytes, options), 'load');
-    return { file, outputs, session: hookSession(session, around) };
+    return { file, outputs, session: await derivedSession(this.transformers, completion, bytes, file, this.options) };
   }
 
   async dispose(): Promise<void> {
@@ -175,6 +177,7 @@ export class EngineSession {
     } catch {
       // a graph that failed to load has nothing to release
     }
+    await this.decodeSession?.release?.();
     const graphs = [...this.graphs.values()];
     this.graphs.clear();
     for (const g of graphs) {
@@ -185,4 +188,29 @@ export class EngineSession {
       }
     }
   }
+}
+
+/**
+ * A session for a graph derived in memory from the completion graph, on the runtime transformers.js
+ * chose for it (onnxruntime-node or -web: the completion session's class) with the same options, its
+ * native calls hooked like the model's own (a worker is never stopped inside one of its calls).
+ */
+async function derivedSession(transformers: Transformers, completion: OrtSession | undefined, bytes: Uint8Array, file: string, options: Pick<OpenOptions, 'backend' | 'threads'>): Promise<OrtSession> {
+  const runtime = completion?.constructor as unknown as { create?: (bytes: Uint8Array, options: Record<string, unknown>) => Promise<OrtSession> } | undefined;
+  if (typeof runtime?.create !== 'function') throw new Error(`internal: cannot create an ONNX Runtime session for a graph derived from ${file}`);
+  const sessionOptions = { ...sessionOptionsFor(options.backend, options.threads).session_options, executionProviders: [options.backend === 'wasm' ? 'wasm' : 'cpu'] };
+  const around = aroundOf(transformers);
+  const session = await around(() => runtime.create!(bytes, sessionOptions), 'load');
+  return hookSession(session, around);
+}
+
+/**
+ * The session completions run with the engine's own cache: the completion graph without its
+ * `present.*` outputs (src/model/decodeGraph.ts), or the completion session itself when nothing
+ * can be removed.
+ */
+async function openDecodeGraph(transformers: Transformers, completion: OrtSession, folder: ModelFolder, options: OpenOptions): Promise<OrtSession> {
+  const file = path.join(folder.dir, folder.onnxFile);
+  const derived = withoutPresentOutputs(await fs.promises.readFile(file), file);
+  return derived ? derivedSession(transformers, completion, derived.bytes, file, options) : completion;
 }

@@ -127,7 +127,7 @@ export function buildGptGraph(
     const wteScale = g.floats('wte.weight_scale', [V], qw.scale);
     const cols = g.op1('Gather', [wteQ, inputIds], { axis: 1 }); // [C, B, T] int8
     const rows = g.op1('Cast', [g.op1('Transpose', [cols], { perm: [1, 2, 0] })], { to: DataType.FLOAT }); // [B, T, C]
-    const scale = g.op1('Unsqueeze', [g.op1('Gather', [wteScale, inputIds], { axis: 0 }), g.int64s('axes_last', [-1])]); // [B, T, 1]
+    const scale = g.op1('Unsqueeze', [g.op1('Gather', [wteScale, inputIds], { axis: 0 }), g.shared('axes_last', (n) => g.int64s(n, [-1]))]); // [B, T, 1]
     tokEmb = g.op1('Mul', [rows, scale]);
     lmHead = (x) => quantizedMatMul(g, activationScale, x, wteQ, wteScale, C, V, () => tokenRows(g, x)); // [B, K] rows
   }
@@ -143,6 +143,13 @@ export function buildGptGraph(
   const causal = g.op1('LessOrEqual', [keyPos, queryPos]); // [T, S]
   const notPadding = g.op1('Unsqueeze', [g.op1('Cast', [attentionMask], { to: DataType.BOOL }), axes12]); // [B, 1, 1, S]
   const visible = g.op1('And', [causal, notPadding], {}, 'mask'); // [B, 1, T, S]
+  // Where the past's keys end and the new tokens' begin on the key axis, for splitting the probabilities.
+  const axis0 = g.int64s('axes_0', [0]);
+  const toAxis = (scalar: string) => g.op1('Unsqueeze', [scalar, axis0]);
+  const zeroStart = g.int64s('zero_1d', [0]);
+  const pastEnd = toAxis(P);
+  const totalEnd = toAxis(S);
+  const lastAxis = g.shared('axes_last', (n) => g.int64s(n, [-1]));
 
   // [B, T, C] -> [B, H, T, D]
   const splitHeads = (t: string): string => g.op1('Transpose', [g.op1('Reshape', [t, headsShape])], { perm: [0, 2, 1, 3] });
@@ -156,17 +163,25 @@ export function buildGptGraph(
     const [q, k, v] = g.op('Split', [qkv, splitQkv], { axis: -1 }, 3).map(splitHeads); // [B, H, T, D] each
     g.rename(k, `new_key_values.${i}.key`);
     g.rename(v, `new_key_values.${i}.value`);
-    const keys = g.op1('Concat', [`past_key_values.${i}.key`, `new_key_values.${i}.key`], { axis: 2 }); // [B, H, S, D]
-    const values = g.op1('Concat', [`past_key_values.${i}.value`, `new_key_values.${i}.value`], { axis: 2 }); // [B, H, S, D]
-    g.rename(keys, `present.${i}.key`);
-    g.rename(values, `present.${i}.value`);
-    const kT = g.op1('Transpose', [`present.${i}.key`], { perm: [0, 1, 3, 2] }); // [B, H, D, S]
-    const scores = g.op1('Mul', [g.op1('MatMul', [q, kT]), attnScale]); // [B, H, T, S]
+    const pastKey = `past_key_values.${i}.key`;
+    const pastValue = `past_key_values.${i}.value`;
+    // `present.*` (past + new) for callers that keep the runtime's cache (transformers.js). Attention
+    // reads past and new apart, so a graph without these outputs (the engine's, src/model/decodeGraph.ts)
+    // copies no cache: ONNX Runtime runs every node of a graph whatever is fetched, and these two Concats
+    // were half of a decode step's kernel time at 256 tokens (bench/experiments/decodeProfile.ts).
+    g.rename(g.op1('Concat', [pastKey, `new_key_values.${i}.key`], { axis: 2 }), `present.${i}.key`); // [B, H, S, D]
+    g.rename(g.op1('Concat', [pastValue, `new_key_values.${i}.value`], { axis: 2 }), `present.${i}.value`); // [B, H, S, D]
+    const keysT = (keys: string) => g.op1('Transpose', [keys], { perm: [0, 1, 3, 2] }); // [B, H, D, *]
+    const scoresPast = g.op1('MatMul', [q, keysT(pastKey)]); // [B, H, T, P]
+    const scoresNew = g.op1('MatMul', [q, keysT(`new_key_values.${i}.key`)]); // [B, H, T, T]
+    const scores = g.op1('Mul', [g.op1('Concat', [scoresPast, scoresNew], { axis: -1 }), attnScale]); // [B, H, T, S]
     const probs = g.op1('Softmax', [g.op1('Where', [visible, scores, maskedScore])], { axis: -1 }); // [B, H, T, S]
     // Named in every graph, an output only with `attentions`: the worker derives the attention graph by
     // listing these tensors as outputs (src/model/attentionGraph.ts), so no second copy of the weights ships.
     g.rename(probs, `decoder_attentions.${i}`);
-    const att = g.op1('MatMul', [`decoder_attentions.${i}`, `present.${i}.value`]); // [B, H, T, D]
+    const probsPast = g.op1('Slice', [`decoder_attentions.${i}`, zeroStart, pastEnd, lastAxis]); // [B, H, T, P]
+    const probsNew = g.op1('Slice', [`decoder_attentions.${i}`, pastEnd, totalEnd, lastAxis]); // [B, H, T, T]
+    const att = g.op1('Add', [g.op1('MatMul', [probsPast, pastValue]), g.op1('MatMul', [probsNew, `new_key_values.${i}.value`])]); // [B, H, T, D]
     const merged = g.op1('Reshape', [g.op1('Transpose', [att], { perm: [0, 2, 1, 3] }), mergeShape]); // [B, T, C]
     x = g.op1('Add', [x, linear(merged, w.attn_c_proj_weight, w.attn_c_proj_bias, C, C, `${p}.attn.c_proj`)]);
     // x = x + mlp(ln_2(x))
@@ -179,8 +194,6 @@ export function buildGptGraph(
   // first changes nothing for the rows kept). K = num_logits_to_keep, 0 or more than T meaning all T.
   const keepAll = g.op1('Or', [g.op1('Equal', [logitsToKeep, zero]), g.op1('Greater', [logitsToKeep, T])]);
   const firstKept = g.op1('Where', [keepAll, zero, g.op1('Sub', [T, logitsToKeep])]);
-  const axis0 = g.int64s('axes_0', [0]);
-  const toAxis = (scalar: string) => g.op1('Unsqueeze', [scalar, axis0]);
   const kept = g.op1('Slice', [x, toAxis(firstKept), toAxis(T), axis1]); // [B, K, C]
   const xf = layerNorm(kept, weights.ln_f_weight, weights.ln_f_bias, 'ln_f');
   g.rename(lmHead(xf), 'logits');

@@ -1,6 +1,7 @@
 /**
  * The engine's own KV cache buffers: what a graph's `past_key_values` input sees after any sequence
- * of appends and cuts must be exactly the keys/values of the tokens kept, in [heads, length, dim].
+ * of appends and cuts must be exactly the keys/values of the tokens kept, in the first `length` slots
+ * of [heads, capacity, dim], with the attention mask showing exactly those slots.
  */
 import { strict as assert } from 'node:assert';
 import { OwnedKvCache, type KvShape } from '../../../src/engine/ownedKvCache';
@@ -26,11 +27,21 @@ function expected(e: number, length: number): number[] {
 
 function assertHolds(cache: OwnedKvCache, length: number): void {
   assert.equal(cache.length, length);
-  for (let e = 0; e < shape.entries; e++) assert.deepEqual([...cache.entry(e)], expected(e, length), `entry ${e} at length ${length}`);
+  const { heads, headDim } = shape;
+  const capacity = cache.capacity;
+  for (let e = 0; e < shape.entries; e++) {
+    const entry = cache.entry(e);
+    assert.equal(entry.length, heads * capacity * headDim, `entry ${e}: [heads, capacity, dim]`);
+    const held: number[] = [];
+    for (let h = 0; h < heads; h++) held.push(...entry.subarray(h * capacity * headDim, (h * capacity + length) * headDim));
+    assert.deepEqual(held, expected(e, length), `entry ${e} at length ${length}`);
+  }
+  const mask = [...cache.attentionMask(2)].map(Number);
+  assert.deepEqual(mask, [...Array(length).fill(1), ...Array(capacity - length).fill(0), 1, 1], `mask at length ${length}`);
 }
 
 describe('engine/ownedKvCache', () => {
-  it('appends prompt chunks and single tokens, across buffer growth, as [heads, length, dim]', () => {
+  it('appends prompt chunks and single tokens, across buffer growth, into the first slots of [heads, capacity, dim]', () => {
     let cache = OwnedKvCache.empty(shape);
     assertHolds(cache, 0);
     let length = 0;
@@ -41,7 +52,7 @@ describe('engine/ownedKvCache', () => {
     }
   });
 
-  it('grows rarely, both buffer sets at once, with room for a completion after the tokens that made it grow', () => {
+  it('grows rarely, with room for a completion after the tokens that made it grow', () => {
     let cache = OwnedKvCache.empty({ ...shape, maxLength: 1000 });
     const seen: number[] = [];
     for (let length = 1; length <= 600; length++) {
@@ -61,22 +72,34 @@ describe('engine/ownedKvCache', () => {
     assertHolds(prompt, 320);
   });
 
-  it('cuts to a prefix and keeps appending after it (typing after a deletion)', () => {
+  it('cuts to a prefix in place and keeps appending after it (typing after a deletion)', () => {
     let cache = OwnedKvCache.empty(shape).append(newEntries(0, 40), 40);
+    const room = cache.capacity;
     cache = cache.truncate(25);
     assertHolds(cache, 25);
+    assert.equal(cache.capacity, room, 'cutting keeps the buffers');
     cache = cache.append(newEntries(25, 3), 3);
     assertHolds(cache, 28);
     assert.equal(cache.truncate(28), cache, 'cutting to its own length is a no-op');
     assertHolds(cache.truncate(0), 0);
   });
 
-  it('a cache that was extended cannot be used again (its buffers are reused)', () => {
+  it('a cache that was extended or cut cannot be used again (the new one writes into its buffers)', () => {
     const first = OwnedKvCache.empty(shape).append(newEntries(0, 4), 4);
     const second = first.append(newEntries(4, 1), 1);
     assert.throws(() => first.entry(0), /extended or cut already/);
     assert.throws(() => first.append(newEntries(4, 1), 1), /extended or cut already/);
     assertHolds(second, 5);
+    const cut = second.truncate(2);
+    assert.throws(() => second.attentionMask(1), /extended or cut already/);
+    assertHolds(cut, 2);
+  });
+
+  it('an empty cache feeds no past slots: the mask covers the new tokens only', () => {
+    const cache = OwnedKvCache.empty(shape);
+    assert.equal(cache.capacity, 0);
+    assert.equal(cache.entry(0).length, 0);
+    assert.deepEqual([...cache.attentionMask(3)], [1n, 1n, 1n]);
   });
 
   it('rejects wrong sizes and lengths past the context with a message', () => {
