@@ -19,6 +19,7 @@ import { lineStopAt } from './lineStop';
 import { beamSearch } from './beamSearch';
 import type { LogitsMixer } from './cacheMixer';
 import { controlTokenIds, suppressControlTokens } from './controlTokens';
+import { atFreshLine, endsBeforeText } from './freshLine';
 import { createTokenSelector } from './sampling';
 import { backOffToBoundary, maskToHealing, remainingAfter } from './tokenBoundary';
 
@@ -97,6 +98,11 @@ export function fitPrompt(ids: readonly number[], contextLength: number, reserve
 /** How many prompt tokens before the generated ones are decoded with them, so tokenizers that
  * drop a leading space at the start of a sequence (SentencePiece) still give the right text. */
 const DECODE_CONTEXT_TOKENS = 4;
+/**
+ * Tokens redrawn at most per position at a fresh line (./freshLine.ts): the model's few best are tried,
+ * and if they all end the line the suggestion ends as the model wanted.
+ */
+const MAX_REDRAWS = 8;
 
 export class PrefixReusingGenerator<P> {
   private cachedIds: number[] = [];
@@ -265,6 +271,7 @@ export class PrefixReusingGenerator<P> {
     };
     const eos = new Set(this.lm.eosTokenIds);
     const control = this.controlTokens();
+    const freshLine = texts != null && atFreshLine(options.lineStop);
     const context = prompt.slice(-DECODE_CONTEXT_TOKENS);
     const contextText = this.codec.decode(context);
     const generated: number[] = [];
@@ -278,7 +285,11 @@ export class PrefixReusingGenerator<P> {
       const row = Float32Array.from(logits!); // the mixer and the selector edit their row; the stored one stays raw
       mix?.(row, this.sequence);
       if (control) suppressControlTokens(row, control);
-      const next = select(row, this.sequence.length);
+      let next = select(row, this.sequence.length);
+      for (let redraws = 0; freshLine && redraws < MAX_REDRAWS && endsBeforeText(text, unhealed, eos.has(next) ? undefined : (texts?.[next] ?? '')); redraws++) {
+        row[next] = -Infinity;
+        next = select(row, this.sequence.length);
+      }
       if (eos.has(next)) {
         stopReason = 'eos';
         break;

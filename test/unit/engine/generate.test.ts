@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { endsBeforeText } from '../../../src/engine/freshLine';
 import { PrefixReusingGenerator, commonPrefixLength, findStop, fitPrompt } from '../../../src/engine/generate';
 import type { GenerationOptions } from '../../../src/engine/protocol';
 import { FakeLm, MERGED_AB, VOCAB, encodeFake, fakeCodec, mergedAb, mergedCodec, referenceGreedy } from './fakeLm';
@@ -379,5 +380,51 @@ describe('engine/generate: line stop (multi-line requests end where post-process
     assert.equal(out.status === 'done' && out.text, 'return a * b;\n}');
     const plain = await new PrefixReusingGenerator(scripted(body), codec, opts).generate([6], greedy(7), never);
     assert.equal(plain.status === 'done' && plain.text, 'return a * b;\n}\nreturn a * b;', 'without the rule it goes on');
+  });
+});
+
+describe('engine/generate: a fresh line gets a suggestion that shows text', () => {
+  const texts = ['', '\n', '  \n', 'return', ' a * b;', ' x'];
+  const codec = { decode: (ids: readonly number[]) => ids.map((i) => texts[i]).join(''), tokenTexts: texts };
+  // First step: end-of-text, then "\n", then "  \n", then "return"; after that " a * b;", then end-of-text.
+  const lm = {
+    contextLength: 64,
+    eosTokenIds: [0],
+    truncate: (p: number[], n: number) => p.slice(0, n),
+    forward: async (ids: readonly number[], past: number[] | null) => {
+      const all = [...(past ?? []), ...ids];
+      const logits = new Float32Array(texts.length).fill(-5);
+      const step = all.length - 1;
+      if (step === 0) [logits[0], logits[1], logits[2], logits[3]] = [4, 3, 2, 1];
+      else if (step === 1) logits[4] = 5;
+      else logits[0] = 5;
+      return { logits, past: all };
+    },
+  };
+  const fresh = { linePrefix: '    ', lineSuffix: '', nextLines: ['}'], linesAbove: ['function f() {'], multiline: false };
+
+  it('at a line holding only whitespace: end-of-text and line breaks are redrawn until a token shows text', async () => {
+    const out = await new PrefixReusingGenerator(lm, codec, opts).generate([5], { ...greedy(8), lineStop: fresh }, never);
+    assert.equal(out.status === 'done' && out.text, 'return a * b;');
+    assert.equal(out.status === 'done' && out.stopReason, 'eos', 'once text shows, end-of-text ends it as usual');
+  });
+
+  it('after text on the line, or without the cursor surroundings, the model ends it as it ranks', async () => {
+    for (const lineStop of [{ ...fresh, linePrefix: '    x' }, { ...fresh, lineSuffix: ')' }, undefined]) {
+      const out = await new PrefixReusingGenerator(lm, codec, opts).generate([5], { ...greedy(8), ...(lineStop ? { lineStop } : {}) }, never);
+      assert.equal(out.status === 'done' && out.text, '', JSON.stringify(lineStop));
+    }
+  });
+
+  it('endsBeforeText: end-of-text or a line break before visible text, healed text spelled first', () => {
+    assert.equal(endsBeforeText('', '', undefined), true);
+    assert.equal(endsBeforeText('', '', '\n'), true);
+    assert.equal(endsBeforeText('  ', '', ' \n'), true);
+    assert.equal(endsBeforeText('', '', '  '), false, 'whitespace without a break may still lead to text');
+    assert.equal(endsBeforeText('', '', 'x\n'), false);
+    assert.equal(endsBeforeText('x', '', undefined), false, 'text shown: the model may end');
+    assert.equal(endsBeforeText('', '    ', '    \n'), true, 'spells the indentation, then breaks the line');
+    assert.equal(endsBeforeText('', '    ', '  '), false, 'still spelling the indentation');
+    assert.equal(endsBeforeText('', '', ''), false, 'a control token is suppressed elsewhere');
   });
 });
