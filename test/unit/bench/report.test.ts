@@ -92,6 +92,18 @@ describe('bench goals', () => {
     assert.ok(fail.details.some((d) => d.startsWith('native x1: 30%')), fail.details.join('\n'));
   });
 
+  it('judges a cold request on onnxruntime-node at p50 <= 25 ms and p95 <= 50 ms; WebAssembly cells are not judged', () => {
+    const cold = (cells: LatencyCell[]) => evaluateGoals(results(cells, []), LIMITS).find((g) => g.id === 'cold')!;
+    const pass = cold([latencyCell(9, 24, 50, 2)]);
+    assert.equal(pass.status, 'PASS');
+    assert.match(pass.details[0], /^native x1: p50 24 ms, p95 24 ms/);
+    assert.equal(cold([latencyCell(9, 26, 50, 2)]).status, 'FAIL');
+    assert.equal(cold([{ ...latencyCell(9, 60, 50, 2), backend: 'wasm' }]).status, 'NOT MEASURED');
+    const slowTail = latencyCell(9, 20, 50, 2);
+    slowTail.scenarios[0] = scenario(SCENARIOS.cold, [20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 60, 60]);
+    assert.equal(cold([slowTail]).status, 'FAIL', 'p95 above 50 ms fails though p50 passes');
+  });
+
   it('judges the copy model against the same scenarios without it: the worse of keystroke and cold, at most 1.2x', () => {
     const withCopyModel = (typedMs: number, coldMs: number): LatencyCell => ({
       ...latencyCell(10, 100, 50, 2),
