@@ -90,3 +90,27 @@ export function referenceGreedy(prompt: readonly number[], maxNewTokens: number,
   }
   return out;
 }
+
+/**
+ * A model whose next-token logits depend only on the tokens so far: `score(all, logits)` sets the
+ * ones that matter in a row of `vocab` logits, all others -5. Its cache is the token list, so
+ * cutting it is slicing it. End-of-text is token 0.
+ */
+export function tableLm(vocab: number, score: (all: readonly number[], logits: Float32Array) => void, contextLength = 64): CausalLm<number[]> {
+  return {
+    contextLength,
+    eosTokenIds: [0],
+    truncate: (p, n) => p.slice(0, n),
+    forward: async (ids, past) => {
+      const all = [...(past ?? []), ...ids];
+      const logits = new Float32Array(vocab).fill(-5);
+      score(all, logits);
+      return { logits, past: all };
+    },
+  };
+}
+
+/** A codec whose token i is `texts[i]`. */
+export function textsCodec(texts: readonly string[]): TextCodec {
+  return { decode: (ids) => ids.map((i) => texts[i]).join(''), tokenTexts: texts };
+}

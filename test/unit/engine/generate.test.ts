@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { endsBeforeText } from '../../../src/engine/freshLine';
 import { PrefixReusingGenerator, commonPrefixLength, findStop, fitPrompt } from '../../../src/engine/generate';
 import type { GenerationOptions } from '../../../src/engine/protocol';
-import { FakeLm, MERGED_AB, VOCAB, encodeFake, fakeCodec, mergedAb, mergedCodec, referenceGreedy } from './fakeLm';
+import { FakeLm, MERGED_AB, VOCAB, encodeFake, fakeCodec, mergedAb, mergedCodec, referenceGreedy, tableLm, textsCodec } from './fakeLm';
 
 const greedy = (maxNewTokens: number, stop: string[] = []): GenerationOptions => ({ maxNewTokens, temperature: 0, topK: 0, topP: 1, seed: 0, stop });
 const never = () => false;
@@ -310,21 +310,13 @@ describe('engine/generate: generation loop with prefix reuse', () => {
 
   it('token healing lets a merged token replace a trailing space ("= " + "value" -> " v" token)', async () => {
     const texts = ['', '=', ' ', ' v', 'a', 'l'];
-    const codec = { decode: (ids: readonly number[]) => ids.map((i) => texts[i]).join(''), tokenTexts: texts };
-    const lm = {
-      contextLength: 64,
-      eosTokenIds: [0],
-      truncate: (p: number[], n: number) => p.slice(0, n),
-      forward: async (ids: readonly number[], past: number[] | null) => {
-        const all = [...(past ?? []), ...ids];
-        const last = all[all.length - 1];
-        const logits = new Float32Array(texts.length).fill(-5);
-        if (last === 1) [logits[3], logits[2], logits[4]] = [5, 4, 3]; // after "=": " v", then " ", then "a"
-        else if (last === 2) logits[4] = 5; // after a lone " ": "a"
-        else logits[5] = 5; // else "l"
-        return { logits, past: all };
-      },
-    };
+    const codec = textsCodec(texts);
+    const lm = tableLm(texts.length, (all, logits) => {
+      const last = all[all.length - 1];
+      if (last === 1) [logits[3], logits[2], logits[4]] = [5, 4, 3]; // after "=": " v", then " ", then "a"
+      else if (last === 2) logits[4] = 5; // after a lone " ": "a"
+      else logits[5] = 5; // else "l"
+    });
     const prompt = [1, 2]; // "= "
     const plain = await new PrefixReusingGenerator(lm, codec, opts).generate(prompt, greedy(3), never);
     assert.equal(plain.status === 'done' && plain.text, 'all');
@@ -345,18 +337,9 @@ describe('engine/generate: generation loop with prefix reuse', () => {
 describe('engine/generate: line stop (multi-line requests end where post-processing would cut)', () => {
   // A scripted model: each step emits the next token of `script`, whatever the prompt.
   const texts = ['', 'cx', 'cy', ': number;', '\n', '  ', 'return', ' a * b;', '}'];
-  const codec = { decode: (ids: readonly number[]) => ids.map((i) => texts[i]).join(''), tokenTexts: texts };
-  const scripted = (script: number[]) => ({
-    contextLength: 128,
-    eosTokenIds: [0],
-    truncate: (p: number[], n: number) => p.slice(0, n),
-    forward: async (ids: readonly number[], past: number[] | null) => {
-      const all = [...(past ?? []), ...ids];
-      const logits = new Float32Array(texts.length).fill(-5);
-      logits[script[all.length - 1] ?? 0] = 5; // the prompt is 1 token, so the i-th new token is script[i]
-      return { logits, past: all };
-    },
-  });
+  const codec = textsCodec(texts);
+  // The prompt is 1 token, so the i-th new token is script[i].
+  const scripted = (script: number[]) => tableLm(texts.length, (all, logits) => (logits[script[all.length - 1] ?? 0] = 5), 128);
   const context = { linePrefix: '  ', lineSuffix: '', nextLines: ['}'], linesAbove: ['export function multiply(a: number, b: number): number {'], multiline: true };
 
   it('a line that repeats an earlier line shape stops generation when its line break arrives', async () => {
@@ -385,22 +368,14 @@ describe('engine/generate: line stop (multi-line requests end where post-process
 
 describe('engine/generate: a fresh line gets a suggestion that shows text', () => {
   const texts = ['', '\n', '  \n', 'return', ' a * b;', ' x'];
-  const codec = { decode: (ids: readonly number[]) => ids.map((i) => texts[i]).join(''), tokenTexts: texts };
+  const codec = textsCodec(texts);
   // First step: end-of-text, then "\n", then "  \n", then "return"; after that " a * b;", then end-of-text.
-  const lm = {
-    contextLength: 64,
-    eosTokenIds: [0],
-    truncate: (p: number[], n: number) => p.slice(0, n),
-    forward: async (ids: readonly number[], past: number[] | null) => {
-      const all = [...(past ?? []), ...ids];
-      const logits = new Float32Array(texts.length).fill(-5);
-      const step = all.length - 1;
-      if (step === 0) [logits[0], logits[1], logits[2], logits[3]] = [4, 3, 2, 1];
-      else if (step === 1) logits[4] = 5;
-      else logits[0] = 5;
-      return { logits, past: all };
-    },
-  };
+  const lm = tableLm(texts.length, (all, logits) => {
+    const step = all.length - 1;
+    if (step === 0) [logits[0], logits[1], logits[2], logits[3]] = [4, 3, 2, 1];
+    else if (step === 1) logits[4] = 5;
+    else logits[0] = 5;
+  });
   const fresh = { linePrefix: '    ', lineSuffix: '', nextLines: ['}'], linesAbove: ['function f() {'], multiline: false };
 
   it('at a line holding only whitespace: end-of-text and line breaks are redrawn until a token shows text', async () => {

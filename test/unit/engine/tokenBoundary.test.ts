@@ -4,6 +4,7 @@ import type { GenerationOptions } from '../../../src/engine/protocol';
 import { MAX_HEALED_TOKENS, backOffToBoundary, maskToHealing, remainingAfter } from '../../../src/engine/tokenBoundary';
 import { BpeTokenizer } from '../../../src/model/tokenizer';
 import { trainTestTokenizer } from '../model/fixtures/tokenizer';
+import { tableLm } from './fakeLm';
 
 // The fixture tokenizer (byte-level BPE, 300 tokens, trained on a few lines of code): its ids are fixed by its training text.
 const tokenizer = new BpeTokenizer(trainTestTokenizer(300));
@@ -76,18 +77,10 @@ describe('engine/tokenBoundary: the prompt backs off to a token boundary', () =>
 describe('engine/tokenBoundary: healing in the generation loop', () => {
   // A model that learned "{" "\n␣" "␣return" "␣a" ...: the next token depends on the last one only.
   const next: Record<number, number> = { 266: NL_SPACE, [NL_SPACE]: RETURN, [SPACE]: SPACE, [RETURN]: 262, 262: 273, 273: 263, 263: 63, 63: 0 };
-  const lm = {
-    contextLength: 64,
-    eosTokenIds: [0],
-    truncate: (p: number[], n: number) => p.slice(0, n),
-    forward: async (ids: readonly number[], past: number[] | null) => {
-      const all = [...(past ?? []), ...ids];
-      const logits = new Float32Array(300).fill(-5);
-      logits[next[all[all.length - 1]] ?? SPACE] = 5;
-      logits[SPACE] = Math.max(logits[SPACE], 1); // a lone space is always somewhat likely
-      return { logits, past: all };
-    },
-  };
+  const lm = tableLm(300, (all, logits) => {
+    logits[next[all[all.length - 1]] ?? SPACE] = 5;
+    logits[SPACE] = Math.max(logits[SPACE], 1); // a lone space is always somewhat likely
+  });
   const codec = { decode: (ids: readonly number[]) => tokenizer.decode([...ids]), tokenTexts: texts };
   const greedy: GenerationOptions = { maxNewTokens: 8, temperature: 0, topK: 0, topP: 1, seed: 0, stop: [] };
   const opts = { prefillChunk: 64, now: () => 0 };

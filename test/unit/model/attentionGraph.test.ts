@@ -4,16 +4,13 @@
  * the graph completions run.
  */
 import { strict as assert } from 'node:assert';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { withAttentionOutputs } from '../../../src/model/attentionGraph';
 import type { GptConfig } from '../../../src/model/config';
 import { buildGptGraph } from '../../../src/model/export/gptGraph';
 import { gptFeeds } from '../../../src/model/gptFeeds';
-import { readOnnxInfo, type OnnxModelInfo } from '../../../src/model/onnxInfo';
 import { randomModel } from '../../../src/model/random';
+import { onnxInfoOf } from './fixtures/onnxInfoOf';
 
 const CONFIG: GptConfig = { vocab_size: 64, n_positions: 40, n_embd: 32, n_layer: 3, n_head: 4, layer_norm_epsilon: 1e-5, bos_token_id: 0, eos_token_id: 0 };
 const weights = randomModel(CONFIG, 5, { std: 0.3 });
@@ -37,16 +34,6 @@ function maxAbsDiff(a: ort.Tensor, b: ort.Tensor): number {
   return m;
 }
 
-function onnxInfo(bytes: Uint8Array): OnnxModelInfo {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'attention-graph-')), 'model.onnx');
-  fs.writeFileSync(file, bytes);
-  try {
-    return readOnnxInfo(file);
-  } finally {
-    fs.rmSync(path.dirname(file), { recursive: true, force: true });
-  }
-}
-
 const names = Array.from({ length: CONFIG.n_layer }, (_, i) => `decoder_attentions.${i}`);
 
 describe('model/attentionGraph: the attention graph derived from the completion graph', function () {
@@ -57,8 +44,8 @@ describe('model/attentionGraph: the attention graph derived from the completion 
   it('adds decoder_attentions.0..n-1 as outputs and nothing else', () => {
     const { bytes, outputs } = withAttentionOutputs(fp32, 'model.onnx');
     assert.deepEqual(outputs, names);
-    const before = onnxInfo(fp32);
-    const after = onnxInfo(bytes);
+    const before = onnxInfoOf(fp32);
+    const after = onnxInfoOf(bytes);
     assert.deepEqual(after.outputs.map((o) => o.name), [...before.outputs.map((o) => o.name), ...names]);
     assert.deepEqual(after.inputs, before.inputs);
     assert.equal(after.nodes, before.nodes);

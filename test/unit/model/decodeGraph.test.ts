@@ -4,16 +4,13 @@
  * buffers whose empty slots are masked, as the engine's own cache does (src/engine/ownedKvCache.ts).
  */
 import { strict as assert } from 'node:assert';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { GptConfig } from '../../../src/model/config';
 import { withoutPresentOutputs } from '../../../src/model/decodeGraph';
 import { buildGptGraph } from '../../../src/model/export/gptGraph';
 import { gptFeeds } from '../../../src/model/gptFeeds';
-import { readOnnxInfo, type OnnxModelInfo } from '../../../src/model/onnxInfo';
 import { randomModel } from '../../../src/model/random';
+import { onnxInfoOf } from './fixtures/onnxInfoOf';
 
 const CONFIG: GptConfig = { vocab_size: 64, n_positions: 40, n_embd: 32, n_layer: 3, n_head: 4, layer_norm_epsilon: 1e-5, bos_token_id: 0, eos_token_id: 0 };
 const D = CONFIG.n_embd / CONFIG.n_head;
@@ -21,16 +18,6 @@ const weights = randomModel(CONFIG, 5, { std: 0.3 });
 const prompt = Array.from({ length: 17 }, (_, i) => (i * 7 + 3) % CONFIG.vocab_size);
 const next = [5, 41, 12];
 const make = (type: 'int64' | 'float32', data: BigInt64Array | Float32Array, dims: number[]) => new ort.Tensor(type, data, dims);
-
-function onnxInfo(bytes: Uint8Array): OnnxModelInfo {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'decode-graph-')), 'model.onnx');
-  fs.writeFileSync(file, bytes);
-  try {
-    return readOnnxInfo(file);
-  } finally {
-    fs.rmSync(path.dirname(file), { recursive: true, force: true });
-  }
-}
 
 /** Logits of each token of `next` after `prompt`, decoded one by one with the runtime's `present` cache. */
 async function viaPresent(graph: Uint8Array): Promise<Float32Array[]> {
@@ -100,8 +87,8 @@ describe('model/decodeGraph: the completion graph without present.*', function (
     const derived = withoutPresentOutputs(fp32, 'model.onnx');
     assert.ok(derived);
     assert.equal(derived.removedNodes, 2 * CONFIG.n_layer);
-    const before = onnxInfo(fp32);
-    const after = onnxInfo(derived.bytes);
+    const before = onnxInfoOf(fp32);
+    const after = onnxInfoOf(derived.bytes);
     assert.deepEqual(
       after.outputs.map((o) => o.name),
       before.outputs.map((o) => o.name).filter((n) => !n.startsWith('present.')),
