@@ -16,11 +16,13 @@ import type { PreTrainedModel, PreTrainedTokenizer } from '@huggingface/transfor
 import { onnxFileOf, type OnnxDtype } from '../model/folderLayout';
 import { withAttentionOutputs } from '../model/attentionGraph';
 import { withoutPresentOutputs } from '../model/decodeGraph';
+import type { BpeTokenizer } from '../model/tokenizer';
 import { sessionOptionsFor, type Transformers } from './backend';
 import type { CausalLm } from './generate';
 import { graphMismatch, ModelFolderError, type ModelFolder } from './modelFolder';
 import { aroundOf, hookSession } from './nativeActivity';
 import { OwnedCacheLm, ownedCacheSupport, type OrtSession } from './ownedCacheLm';
+import { sameTokenizer } from './ownTokenizer';
 import type { BackendName, ModelInfo } from './protocol';
 import { TransformersCausalLm, type SessionKv } from './transformersLm';
 
@@ -59,6 +61,8 @@ export class EngineSession {
     private readonly options: OpenOptions,
     /** The session `lm` runs when it is not the completion graph's own (openDecodeGraph); released with this. */
     private readonly decodeSession: OrtSession | null,
+    /** The folder's tokenizer in the project's own BPE code, when it encodes as transformers.js does (./ownTokenizer.ts). */
+    private readonly ownTokenizer: BpeTokenizer | null,
   ) {}
 
   /** The ONNX Runtime session `lm` calls (for measuring it): the decode graph's, or the completion graph's own. */
@@ -99,7 +103,7 @@ export class EngineSession {
     const lm = owned && decode
       ? new OwnedCacheLm(transformers, decode, owned.shape, owned.entryNames, folder.contextLength, folder.eosTokenIds)
       : new TransformersCausalLm(transformers, model, folder.contextLength, folder.eosTokenIds);
-    const session = new EngineSession(transformers, folder, info, tokenizer, model, lm, options, decode !== ortSession ? decode : null);
+    const session = new EngineSession(transformers, folder, info, tokenizer, model, lm, options, decode !== ortSession ? decode : null, sameTokenizer(folder.dir, tokenizer));
     session.graphs.set(folder.onnxFile, Promise.resolve(model));
     return session;
   }
@@ -118,11 +122,11 @@ export class EngineSession {
   }
 
   encode(text: string): number[] {
-    return this.tokenizer.encode(text);
+    return this.ownTokenizer ? this.ownTokenizer.encode(text) : this.tokenizer.encode(text);
   }
 
   decode(ids: readonly number[]): string {
-    return this.tokenizer.decode([...ids], { skip_special_tokens: true });
+    return this.ownTokenizer ? this.ownTokenizer.decode(ids, { skipSpecialTokens: true }) : this.tokenizer.decode([...ids], { skip_special_tokens: true });
   }
 
   /** Text of every token id ('' for special tokens), for token healing; built on first use. */

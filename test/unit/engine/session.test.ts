@@ -46,10 +46,14 @@ describe('engine/session (tiny GPT-2 on onnxruntime-node, in process)', function
   });
   after(() => session?.dispose());
 
-  it('transformers.js encodes like our tokenizer', () => {
+  it('encodes and decodes as transformers.js does, with our tokenizer (a folder this project wrote)', () => {
     for (const text of ['function add(a, b) {', '  return a + b;\n}', 'héllo → wörld']) {
-      assert.deepEqual(session.encode(text), model.tokenizer.encode(text), text);
+      const ids = session.tokenizer.encode(text);
+      assert.deepEqual(session.encode(text), ids, text);
+      assert.deepEqual(ids, model.tokenizer.encode(text), text);
+      assert.equal(session.decode(ids), session.tokenizer.decode(ids, { skip_special_tokens: true }));
     }
+    assert.ok((session as unknown as { ownTokenizer: unknown }).ownTokenizer, 'our tokenizer is in use');
   });
 
   it('describes the model', () => {
