@@ -19,6 +19,7 @@
  * default `localGpt.workspace.cache`): the file is the cached document being completed, as the
  * extension syncs it (`cacheDocument`, indexed before the pass), each request names it and the cursor.
  * The main thread's event-loop delay is recorded while they run, and once idle for reference.
+ * Then the editor's own request at a fresh line after a typed signature (./editorRequest.ts).
  * Then the naive baseline on the same prompts: the transformers.js `text-generation` pipeline,
  * whole prompt per request, in this process (no worker hop, which favours the baseline slightly).
  */
@@ -30,6 +31,7 @@ import type { CacheTarget, GenerationOptions } from '../../src/engine/protocol';
 import { sourceWorker } from '../../src/engine/sourceWorker';
 import { WorkerClient } from '../../src/engine/workerClient';
 import { cellMain } from '../lib/child';
+import { measureEditorRequest } from './editorRequest';
 import { summarize } from '../lib/stats';
 import { SCENARIOS, type LagSummary, type LatencyCell, type LatencyInput, type ScenarioResult } from '../lib/types';
 
@@ -178,6 +180,8 @@ cellMain<LatencyInput, LatencyCell>(async (input) => {
   copyModelDocument = null;
   for (const s of copyModel) log(`copy model on, ${s.name}: p50 ${s.ms.median.toFixed(1)} ms, p95 ${s.ms.p95.toFixed(1)} ms`);
   await client.dispose();
+  const editor = [await measureEditorRequest(input, log)];
+  for (const s of editor) log(`${s.name}: p50 ${s.ms.median.toFixed(1)} ms, p95 ${s.ms.p95.toFixed(1)} ms (prompt ${s.promptTokens} tokens, reused ${s.reusedTokens}, ${s.generatedTokens} new)`);
   clearInterval(sampler);
   const rssMiB = { before, loaded, peak };
 
@@ -220,6 +224,7 @@ cellMain<LatencyInput, LatencyCell>(async (input) => {
     eventLoopLagMs: { idle: lagOf(idle), busy: lagOf(busy) },
     scenarios,
     copyModel,
+    editor,
     naive,
     wallMs: now() - started,
   };

@@ -31,6 +31,8 @@ const TARGETS = {
   /** A cold completion on the embedded model through the worker, onnxruntime-node (issue #14). */
   coldP50Ms: 25,
   coldP95Ms: 50,
+  /** The editor's request at a fresh line, without the debounce (issue #14 item 5: "the model part"). */
+  editorRequestP50Ms: 60,
 } as const;
 
 interface RooflineShare {
@@ -128,6 +130,25 @@ export function evaluateGoals(r: Pick<BenchResults, 'models' | 'throughput' | 'l
       'max',
       (v) => `p50 ${ms(v)}`,
       'Why: a cold request is the prompt\'s prefill (in chunks) plus 16 decode steps plus the worker hop; see the throughput table for prefill tokens/s and decode ms/token of the same model.',
+    ),
+  );
+
+  // (1c) the editor's own request at a fresh line, whole path but the debounce.
+  goals.push(
+    judge(
+      'editor-request',
+      `The editor's request at a fresh line (a function signature and Enter in the sample workspace, default settings, the whole request path but the debounce), embedded model, onnxruntime-node: p50`,
+      `<= ${ms(TARGETS.editorRequestP50Ms)}`,
+      latency
+        .filter((c) => c.backend === 'native')
+        .flatMap((c) => {
+          const e = c.editor?.find((s) => s.name === SCENARIOS.editorFreshLine);
+          if (!e) return [];
+          return [{ value: e.ms.median, pass: e.ms.median <= TARGETS.editorRequestP50Ms, detail: `${c.backend} x${c.threads}: p50 ${ms(e.ms.median)}, p95 ${ms(e.ms.p95)} (${e.promptTokens} prompt tokens, ${e.reusedTokens} reused, ~${e.generatedTokens} new)` }];
+        }),
+      'max',
+      ms,
+      'Why: the request runs the prompt tokens the last request did not (a new signature after the reused file), then up to localGpt.maxNewTokens decode steps with the copy model mixed into each until a stop rule ends the block; see the throughput table for decode ms/token.',
     ),
   );
 

@@ -244,6 +244,7 @@ export function renderBenchmarks(r: BenchResults, limits: Limits, previous: stri
       'Through `WorkerClient` and the model worker thread (src/engine/worker.ts), embedded model, int8 (the default), 16 new tokens, default sampling. Latency = wall time of `client.complete()` on the main thread. ' +
         `Scenarios: **${SCENARIOS.cold}** (the cache shares nothing with the prompt), **${SCENARIOS.typedDiffers}** (after a completion at the same spot, a character that is not the first one it suggested: the file's next character where that differs, else another; the model must run), **${SCENARIOS.typedSuggested}** (the character typed is the first one the previous completion suggested: served by replaying stored logits), **${SCENARIOS.newLine}** (after accepting the completion and pressing Enter), **${SCENARIOS.cached}** (the same prompt again). ` +
         '**copy model on**: the same scenarios at the same spots with the copy model (the `localGpt.workspace.cache` default) mixing n-gram counts of the file, registered as the document being completed and indexed before the pass. ' +
+        `**${SCENARIOS.editorFreshLine}**: what the extension sends at a fresh line after a function signature typed in the sample workspace and Enter, through its whole request path (context, retrieval and copy model over the workspace, multi-line decoding with its stops, post-processing; bench/cells/editorRequest.ts) without the debounce (75 ms by default) and the editor's rendering; new tokens estimated from the decode rate. ` +
         'The naive baseline runs the transformers.js pipeline on the same prompts in the main thread of the same process after the worker is gone.',
     );
     out.push('');
@@ -254,7 +255,9 @@ export function renderBenchmarks(r: BenchResults, limits: Limits, previous: stri
         continue;
       }
       for (const s of c.scenarios) rows.push([`${c.backend} x${c.threads}`, s.name, fmt.ms(s.ms.median), fmt.ms(s.ms.p95), range(s.ms), `${s.promptTokens} / ${s.reusedTokens}`, s.generatedTokens]);
-      for (const s of c.copyModel ?? []) rows.push([`${c.backend} x${c.threads}`, `copy model on: ${s.name}`, fmt.ms(s.ms.median), fmt.ms(s.ms.p95), range(s.ms), `${s.promptTokens} / ${s.reusedTokens}`, s.generatedTokens]);
+      for (const s of [...(c.copyModel ?? []).map((x) => ({ ...x, name: `copy model on: ${x.name}` })), ...(c.editor ?? [])]) {
+        rows.push([`${c.backend} x${c.threads}`, s.name, fmt.ms(s.ms.median), fmt.ms(s.ms.p95), range(s.ms), `${s.promptTokens} / ${s.reusedTokens}`, s.generatedTokens]);
+      }
       for (const s of c.naive) rows.push([`${c.backend} x${c.threads}`, `naive pipeline: ${s.name}`, fmt.ms(s.ms.median), fmt.ms(s.ms.p95), range(s.ms), 'all', s.generatedTokens]);
     }
     out.push(table(['backend', 'scenario', 'p50 ms', 'p95 ms', 'min–max ms', 'prompt / reused tokens', 'new tokens'], rows, ['l', 'l', 'r', 'r', 'r', 'r', 'r']));

@@ -187,6 +187,8 @@ export const SCENARIOS = {
   typedDiffers: 'one more character, typed differs',
   newLine: 'new line',
   cached: 'prompt cached',
+  /** The editor's request at a fresh line after a typed function signature (bench/cells/editorRequest.ts). */
+  editorFreshLine: 'editor: signature + Enter, default settings',
 } as const;
 
 export interface LagSummary {
@@ -218,6 +220,8 @@ export interface LatencyCell {
   scenarios: ScenarioResult[];
   /** The same scenarios with the copy model on (the file as the cached document being completed); absent in runs before it was measured. */
   copyModel?: ScenarioResult[];
+  /** What the editor sends at a fresh line (bench/cells/editorRequest.ts); absent in runs before it was measured. */
+  editor?: ScenarioResult[];
   naive: ScenarioResult[];
   error?: string;
   wallMs: number;

@@ -104,6 +104,15 @@ describe('bench goals', () => {
     assert.equal(cold([slowTail]).status, 'FAIL', 'p95 above 50 ms fails though p50 passes');
   });
 
+  it('judges the editor request at a fresh line on onnxruntime-node at p50 <= 60 ms, and says when it was not measured', () => {
+    const editor = (ms: number) => ({ ...latencyCell(9, 20, 50, 2), editor: [scenario(SCENARIOS.editorFreshLine, [ms])] });
+    const goal = (cells: LatencyCell[]) => evaluateGoals(results(cells, []), LIMITS).find((g) => g.id === 'editor-request')!;
+    assert.equal(goal([editor(59)]).status, 'PASS');
+    assert.match(goal([editor(59)]).details[0], /^native x1: p50 59 ms/);
+    assert.equal(goal([editor(61)]).status, 'FAIL');
+    assert.equal(goal([latencyCell(9, 20, 50, 2)]).status, 'NOT MEASURED');
+  });
+
   it('judges the copy model against the same scenarios without it: the worse of keystroke and cold, at most 1.2x', () => {
     const withCopyModel = (typedMs: number, coldMs: number): LatencyCell => ({
       ...latencyCell(10, 100, 50, 2),
