@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import * as os from 'node:os';
 import { defaultSettings } from '../../src/config/settings';
 import { sessionOptionsFor, startBackend, type Transformers } from '../../src/engine/backend';
-import { PrefixReusingGenerator, type CausalLm } from '../../src/engine/generate';
+import { PREFILL_CHUNK_TOKENS, PrefixReusingGenerator, type CausalLm } from '../../src/engine/generate';
 import { inspectModelFolder } from '../../src/engine/modelFolder';
 import type { GenerationOptions } from '../../src/engine/protocol';
 import { createTokenSelector } from '../../src/engine/sampling';
@@ -128,7 +128,7 @@ async function measureModel(transformers: Transformers, input: ThroughputInput, 
       return r;
     },
   };
-  const generator = new PrefixReusingGenerator(lm, session, { prefillChunk: 128, now });
+  const generator = new PrefixReusingGenerator(lm, session, { prefillChunk: PREFILL_CHUNK_TOKENS, now });
   const D = input.decodeTokens;
   const options: GenerationOptions = { maxNewTokens: D, ...SAMPLING, stop: [] };
 

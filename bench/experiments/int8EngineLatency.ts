@@ -16,7 +16,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { startBackend } from '../../src/engine/backend';
-import { PrefixReusingGenerator } from '../../src/engine/generate';
+import { PREFILL_CHUNK_TOKENS, PrefixReusingGenerator } from '../../src/engine/generate';
 import { inspectModelFolder } from '../../src/engine/modelFolder';
 import type { GenerationOptions } from '../../src/engine/protocol';
 import { EngineSession } from '../../src/engine/session';
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
       const sessions = await Promise.all(folders.map((dir) => EngineSession.open(transformers, inspectModelFolder(dir, { quantized: true }), { name: path.basename(dir), backend: 'native', threads })));
       let text = sessions[0].encode(fs.readFileSync(path.join(ROOT, 'bench', 'fixtures', 'code-sample.txt'), 'utf8'));
       while (text.length < PROMPT_TOKENS + 7 * opts.rounds) text = text.concat(text);
-      const generators = sessions.map((s) => new PrefixReusingGenerator(s.lm, s, { prefillChunk: 128, now: () => performance.now() }));
+      const generators = sessions.map((s) => new PrefixReusingGenerator(s.lm, s, { prefillChunk: PREFILL_CHUNK_TOKENS, now: () => performance.now() }));
       const cold = SCALES.map((): number[] => []);
       const decode = SCALES.map((): number[] => []);
       for (let round = 0; round < opts.rounds; round++) {

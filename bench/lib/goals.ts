@@ -3,6 +3,7 @@
  * over several configurations passes only when every configuration does, and its value is the
  * worst one. Ratios use medians (the typical run), the best run is given beside it.
  */
+import { PREFILL_CHUNK_TOKENS } from '../../src/engine/generate';
 import {
   computeLimits,
   decodeBytesPerToken,
@@ -221,7 +222,7 @@ export function evaluateGoals(r: Pick<BenchResults, 'models' | 'throughput' | 'l
         : [],
       'min',
       pct,
-      'Why: the ceiling is one large int8 MatMulInteger; the graph also quantizes the activations of each token per linear (Abs, ReduceMax, QuantizeLinear: a scale per token, so logits do not depend on how the prompt was split), runs LayerNorm, GELU and the masked score rectangle of each 128-token chunk in fp32 and hands each chunk through transformers.js; on a shared machine, also waiting for a core (compare the CPU-time share).',
+      `Why: the ceiling is one large int8 MatMulInteger; the graph also quantizes the activations of each token per linear (Abs, ReduceMax, QuantizeLinear: a scale per token, so logits do not depend on how the prompt was split), and runs LayerNorm, GELU and the masked score rectangle of each ${PREFILL_CHUNK_TOKENS}-token chunk in fp32; on a shared machine, also waiting for a core (compare the CPU-time share).`,
     ),
   );
 
@@ -339,7 +340,7 @@ function llamaCppGoals(r: Pick<BenchResults, 'models' | 'throughput' | 'llamaCpp
         prefill,
         'min',
         x,
-        `Why: both are compute-bound; ONNX Runtime's int8 MatMulInteger (VNNI) against llama.cpp's q8_0 x q8_0 dot products, in 128-token chunks for us and one batch for llama.cpp.${twoThreads}`,
+        `Why: both are compute-bound; ONNX Runtime's int8 MatMulInteger (VNNI) against llama.cpp's q8_0 x q8_0 dot products, in ${PREFILL_CHUNK_TOKENS}-token chunks for us and one batch for llama.cpp.${twoThreads}`,
       ),
     );
   }

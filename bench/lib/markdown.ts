@@ -3,6 +3,7 @@
  * latency scenarios, naive baseline, package. The hand-written analysis between the ANALYSIS
  * markers of the previous file is kept, so regenerating the tables never loses it.
  */
+import { PREFILL_CHUNK_TOKENS } from '../../src/engine/generate';
 import { decodeShare, LLAMA_CPP_TWO_THREADS, llamaCppPairs, prefillShare } from './goals';
 import { computeLimits, decodeBytesPerToken, decodeRooflineTokensPerS, fractionOf, ggufDecodeBytesPerToken, limitFor, prefillFlops, prefillRooflineTokensPerS, type Limit, type Limits } from './roofline';
 import type { Summary } from './stats';
@@ -123,7 +124,7 @@ export function renderBenchmarks(r: BenchResults, limits: Limits, previous: stri
     out.push('## Throughput: prefill and decode');
     out.push('');
     out.push(
-      'Engine code path in process: `EngineSession` + `PrefixReusingGenerator` (128-token prefill chunks, default sampling with a fixed seed). ' +
+      `Engine code path in process: \`EngineSession\` + \`PrefixReusingGenerator\` (${PREFILL_CHUNK_TOKENS}-token prefill chunks, default sampling with a fixed seed). ` +
         'Prefill of N prompt tokens from an empty cache, then decode right after it (context = N). Roofline shares: prefill against the compute ceiling of its dtype (fp32: fp32 matmul; int8: int8 MatMulInteger) ' +
         '(2 flops per block weight per token, LM head for the last position, causal attention), decode against the read bandwidth (weights once per token + the KV cache). ' +
         '"ORT run" is the part of a decode step inside `session.run`; "CPU" is process CPU time per step (all threads, system time in brackets). ' +

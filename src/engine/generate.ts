@@ -58,6 +58,9 @@ type GenerationOutcome =
     }
   | { status: 'cancelled' };
 
+/** Prompt tokens per forward call while prefilling (the default of GeneratorOptions.prefillChunk). */
+export const PREFILL_CHUNK_TOKENS = 128;
+
 interface GeneratorOptions {
   /** Prompt tokens per forward call while prefilling, so a cancel is seen between chunks. */
   prefillChunk: number;
@@ -120,7 +123,7 @@ export class PrefixReusingGenerator<P> {
   constructor(
     private readonly lm: CausalLm<P>,
     private readonly codec: TextCodec,
-    private readonly options: GeneratorOptions = { prefillChunk: 128, now: () => performance.now() },
+    private readonly options: GeneratorOptions = { prefillChunk: PREFILL_CHUNK_TOKENS, now: () => performance.now() },
   ) {}
 
   private controlTokens(): Int32Array | null {
