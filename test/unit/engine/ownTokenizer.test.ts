@@ -25,7 +25,7 @@ describe('engine/ownTokenizer: our BPE in place of transformers.js where they ag
     const code = fs.readFileSync(path.resolve(__dirname, '../../../bench/fixtures/code-sample.txt'), 'utf8');
     for (let at = 0; at < 60_000; at += 3_000) {
       const text = `<fim_prefix>${code.slice(at, at + 1_000)}<fim_suffix>${code.slice(at + 1_000, at + 1_500)}<fim_middle>`;
-      const ids = ours.encode(text);
+      const ids: number[] = ours.encode(text);
       assert.deepEqual(ids, reference.encode(text), `text at ${at}`);
       assert.equal(ours.decode(ids, { skipSpecialTokens: true }), reference.decode(ids, { skip_special_tokens: true }));
     }
