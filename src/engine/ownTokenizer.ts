@@ -14,16 +14,19 @@ import { BpeTokenizer, readTokenizerFiles } from '../model/tokenizer';
 const PROBE = 'export function f(a, b) {\n\treturn a  +  b; // é 中文 😀\r\n}\n\n    x.y = `${z}`;\u00a0 \t\n';
 
 /**
- * Our tokenizer for `dir` when it reads the folder's files and encodes and decodes the probe (with each
- * of the tokenizer's special tokens inside it) exactly as `reference` does; null otherwise.
+ * Our tokenizer for `dir` when it reads the folder's files, has a text for every id the model can
+ * generate (`vocabSize`: a model may have more ids than its tokenizer, as the bench's random models
+ * do), and encodes and decodes the probe (with each of the tokenizer's special tokens inside it)
+ * exactly as `reference` does; null otherwise.
  */
-export function sameTokenizer(dir: string, reference: Pick<PreTrainedTokenizer, 'encode' | 'decode'>): BpeTokenizer | null {
+export function sameTokenizer(dir: string, vocabSize: number, reference: Pick<PreTrainedTokenizer, 'encode' | 'decode'>): BpeTokenizer | null {
   let ours: BpeTokenizer;
   try {
     ours = readTokenizerFiles(dir);
   } catch {
     return null;
   }
+  if (ours.model.vocab.length < vocabSize) return null;
   const specials = ours.model.specialIds.map((id) => ours.model.vocab[id]);
   const probe = [PROBE, ...specials.map((s) => `${s}${PROBE}`)].join('');
   const ids = ours.encode(probe);

@@ -103,7 +103,7 @@ export class EngineSession {
     const lm = owned && decode
       ? new OwnedCacheLm(transformers, decode, owned.shape, owned.entryNames, folder.contextLength, folder.eosTokenIds)
       : new TransformersCausalLm(transformers, model, folder.contextLength, folder.eosTokenIds);
-    const session = new EngineSession(transformers, folder, info, tokenizer, model, lm, options, decode !== ortSession ? decode : null, sameTokenizer(folder.dir, tokenizer));
+    const session = new EngineSession(transformers, folder, info, tokenizer, model, lm, options, decode !== ortSession ? decode : null, sameTokenizer(folder.dir, folder.vocabSize, tokenizer));
     session.graphs.set(folder.onnxFile, Promise.resolve(model));
     return session;
   }

@@ -20,7 +20,7 @@ describe('engine/ownTokenizer: our BPE in place of transformers.js where they ag
   });
 
   it('the embedded model: the same ids and text on real code with FIM tokens inside', () => {
-    const ours = sameTokenizer(EMBEDDED, reference);
+    const ours = sameTokenizer(EMBEDDED, 8192, reference);
     assert.ok(ours);
     const code = fs.readFileSync(path.resolve(__dirname, '../../../bench/fixtures/code-sample.txt'), 'utf8');
     for (let at = 0; at < 60_000; at += 3_000) {
@@ -31,15 +31,16 @@ describe('engine/ownTokenizer: our BPE in place of transformers.js where they ag
     }
   });
 
-  it('null for a tokenizer that encodes the probe otherwise, or a folder it cannot read', () => {
+  it('null for a tokenizer that encodes the probe otherwise, has fewer ids than the model, or a folder it cannot read', () => {
     const shifted = { encode: (text: string) => reference.encode(text).map((id) => id + 1), decode: reference.decode.bind(reference) };
-    assert.equal(sameTokenizer(EMBEDDED, shifted as unknown as PreTrainedTokenizer), null);
+    assert.equal(sameTokenizer(EMBEDDED, 8192, shifted as unknown as PreTrainedTokenizer), null);
+    assert.equal(sameTokenizer(EMBEDDED, 8193, reference), null, 'an id the model can generate would have no text');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'own-tokenizer-'));
     try {
       fs.copyFileSync(path.join(EMBEDDED, 'tokenizer.json'), path.join(dir, 'tokenizer.json'));
       fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify({ clean_up_tokenization_spaces: true }));
-      assert.equal(sameTokenizer(dir, reference), null, 'clean_up_tokenization_spaces would change decoded text');
-      assert.equal(sameTokenizer(path.join(dir, 'missing'), reference), null);
+      assert.equal(sameTokenizer(dir, 8192, reference), null, 'clean_up_tokenization_spaces would change decoded text');
+      assert.equal(sameTokenizer(path.join(dir, 'missing'), 8192, reference), null);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
