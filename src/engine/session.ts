@@ -67,7 +67,7 @@ export class EngineSession {
 
   /** The ONNX Runtime session `lm` calls (for measuring it): the decode graph's, or the completion graph's own. */
   get lmSession(): OrtSession {
-    return this.decodeSession ?? (this.model as unknown as { sessions: Record<string, OrtSession> }).sessions.model;
+    return this.decodeSession ?? completionSessionOf(this.model)!;
   }
 
   static async open(transformers: Transformers, folder: ModelFolder, options: OpenOptions): Promise<EngineSession> {
@@ -92,14 +92,14 @@ export class EngineSession {
       vocabSize: folder.vocabSize,
       capabilities: folder.capabilities,
     };
-    const ortSession = (model as unknown as { sessions: Record<string, OrtSession> }).sessions.model;
+    const ortSession = completionSessionOf(model);
     const mismatch = ortSession ? graphMismatch(folder, ortSession) : null;
     if (mismatch) {
       await model.dispose();
       throw new ModelFolderError('invalidModel', mismatch);
     }
     const owned = options.ownedCache === false || !ortSession ? null : ownedCacheSupport(ortSession, folder.contextLength);
-    const decode = owned ? await openDecodeGraph(transformers, ortSession, folder, options) : null;
+    const decode = owned && ortSession ? await openDecodeGraph(transformers, ortSession, folder, options) : null;
     const lm = owned && decode
       ? new OwnedCacheLm(transformers, decode, owned.shape, owned.entryNames, folder.contextLength, folder.eosTokenIds)
       : new TransformersCausalLm(transformers, model, folder.contextLength, folder.eosTokenIds);
@@ -169,8 +169,7 @@ export class EngineSession {
     const file = path.join(this.folder.dir, this.folder.onnxFile);
     const { bytes, outputs } = withAttentionOutputs(await fs.promises.readFile(file), file);
     if (outputs.length === 0) return { file, outputs, session: null };
-    const completion = (this.model as unknown as { sessions: Record<string, OrtSession> }).sessions.model;
-    return { file, outputs, session: await derivedSession(this.transformers, completion, bytes, file, this.options) };
+    return { file, outputs, session: await derivedSession(this.transformers, completionSessionOf(this.model), bytes, file, this.options) };
   }
 
   async dispose(): Promise<void> {
@@ -192,6 +191,11 @@ export class EngineSession {
       }
     }
   }
+}
+
+/** The ONNX Runtime session transformers.js opened for the completion graph (its `model` session). */
+function completionSessionOf(model: PreTrainedModel): OrtSession | undefined {
+  return (model as unknown as { sessions: Record<string, OrtSession> }).sessions.model;
 }
 
 /**

@@ -32,14 +32,14 @@ export function withoutPresentOutputs(model: Uint8Array, file: string): DerivedD
   const graph = graphField(model, file);
   const parts = fields(model, graph.start, graph.end, file);
   const kept = new Set<string>();
-  let removedOutputs = 0;
+  const removedOutputs = new Set<Field>();
   for (const f of parts) {
     if (f.no !== GRAPH_OUTPUT || f.wire !== LENGTH_DELIMITED) continue;
     const name = strings(model, f, VALUE_INFO_NAME, file)[0] ?? '';
-    if (PRESENT.test(name)) removedOutputs++;
+    if (PRESENT.test(name)) removedOutputs.add(f);
     else kept.add(name);
   }
-  if (removedOutputs === 0) return null;
+  if (removedOutputs.size === 0) return null;
 
   // Backwards from the outputs kept: a node is live when something live reads one of its outputs.
   const nodes = parts.filter((f) => f.no === GRAPH_NODE && f.wire === LENGTH_DELIMITED);
@@ -51,9 +51,7 @@ export function withoutPresentOutputs(model: Uint8Array, file: string): DerivedD
     live.add(nodes[i]);
     for (const input of strings(model, nodes[i], NODE_INPUT, file)) needed.add(input);
   }
-  const dropped = (f: Field): boolean =>
-    (f.no === GRAPH_NODE && f.wire === LENGTH_DELIMITED && !live.has(f)) ||
-    (f.no === GRAPH_OUTPUT && f.wire === LENGTH_DELIMITED && PRESENT.test(strings(model, f, VALUE_INFO_NAME, file)[0] ?? ''));
+  const dropped = (f: Field): boolean => removedOutputs.has(f) || (f.no === GRAPH_NODE && f.wire === LENGTH_DELIMITED && !live.has(f));
   const bytes = withGraph(
     model,
     graph,
