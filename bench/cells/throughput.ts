@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import * as os from 'node:os';
 import { defaultSettings } from '../../src/config/settings';
 import { sessionOptionsFor, startBackend, type Transformers } from '../../src/engine/backend';
+import { warmUpDecoding } from '../../src/engine/decodeWarmUp';
 import { PREFILL_CHUNK_TOKENS, PrefixReusingGenerator, type CausalLm } from '../../src/engine/generate';
 import { inspectModelFolder } from '../../src/engine/modelFolder';
 import type { GenerationOptions } from '../../src/engine/protocol';
@@ -132,8 +133,10 @@ async function measureModel(transformers: Transformers, input: ThroughputInput, 
   const D = input.decodeTokens;
   const options: GenerationOptions = { maxNewTokens: D, ...SAMPLING, stop: [] };
 
-  // Warm-up: ORT's first runs allocate and plan; the timed lengths below each start from an empty cache.
+  // Warm-up: ORT's first runs allocate and plan, and the worker's load-time warm-up of the decode loop
+  // (src/engine/decodeWarmUp.ts); the timed lengths below each start from an empty cache.
   await generator.generate(promptIds(session, input.promptText, 64), { ...options, maxNewTokens: 2 }, () => false);
+  await warmUpDecoding(generator, (text) => session.encode(text));
   const prefill: PrefillResult[] = [];
   const decode: DecodeResult[] = [];
   for (const requested of input.prefillLengths) {

@@ -10,6 +10,7 @@ import type { Transformers } from './backend';
 import type { ExactCompletion } from '../attention/exactWindow';
 import { attentionForSession } from './attention';
 import { cacheMixer } from './cacheMixer';
+import { warmUpDecoding } from './decodeWarmUp';
 import { DocumentCacheStore } from './cacheStore';
 import { DownloadError, ensureHubModel } from './download';
 import { PrefixReusingGenerator, type CausalLm } from './generate';
@@ -199,6 +200,7 @@ export class WorkerCore {
       if (abort.signal.aborted) throw new RequestError('downloadFailed', 'loading was cancelled');
       const folder = inspectModelFolder(dir, { quantized: m.quantized });
       let session: EngineSession;
+      let generator: PrefixReusingGenerator<SessionKv>;
       try {
         session = await EngineSession.open(this.deps.transformers, folder, {
           name: sourceName(m.source),
@@ -207,6 +209,8 @@ export class WorkerCore {
           onProgress: progress('load'),
         });
         await session.warmUp();
+        generator = new PrefixReusingGenerator(yieldingBeforeForward(session.lm), session);
+        await warmUpDecoding(generator, (text) => session.encode(text));
       } catch (e) {
         throw new RequestError('invalidModel', `${folder.dir}: ${folder.onnxFile} could not be loaded on the ${this.deps.backend} backend: ${(e as Error).message}`);
       }
@@ -215,7 +219,7 @@ export class WorkerCore {
         throw new RequestError('downloadFailed', 'loading was cancelled');
       }
       this.session = session;
-      this.generator = new PrefixReusingGenerator(yieldingBeforeForward(session.lm), session);
+      this.generator = generator;
       this.cacheStore.useTokenizer((text) => session.encode(text), session.info.vocabSize, (id) => session.tokenTexts[id] ?? '');
       if (this.cacheStore.hasStale) this.scheduleReindex();
       this.deps.post({ type: 'ready', id: m.id, model: session.info, loadMs: performance.now() - started });
