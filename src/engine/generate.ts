@@ -112,9 +112,25 @@ const DECODE_CONTEXT_TOKENS = 4;
  */
 const MAX_REDRAWS = 8;
 
+/**
+ * A prompt that shares at most this many leading tokens with the cache sets the cache aside whole
+ * (`spare`) instead of cutting it down to them; running them again costs little.
+ */
+const SPARE_MAX_SHARED_TOKENS = 32;
+/** ... and only a cache that would lose at least this many tokens: fewer are cheap to run again anyway. */
+const SPARE_MIN_LOST_TOKENS = 64;
+
 export class PrefixReusingGenerator<P> {
   private cachedIds: number[] = [];
   private past: P | null = null;
+  /**
+   * The cache of an earlier prompt that a later one left near its start, kept whole. In the editor the
+   * prompt's beginning (the text after the cursor, or no such text) changes when the cursor moves to
+   * another spot and back, or a request in between is cancelled half-way through its prompt: without
+   * this, the request after it would run its whole prompt again. A request continues whichever of the
+   * two caches shares more with it. Its buffers are its own: the live cache never writes into them.
+   */
+  private spare: { ids: number[]; past: P } | null = null;
   /** The last request's prompt + generated tokens, and the raw logits it sampled from. */
   private sequence: number[] = [];
   /** rows[i]: logits at position rowsStart + i of `sequence` (predicting the token after it). */
@@ -147,6 +163,7 @@ export class PrefixReusingGenerator<P> {
   /** Forgets the cache (e.g. after an error left it in an unknown state). */
   reset(): void {
     this.dropCache();
+    this.spare = null;
     this.sequence = [];
     this.rows = [];
   }
@@ -168,6 +185,19 @@ export class PrefixReusingGenerator<P> {
   private dropCache(): void {
     this.cachedIds = [];
     this.past = null;
+  }
+
+  /** Makes the cache that shares more with `prompt` the live one, or sets the live one aside (see `spare`). */
+  private chooseCache(prompt: readonly number[]): void {
+    const shared = commonPrefixLength(this.cachedIds, prompt);
+    if (this.spare && commonPrefixLength(this.spare.ids, prompt) > shared) {
+      const live = this.past === null ? null : { ids: this.cachedIds, past: this.past };
+      ({ ids: this.cachedIds, past: this.past } = this.spare);
+      this.spare = live;
+    } else if (this.past !== null && shared <= SPARE_MAX_SHARED_TOKENS && this.cachedIds.length - shared >= SPARE_MIN_LOST_TOKENS) {
+      this.spare = { ids: this.cachedIds, past: this.past };
+      this.dropCache();
+    }
   }
 
   /**
@@ -250,6 +280,7 @@ export class PrefixReusingGenerator<P> {
     // Replayed steps: rows taken from the last request, no model call (see the file comment).
     let replayed = 0;
 
+    if (!replay) this.chooseCache(prompt);
     // Reuse the common prefix, but always run at least the last prompt token: its logits pick the first new token.
     const reused = replay ? prompt.length : this.keepPrefix(Math.min(commonPrefixLength(this.cachedIds, prompt), prompt.length - 1));
 

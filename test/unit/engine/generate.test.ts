@@ -113,6 +113,29 @@ describe('engine/generate: generation loop with prefix reuse', () => {
     assert.deepEqual(out.status === 'done' && out.ids, referenceGreedy(accepted, 3));
   });
 
+  it('a request that leaves the cache near its start keeps it aside: the next one at the first spot continues it', async () => {
+    const lm = new FakeLm();
+    const gen = new PrefixReusingGenerator(lm, fakeCodec, opts);
+    // The editor: a prompt at the cursor, then one that differs from its first token (another suffix at
+    // another spot), cancelled half-way through its prefill, then the first spot again, one key later.
+    const here = encodeFake('q'.repeat(40) + 'const value = computesomething'.repeat(2));
+    await gen.generate(here, greedy(4), never);
+    const elsewhere = encodeFake('z'.repeat(90));
+    const calls = lm.calls.length;
+    const cancelled = await gen.generate(elsewhere, greedy(4), () => lm.calls.length >= calls + 3);
+    assert.equal(cancelled.status, 'cancelled');
+    const typed = [...here, ...encodeFake('x')];
+    const before = lm.tokensRun;
+    const out = await gen.generate(typed, greedy(4), never);
+    assert.equal(out.status === 'done' && out.timings.reusedTokens, here.length);
+    assert.equal(lm.tokensRun - before, 1 + 3, 'the typed token, then 3 decode steps');
+    assert.deepEqual(out.status === 'done' && out.ids, referenceGreedy(typed, 4));
+    // And back at the other spot: its 24 prefilled tokens were set aside in turn.
+    const again = await gen.generate(elsewhere, greedy(4), never);
+    assert.equal(again.status === 'done' && again.timings.reusedTokens, 24);
+    assert.deepEqual(again.status === 'done' && again.ids, referenceGreedy(elsewhere, 4));
+  });
+
   it('an edit in the middle trims the cache to the common prefix', async () => {
     const lm = new FakeLm();
     const gen = new PrefixReusingGenerator(lm, fakeCodec, opts);
