@@ -53,7 +53,7 @@ export function registerCompletionFeature(context: vscode.ExtensionContext, deps
       if (outcome.source === 'model' && outcome.timings) {
         const t = outcome.timings;
         deps.log.debug(
-          `completion in ${Math.round(outcome.latencyMs)} ms (${outcome.multiline ? 'multi' : 'single'}-line, ${outcome.prompt?.format}): ` +
+          `completion in ${Math.round(outcome.latencyMs)} ms, model ${Math.round(outcome.modelMs ?? 0)} ms (${outcome.multiline ? 'multi' : 'single'}-line, ${outcome.prompt?.format}): ` +
             `${t.promptTokens} prompt tokens (${t.reusedTokens} reused), prefill ${t.prefillMs.toFixed(1)} ms, ` +
             `decode ${t.decodeMs.toFixed(1)} ms at ${t.tokensPerSecond.toFixed(0)} tokens/s, stop: ${outcome.stopReason}` +
             (outcome.prompt?.snippets ? `; snippets: ${outcome.prompt.snippets.join(', ')}` : ''),

@@ -186,6 +186,30 @@ describe('completion/pipeline', () => {
     assert.equal(engine.calls.length, 0);
   });
 
+  it('the model starts within its head start of the debounce end; its suggestion still waits for the debounce', async () => {
+    const engine = new FakeEngine(() => 'x');
+    // A head start as long as the whole hour of debounce: the engine is asked at once.
+    const pipeline = new CompletionPipeline(engine, () => ({ ...settings, debounceMs: 3_600_000 }), { now: () => 7_200_000, modelHeadStartMs: 3_600_000 });
+    const t = token();
+    let settled = false;
+    const pending = pipeline.complete({ ...request('a ▮'), lastActivityAt: 7_200_000 }, t).finally(() => (settled = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(engine.calls.length, 1);
+    assert.equal(settled, false, 'the reply came, but the debounce is not over');
+    // The user types on before the debounce ends: the reply is dropped.
+    t.cancel();
+    assert.deepEqual(await pending, { kind: 'none', reason: 'debounced' });
+    assert.equal(pipeline.cache.size, 0);
+  });
+
+  it('a reply that came within the head start is shown once the debounce is over', async () => {
+    const engine = new FakeEngine(() => 'x');
+    const pipeline = new CompletionPipeline(engine, () => ({ ...settings, debounceMs: 20 }), { modelHeadStartMs: 3_600_000 });
+    const outcome = suggestion(await pipeline.complete(request('a ▮'), token()));
+    assert.equal(outcome.text, 'x');
+    assert.equal(engine.calls.length, 1);
+  });
+
   it('a request cancelled before it starts (no debounce) is debounced too', async () => {
     const engine = new FakeEngine(() => 'x');
     const t = token();
